@@ -1,0 +1,5 @@
+"""``python -m registry`` is the ``ikrar`` command."""
+
+from registry.cli import main
+
+main()

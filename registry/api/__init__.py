@@ -1,0 +1,1 @@
+"""The JSON API (v1), its problem-details errors and its OpenAPI document."""

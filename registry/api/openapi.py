@@ -1,0 +1,184 @@
+"""The OpenAPI 3.1 description of every public route (a test checks none is missing)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from registry import __version__
+
+_HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_INSTANT = {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str, media: str = "application/json") -> dict[str, Any]:
+    return {"description": description, "content": {media: {"schema": schema}}}
+
+
+def _problem(description: str) -> dict[str, Any]:
+    return _json(_ref("Problem"), description, "application/problem+json")
+
+
+SCHEMAS: dict[str, Any] = {
+    "Problem": {
+        "type": "object",
+        "description": "RFC 9457 problem details.",
+        "required": ["type", "title", "status", "detail"],
+        "properties": {
+            "type": {"type": "string", "description": "`about:blank` or `urn:ikrar:problem:<slug>`"},
+            "title": {"type": "string"},
+            "status": {"type": "integer"},
+            "detail": {"type": "string", "description": "What exactly was wrong."},
+            "field": {"type": "string", "description": "The request field at fault, when there is one."},
+        },
+    },
+    "Choice": {
+        "type": "object",
+        "required": ["id", "label"],
+        "properties": {"id": {"type": "string"}, "label": {"type": "string"},
+                       "description": {"type": "string"}},
+    },
+    "CommitmentSummary": {
+        "type": "object",
+        "required": ["id", "version", "title", "status", "text_sha256", "place", "event_date", "url"],
+        "properties": {
+            "id": {"type": "string", "description": "Stable commitment id (slug)."},
+            "version": {"type": "integer", "minimum": 1},
+            "title": {"type": "string"},
+            "status": {"enum": ["open", "closed"]},
+            "text_sha256": _HEX64 | {"description": "SHA-256 of the UTF-8 text."},
+            "place": {"type": "string"},
+            "event_date": {"type": "string", "format": "date"},
+            "url": {"type": "string", "format": "uri"},
+        },
+    },
+    "Commitment": {
+        "allOf": [_ref("CommitmentSummary"), {
+            "type": "object",
+            "required": ["text", "dimensions", "categories", "consent_text", "consent_sha256", "versions"],
+            "properties": {
+                "text": {"type": "string", "description": "The exact text signatories read (NFC)."},
+                "dimensions": {"type": "array", "items": _ref("Choice")},
+                "categories": {"type": "array", "items": _ref("Choice")},
+                "consent_text": {"type": "string"},
+                "consent_sha256": _HEX64,
+                "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+                "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+                "versions": {"type": "array", "items": {"type": "integer"},
+                             "description": "Published version numbers."},
+            },
+        }],
+    },
+    "Record": {
+        "type": "object",
+        "description": "The signed record (ikrar.signature.v1); see docs/FORMATS.md. "
+                       "Its signature covers the RFC 8785 canonical bytes of this object.",
+        "required": ["type", "id", "code", "commitment", "signatory", "dimensions", "consent",
+                     "handwriting", "signed_at", "claimed_at", "operator", "device", "kid"],
+        "additionalProperties": False,
+        "properties": {
+            "type": {"const": "ikrar.signature.v1"},
+            "id": {"type": "string", "pattern": "^[a-z2-7]{26}$"},
+            "code": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{11}$"},
+            "commitment": {"type": "object", "required": ["id", "version", "text_sha256"],
+                           "properties": {"id": {"type": "string"}, "version": {"type": "integer"},
+                                          "text_sha256": _HEX64}},
+            "signatory": {"type": "object", "required": ["name", "position", "institution", "category"],
+                          "properties": {k: {"type": "string"} for k in
+                                         ("name", "position", "institution", "category")}},
+            "dimensions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+            "consent": {"type": "object", "required": ["text_sha256", "public_display"],
+                        "properties": {"text_sha256": _HEX64, "public_display": {"type": "boolean"}}},
+            "handwriting": {"type": "object", "required": ["strokes_sha256"],
+                            "properties": {"strokes_sha256": _HEX64}},
+            "signed_at": _INSTANT,
+            "claimed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+            "operator": {"type": ["string", "null"]},
+            "device": {"type": ["string", "null"]},
+            "kid": {"type": "string", "description": "RFC 7638 thumbprint of the signing key."},
+        },
+    },
+    "Signature": {
+        "type": "object",
+        "required": ["id", "code", "record", "signature", "kid", "log_index", "status"],
+        "properties": {
+            "id": {"type": "string"},
+            "code": {"type": "string"},
+            "record": _ref("Record"),
+            "signature": {"type": "string", "description": "base64url (no padding) Ed25519 signature, 64 bytes."},
+            "kid": {"type": "string"},
+            "log_index": {"type": "integer", "minimum": 0},
+            "status": {"enum": ["valid", "withdrawn"]},
+        },
+    },
+    "JWK": {
+        "type": "object",
+        "required": ["kty", "crv", "x", "kid", "alg", "use", "purpose", "status", "not_before"],
+        "properties": {
+            "kty": {"const": "OKP"}, "crv": {"const": "Ed25519"},
+            "x": {"type": "string", "description": "base64url public key (RFC 8037)."},
+            "kid": {"type": "string"}, "alg": {"const": "EdDSA"}, "use": {"const": "sig"},
+            "key_ops": {"type": "array", "items": {"const": "verify"}},
+            "purpose": {"enum": ["record", "log"]},
+            "status": {"enum": ["active", "retired"]},
+            "not_before": _INSTANT,
+            "not_after": _INSTANT,
+        },
+    },
+    "JWKS": {"type": "object", "required": ["keys"],
+             "properties": {"keys": {"type": "array", "items": _ref("JWK")}}},
+}
+
+
+def document() -> dict[str, Any]:
+    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "Commitment id."}
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Ikrar registry API",
+            "version": __version__,
+            "description": "Signed public commitments. Signatures are electronic signatures "
+                           "*tidak tersertifikasi* (PP 71/2019), sealed with the registry's Ed25519 key. "
+                           "Byte formats: docs/FORMATS.md.",
+        },
+        "paths": {
+            "/api/v1/commitments": {"get": {
+                "operationId": "listCommitments",
+                "summary": "The latest published version of every commitment.",
+                "responses": {"200": _json({"type": "object", "properties": {
+                    "commitments": {"type": "array", "items": _ref("CommitmentSummary")}}}, "Commitments.")},
+            }},
+            "/api/v1/commitments/{slug}": {"get": {
+                "operationId": "getCommitment",
+                "summary": "A commitment's exact text and its hash (latest published version by default).",
+                "parameters": [slug, {"name": "version", "in": "query", "required": False,
+                                      "schema": {"type": "integer", "minimum": 1}}],
+                "responses": {"200": _json(_ref("Commitment"), "The commitment version."),
+                              "404": _problem("No such commitment or version."),
+                              "422": _problem("Malformed version.")},
+            }},
+            "/api/v1/signatures/{record_id}": {"get": {
+                "operationId": "getSignature",
+                "summary": "A signed record, its signature, key id and log index.",
+                "parameters": [{"name": "record_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _json(_ref("Signature"), "The signature."),
+                              "404": _problem("No such signature.")},
+            }},
+            "/.well-known/jwks.json": {"get": {
+                "operationId": "getJwks",
+                "summary": "Every public key the registry ever used, with status and validity window.",
+                "responses": {"200": _json(_ref("JWKS"), "The key set.", "application/jwk-set+json")},
+            }},
+            "/openapi.json": {"get": {
+                "operationId": "getOpenApi",
+                "summary": "This document.",
+                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")},
+            }},
+        },
+        "components": {"schemas": SCHEMAS},
+    }

@@ -1,0 +1,59 @@
+"""Errors as RFC 9457 problem details for the API, plain pages elsewhere."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask, Response, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from registry.services.errors import ServiceError
+
+PROBLEM_TYPE = "urn:ikrar:problem:"
+JSON_PREFIXES = ("/api/", "/.well-known/", "/openapi.json", "/log/")
+
+
+def problem(status: int, title: str, detail: str, *, slug: str | None = None,
+            **extra: Any) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE + slug if slug else "about:blank",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
+    body.update({k: v for k, v in extra.items() if v is not None})
+    response = jsonify(body)
+    response.status_code = status
+    response.mimetype = "application/problem+json"
+    return response
+
+
+def wants_json() -> bool:
+    return request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json"
+
+
+def register(app: Flask) -> None:
+    @app.errorhandler(ServiceError)
+    def _service_error(exc: ServiceError) -> Response:
+        return problem(exc.status, exc.title, exc.detail, slug=exc.slug, field=exc.field)
+
+    @app.errorhandler(HTTPException)
+    def _http_error(exc: HTTPException) -> Response | HTTPException:
+        if not wants_json():
+            return exc
+        status = exc.code or 500
+        detail = exc.description or exc.name
+        if status == 413:
+            detail = f"the request body is larger than {app.config['MAX_CONTENT_LENGTH']} bytes"
+        response = problem(status, exc.name, detail)
+        for header in ("Allow", "Retry-After"):
+            if exc.get_response().headers.get(header):
+                response.headers[header] = exc.get_response().headers[header]
+        return response
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+        app.logger.exception("unhandled error on %s %s", request.method, request.path)
+        if wants_json():
+            return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
+        return "Internal Server Error", 500

@@ -1,0 +1,79 @@
+"""JSON API v1: read commitments and signatures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
+
+from registry.core.canonical import format_instant, parse_canonical
+from registry.models import CommitmentVersion, SignatureRecord
+from registry.services import commitments, signing
+from registry.services.errors import InvalidInput
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+
+def _absolute(endpoint: str, **values: Any) -> str:
+    return current_app.config["IKRAR_BASE_URL"] + url_for(endpoint, **values)
+
+
+def commitment_summary(version: CommitmentVersion) -> dict[str, Any]:
+    slug = version.commitment.slug
+    return {
+        "id": slug,
+        "version": version.version,
+        "title": version.title,
+        "status": version.status,
+        "text_sha256": version.text_sha256,
+        "place": version.place,
+        "event_date": version.event_date.isoformat(),
+        "url": _absolute("api.get_commitment", slug=slug, version=version.version),
+    }
+
+
+def commitment_document(version: CommitmentVersion) -> dict[str, Any]:
+    published = [v.version for v in version.commitment.versions if v.status != "draft"]
+    return commitment_summary(version) | {
+        "text": version.text,
+        "dimensions": version.dimensions,
+        "categories": version.categories,
+        "consent_text": version.consent_text,
+        "consent_sha256": version.consent_sha256,
+        "opened_at": format_instant(version.opened_at) if version.opened_at else None,
+        "closed_at": format_instant(version.closed_at) if version.closed_at else None,
+        "versions": published,
+    }
+
+
+def signature_document(row: SignatureRecord) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "code": row.code,
+        "record": parse_canonical(bytes(row.body)),
+        "signature": row.signature,
+        "kid": row.kid,
+        "log_index": row.log_index,
+        "status": "valid",
+    }
+
+
+@api.get("/commitments")
+def list_commitments() -> Response:
+    return jsonify({"commitments": [commitment_summary(v) for v in commitments.list_published()]})
+
+
+@api.get("/commitments/<slug>")
+def get_commitment(slug: str) -> Response:
+    raw = request.args.get("version")
+    version: int | None = None
+    if raw is not None:
+        if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+            raise InvalidInput("version must be a positive integer", field="version")
+        version = int(raw)
+    return jsonify(commitment_document(commitments.get_version(slug, version, published_only=True)))
+
+
+@api.get("/signatures/<record_id>")
+def get_signature(record_id: str) -> Response:
+    return jsonify(signature_document(signing.get(record_id)))

@@ -1,0 +1,102 @@
+"""Settings, read from environment variables prefixed ``IKRAR_``, with safe embedded defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from registry.core.errors import IkrarError
+
+
+class ConfigError(IkrarError):
+    """A setting is missing or malformed."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    env: str
+    default: str
+    description: str
+
+
+# The README's configuration table is generated from this list (see docs/CONFIGURATION.md).
+SETTINGS = (
+    Setting("IKRAR_DATABASE_URL", "sqlite:///<instance>/ikrar.sqlite3",
+            "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL."),
+    Setting("IKRAR_KEYS_DIR", "<project>/keys", "Directory of the encrypted private keys."),
+    Setting("IKRAR_KEY_PASSPHRASE", "(read from IKRAR_KEY_PASSPHRASE_FILE)",
+            "Passphrase of the private keys."),
+    Setting("IKRAR_KEY_PASSPHRASE_FILE", "<keys dir>/passphrase",
+            "File holding the passphrase; `ikrar init` creates it (0600) in embedded mode."),
+    Setting("IKRAR_BASE_URL", "http://127.0.0.1:5000", "Public address printed in QR codes."),
+    Setting("IKRAR_LOG_ORIGIN", "ikrar.localhost/log",
+            "Origin line of signed checkpoints (schema-less URL, e.g. `purbalinggakab.go.id/ikrar`)."),
+    Setting("IKRAR_SECRET_KEY", "(generated into <instance>/secret_key)",
+            "Flask secret for sessions and CSRF tokens."),
+    Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
+)
+
+
+def _project_root() -> Path:
+    return Path(__file__).resolve().parent.parent
+
+
+def _secret_key(instance: Path) -> str:
+    env = os.environ.get("IKRAR_SECRET_KEY")
+    if env:
+        return env
+    target = instance / "secret_key"
+    try:
+        return target.read_text(encoding="ascii").strip()
+    except FileNotFoundError:
+        instance.mkdir(parents=True, exist_ok=True)
+        value = secrets.token_urlsafe(48)
+        try:
+            fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another worker won the race
+            return target.read_text(encoding="ascii").strip()
+        with os.fdopen(fd, "w", encoding="ascii") as handle:
+            handle.write(value)
+        return value
+
+
+def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The Flask config mapping for this process."""
+    instance = Path(instance_path)
+    env = os.environ
+    keys_dir = Path(env.get("IKRAR_KEYS_DIR") or _project_root() / "keys")
+    database_url = env.get("IKRAR_DATABASE_URL") or f"sqlite:///{instance / 'ikrar.sqlite3'}"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        # psycopg 3 is the driver Ikrar installs; the bare scheme would ask for psycopg2.
+        database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    try:
+        max_body = int(env.get("IKRAR_MAX_BODY_BYTES", "1048576"))
+    except ValueError as exc:
+        raise ConfigError("IKRAR_MAX_BODY_BYTES must be an integer number of bytes") from exc
+    base_url = env.get("IKRAR_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError("IKRAR_BASE_URL must start with http:// or https://")
+    config: dict[str, Any] = {
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "IKRAR_KEYS_DIR": keys_dir,
+        "IKRAR_KEY_PASSPHRASE": env.get("IKRAR_KEY_PASSPHRASE"),
+        "IKRAR_KEY_PASSPHRASE_FILE": Path(
+            env.get("IKRAR_KEY_PASSPHRASE_FILE") or keys_dir / "passphrase"
+        ),
+        "IKRAR_BASE_URL": base_url,
+        "IKRAR_LOG_ORIGIN": env.get("IKRAR_LOG_ORIGIN", "ikrar.localhost/log"),
+        "MAX_CONTENT_LENGTH": max_body,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "JSON_SORT_KEYS": False,
+    }
+    if overrides:
+        config.update(overrides)
+    if "SECRET_KEY" not in config:
+        config["SECRET_KEY"] = _secret_key(instance)
+    return config

@@ -1,0 +1,123 @@
+"""Handwritten signature strokes: validation, the canonical form whose SHA-256 is signed, and SVG paths."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+from registry.core.canonical import canonical_bytes, sha256_hex
+from registry.core.errors import FormatError
+
+MAX_STROKES = 200
+MAX_POINTS = 6000
+MAX_COORDINATE = 10_000  # pad pixels
+MAX_DURATION_MS = 10 * 60 * 1000
+MIN_POINTS = 8
+MIN_INK_LENGTH = 60.0  # pad pixels of drawn path: below this a mark is a dot or a dash, not a signature
+MIN_EXTENT = 20.0  # pad pixels of width or height
+
+# Canonical point: [x, y, t, p] as integers — x, y in tenths of a pad pixel, t in ms since
+# the first point, p in thousandths (0–1000). Integers keep the hash language-independent.
+CanonicalStrokes = list[list[list[int]]]
+
+
+def _number(value: Any, what: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise FormatError(f"{what} must be a number")
+    if not math.isfinite(value):
+        raise FormatError(f"{what} must be finite")
+    return float(value)
+
+
+def canonicalise(strokes: Any) -> CanonicalStrokes:
+    """Validate strokes as the kiosk sends them and return their canonical integer form."""
+    if not isinstance(strokes, list) or not strokes:
+        raise FormatError("the signature is empty: draw it on the pad")
+    if len(strokes) > MAX_STROKES:
+        raise FormatError(f"too many strokes: at most {MAX_STROKES}")
+    total = sum(len(s) if isinstance(s, list) else 0 for s in strokes)
+    if total > MAX_POINTS:
+        raise FormatError(f"too many points: at most {MAX_POINTS}")
+    origin: float | None = None
+    last_t = -math.inf
+    result: CanonicalStrokes = []
+    for i, stroke in enumerate(strokes):
+        if not isinstance(stroke, list) or not stroke:
+            raise FormatError(f"stroke {i} must be a non-empty list of points")
+        canonical_stroke: list[list[int]] = []
+        for j, point in enumerate(stroke):
+            where = f"stroke {i} point {j}"
+            if not isinstance(point, dict) or not {"x", "y", "t"} <= set(point) or set(point) - {"x", "y", "t", "p"}:
+                raise FormatError(f"{where} must be an object with x, y, t and optional p")
+            x, y, t = (_number(point[k], f"{where}.{k}") for k in ("x", "y", "t"))
+            p = _number(point.get("p", 0.5), f"{where}.p")
+            if not (0 <= x <= MAX_COORDINATE and 0 <= y <= MAX_COORDINATE):
+                raise FormatError(f"{where} lies outside the pad (0–{MAX_COORDINATE})")
+            if not 0 <= p <= 1:
+                raise FormatError(f"{where}.p (pressure) must lie between 0 and 1")
+            if origin is None:
+                origin = t
+            if t < last_t:
+                raise FormatError(f"{where}: time runs backwards")
+            last_t = t
+            rel = t - origin
+            if rel > MAX_DURATION_MS:
+                raise FormatError("the signature took longer than 10 minutes to draw")
+            canonical_stroke.append([round(x * 10), round(y * 10), round(rel), round(p * 1000)])
+        result.append(canonical_stroke)
+    _refuse_trivial(result)
+    return result
+
+
+def _refuse_trivial(strokes: CanonicalStrokes) -> None:
+    points = [pt for stroke in strokes for pt in stroke]
+    if len(points) < MIN_POINTS:
+        raise FormatError("the signature is too short: please sign with your usual signature")
+    xs, ys = [p[0] for p in points], [p[1] for p in points]
+    if max(max(xs) - min(xs), max(ys) - min(ys)) < MIN_EXTENT * 10:
+        raise FormatError("the signature is too small: please sign larger")
+    ink = sum(
+        math.dist(a[:2], b[:2]) for stroke in strokes for a, b in zip(stroke, stroke[1:], strict=False)
+    ) / 10
+    if ink < MIN_INK_LENGTH:
+        raise FormatError("the signature is too short: please sign with your usual signature")
+
+
+def strokes_bytes(strokes: CanonicalStrokes) -> bytes:
+    return canonical_bytes(strokes)
+
+
+def strokes_sha256(strokes: CanonicalStrokes) -> str:
+    return sha256_hex(strokes_bytes(strokes))
+
+
+def bounding_box(strokes: Sequence[Sequence[Sequence[int]]]) -> tuple[float, float, float, float]:
+    """(min x, min y, max x, max y) in pad pixels."""
+    xs = [p[0] / 10 for s in strokes for p in s]
+    ys = [p[1] / 10 for s in strokes for p in s]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def svg_paths(strokes: Sequence[Sequence[Sequence[int]]]) -> list[str]:
+    """One SVG path ``d`` per stroke, in pad pixels, built only from numbers (nothing from the client is echoed)."""
+    paths = []
+    for stroke in strokes:
+        first, *rest = stroke
+        d = [f"M{first[0] / 10:g} {first[1] / 10:g}"]
+        d.extend(f"L{p[0] / 10:g} {p[1] / 10:g}" for p in rest) if rest else d.append("l0.1 0")
+        paths.append(" ".join(d))
+    return paths
+
+
+def svg_document(strokes: Sequence[Sequence[Sequence[int]]], stroke_width: float = 3.0) -> str:
+    """A standalone SVG image of the signature, cropped to its ink."""
+    min_x, min_y, max_x, max_y = bounding_box(strokes)
+    pad = stroke_width * 2
+    width, height = max_x - min_x + 2 * pad, max_y - min_y + 2 * pad
+    body = "".join(f'<path d="{d}"/>' for d in svg_paths(strokes))
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{min_x - pad:g} {min_y - pad:g} '
+        f'{width:g} {height:g}" fill="none" stroke="#10243e" stroke-width="{stroke_width:g}" '
+        f'stroke-linecap="round" stroke-linejoin="round">{body}</svg>'
+    )

@@ -1,0 +1,181 @@
+"""The registry's tables: commitments and their versions, invitees, signature records, keys, the log."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Date,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from registry.db import UTCDateTime, utcnow
+from registry.extensions import db
+
+COMMITMENT_STATUSES = ("draft", "open", "closed")
+
+
+class Commitment(db.Model):  # type: ignore[name-defined,misc]
+    """A commitment, identified by a stable slug; its text lives in numbered versions."""
+
+    __tablename__ = "commitment"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    versions: Mapped[list[CommitmentVersion]] = relationship(
+        back_populates="commitment", order_by="CommitmentVersion.version"
+    )
+
+
+class CommitmentVersion(db.Model):  # type: ignore[name-defined,misc]
+    """One exact text of a commitment. Once out of draft it never changes; edits make a new version."""
+
+    __tablename__ = "commitment_version"
+    __table_args__ = (
+        UniqueConstraint("commitment_id", "version"),
+        CheckConstraint("status IN ('draft', 'open', 'closed')", name="ck_commitment_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitment.id"))
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    text: Mapped[str] = mapped_column(Text)
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    place: Mapped[str] = mapped_column(String(300))
+    event_date: Mapped[date] = mapped_column(Date)
+    # Both lists are data of the commitment: [{"id": "smart-governance", "label": "..."}].
+    dimensions: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    categories: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
+    consent_text: Mapped[str] = mapped_column(Text)
+    consent_sha256: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    commitment: Mapped[Commitment] = relationship(back_populates="versions")
+
+    @property
+    def dimension_ids(self) -> list[str]:
+        return [d["id"] for d in self.dimensions]
+
+    @property
+    def category_ids(self) -> list[str]:
+        return [c["id"] for c in self.categories]
+
+
+class Invitee(db.Model):  # type: ignore[name-defined,misc]
+    """A person expected (or registered on the spot) to sign a commitment."""
+
+    __tablename__ = "invitee"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitment.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200))
+    institution: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    contact: Mapped[str | None] = mapped_column(String(200))
+    walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SignatureRecord(db.Model):  # type: ignore[name-defined,misc]
+    """One signature: the exact signed bytes and their seal, with the strokes they hash."""
+
+    __tablename__ = "signature_record"
+    __table_args__ = (
+        # One signature per invitee per commitment version (walk-ins have a fresh invitee).
+        UniqueConstraint("commitment_version_id", "invitee_id", name="uq_signature_invitee"),
+        UniqueConstraint("client_id", "idempotency_key", name="uq_signature_idempotency"),
+    )
+
+    id: Mapped[str] = mapped_column(String(26), primary_key=True)
+    code: Mapped[str] = mapped_column(String(11), unique=True)
+    commitment_version_id: Mapped[int] = mapped_column(ForeignKey("commitment_version.id"), index=True)
+    invitee_id: Mapped[int | None] = mapped_column(ForeignKey("invitee.id"))
+    # The canonical JCS bytes exactly as signed; every other column here is derived from them.
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    signature: Mapped[str] = mapped_column(String(86))
+    kid: Mapped[str] = mapped_column(String(43), ForeignKey("signing_key.kid"))
+    log_index: Mapped[int] = mapped_column(BigInteger, ForeignKey("log_entry.index"), unique=True)
+    signed_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    public_display: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[str] = mapped_column(String(200))
+    institution: Mapped[str] = mapped_column(String(200))
+    category: Mapped[str] = mapped_column(String(64))
+    strokes: Mapped[bytes] = mapped_column(LargeBinary)
+    client_id: Mapped[str | None] = mapped_column(String(64))
+    idempotency_key: Mapped[str | None] = mapped_column(String(128))
+    request_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    commitment_version: Mapped[CommitmentVersion] = relationship()
+
+
+class SigningKey(db.Model):  # type: ignore[name-defined,misc]
+    """The public half and history of every key the registry ever used."""
+
+    __tablename__ = "signing_key"
+    __table_args__ = (
+        CheckConstraint("purpose IN ('record', 'log')", name="ck_key_purpose"),
+        CheckConstraint("status IN ('active', 'retired')", name="ck_key_status"),
+    )
+
+    kid: Mapped[str] = mapped_column(String(43), primary_key=True)
+    purpose: Mapped[str] = mapped_column(String(16))
+    public_key: Mapped[bytes] = mapped_column(LargeBinary(32))
+    status: Mapped[str] = mapped_column(String(16))
+    not_before: Mapped[datetime] = mapped_column(UTCDateTime)
+    not_after: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class LogEntry(db.Model):  # type: ignore[name-defined,misc]
+    """One entry of the append-only log, stored as its canonical bytes."""
+
+    __tablename__ = "log_entry"
+
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    # Derived from body; kept as columns for lookups and as uniqueness backstops.
+    hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prev: Mapped[str] = mapped_column(String(64), unique=True)
+    type: Mapped[str] = mapped_column(String(64), index=True)
+    time: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class LogHead(db.Model):  # type: ignore[name-defined,misc]
+    """The single row every appender locks: the log's size, last hash and Merkle frontier."""
+
+    __tablename__ = "log_head"
+    __table_args__ = (CheckConstraint("id = 1", name="ck_log_head_single"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    size: Mapped[int] = mapped_column(BigInteger)
+    head_hash: Mapped[str] = mapped_column(String(64))
+    frontier: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class MerkleNode(db.Model):  # type: ignore[name-defined,misc]
+    """Hash of a complete Merkle subtree: level L, index i covers leaves [i·2^L, (i+1)·2^L)."""
+
+    __tablename__ = "merkle_node"
+
+    level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    hash: Mapped[bytes] = mapped_column(LargeBinary(32))

@@ -1,0 +1,194 @@
+"""Commitment use cases: create, edit a draft, publish (open), close, revise into a new version."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from registry.core.canonical import sha256_hex
+from registry.db import write_transaction
+from registry.extensions import db
+from registry.models import Commitment, CommitmentVersion
+from registry.services import log
+from registry.services.errors import Conflict, InvalidInput, NotFound
+from registry.services.text import clean_text
+
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
+FIELD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_TEXT = 50_000
+
+
+@dataclass(frozen=True)
+class CommitmentDraft:
+    """What an organiser writes; every field is cleaned before it is stored."""
+
+    title: str
+    text: str
+    place: str
+    event_date: date
+    dimensions: list[dict[str, Any]]
+    categories: list[dict[str, Any]]
+    consent_text: str
+
+
+def _choices(items: Any, field: str) -> list[dict[str, str]]:
+    if not isinstance(items, list) or not items or len(items) > 50:
+        raise InvalidInput(f"{field} must list between 1 and 50 entries", field=field)
+    result, seen = [], set()
+    for item in items:
+        if not isinstance(item, dict) or not isinstance(item.get("id"), str):
+            raise InvalidInput(f"each of {field} needs an id and a label", field=field)
+        ident = item["id"]
+        if not FIELD_ID.fullmatch(ident):
+            raise InvalidInput(f"{field} id {ident!r:.40} must be lowercase letters, digits, - or _", field=field)
+        if ident in seen:
+            raise InvalidInput(f"{field} id {ident!r} appears twice", field=field)
+        seen.add(ident)
+        entry = {"id": ident, "label": clean_text(item.get("label"), f"{field} label", max_length=120)}
+        if item.get("description"):
+            entry["description"] = clean_text(item["description"], f"{field} description", max_length=1000)
+        result.append(entry)
+    return result
+
+
+def _clean(draft: CommitmentDraft) -> dict[str, Any]:
+    if not isinstance(draft.event_date, date):
+        raise InvalidInput("event date must be a date", field="event_date")
+    text = clean_text(draft.text, "text", max_length=MAX_TEXT, multiline=True)
+    consent = clean_text(draft.consent_text, "consent text", max_length=MAX_TEXT, multiline=True)
+    return {
+        "title": clean_text(draft.title, "title", max_length=300),
+        "text": text,
+        "text_sha256": sha256_hex(text.encode("utf-8")),
+        "place": clean_text(draft.place, "place", max_length=300),
+        "event_date": draft.event_date,
+        "dimensions": _choices(draft.dimensions, "dimensions"),
+        "categories": _choices(draft.categories, "categories"),
+        "consent_text": consent,
+        "consent_sha256": sha256_hex(consent.encode("utf-8")),
+    }
+
+
+def _entry_payload(version: CommitmentVersion, slug: str) -> dict[str, Any]:
+    return {"commitment": slug, "version": version.version, "text_sha256": version.text_sha256,
+            "consent_sha256": version.consent_sha256}
+
+
+def get_version(slug: str, version: int | None = None, *, published_only: bool = False) -> CommitmentVersion:
+    """A version of a commitment (the latest one, or the latest published one) or NotFound."""
+    query = select(CommitmentVersion).join(Commitment).where(Commitment.slug == slug)
+    if version is not None:
+        query = query.where(CommitmentVersion.version == version)
+    if published_only:
+        query = query.where(CommitmentVersion.status != "draft")
+    found = db.session.execute(query.order_by(CommitmentVersion.version.desc()).limit(1)).scalar_one_or_none()
+    if found is None:
+        what = f"version {version} of commitment {slug!r}" if version else f"commitment {slug!r}"
+        raise NotFound(f"there is no {what}")
+    return found
+
+
+def create(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
+    if not isinstance(slug, str) or not SLUG.fullmatch(slug):
+        raise InvalidInput("commitment id must be 3–64 lowercase letters, digits or hyphens", field="slug")
+    fields = _clean(draft)
+
+    def work() -> CommitmentVersion:
+        writer = log.lock()
+        if db.session.execute(select(Commitment.id).where(Commitment.slug == slug)).first():
+            raise Conflict(f"a commitment with id {slug!r} already exists", field="slug")
+        moment = writer.now()
+        commitment = Commitment(slug=slug, created_at=moment)
+        version = CommitmentVersion(commitment=commitment, version=1, status="draft",
+                                    created_at=moment, **fields)
+        db.session.add_all([commitment, version])
+        writer.append("commitment:create", _entry_payload(version, slug), moment)
+        return version
+
+    return write_transaction(work)
+
+
+def edit_draft(slug: str, version_number: int, draft: CommitmentDraft) -> CommitmentVersion:
+    fields = _clean(draft)
+
+    def work() -> CommitmentVersion:
+        writer = log.lock()
+        version = get_version(slug, version_number)
+        if version.status != "draft":
+            raise Conflict(f"version {version_number} is published and cannot change; revise it into a new version")
+        for key, value in fields.items():
+            setattr(version, key, value)
+        writer.append("commitment:edit", _entry_payload(version, slug))
+        return version
+
+    return write_transaction(work)
+
+
+def revise(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
+    """A new draft version after the latest one; published versions stay as they were."""
+    fields = _clean(draft)
+
+    def work() -> CommitmentVersion:
+        writer = log.lock()
+        latest = get_version(slug)
+        if latest.status == "draft":
+            raise Conflict(f"version {latest.version} is still a draft: edit it instead")
+        moment = writer.now()
+        version = CommitmentVersion(commitment_id=latest.commitment_id, version=latest.version + 1,
+                                    status="draft", created_at=moment, **fields)
+        db.session.add(version)
+        writer.append("commitment:revise", _entry_payload(version, slug), moment)
+        return version
+
+    return write_transaction(work)
+
+
+def publish(slug: str, version_number: int) -> CommitmentVersion:
+    """Open a draft version for signing; an earlier open version of the same commitment closes."""
+
+    def work() -> CommitmentVersion:
+        writer = log.lock()
+        version = get_version(slug, version_number)
+        if version.status != "draft":
+            raise Conflict(f"version {version_number} is already {version.status}")
+        for other in db.session.execute(select(CommitmentVersion).where(
+            CommitmentVersion.commitment_id == version.commitment_id,
+            CommitmentVersion.status == "open",
+        )).scalars():
+            other.status, other.closed_at = "closed", writer.now()
+            writer.append("commitment:close", _entry_payload(other, slug))
+        version.status, version.opened_at = "open", writer.now()
+        writer.append("commitment:publish", _entry_payload(version, slug))
+        return version
+
+    return write_transaction(work)
+
+
+def close(slug: str, version_number: int) -> CommitmentVersion:
+    def work() -> CommitmentVersion:
+        writer = log.lock()
+        version = get_version(slug, version_number)
+        if version.status != "open":
+            raise Conflict(f"version {version_number} is {version.status}, not open")
+        version.status, version.closed_at = "closed", writer.now()
+        writer.append("commitment:close", _entry_payload(version, slug))
+        return version
+
+    return write_transaction(work)
+
+
+def list_published() -> list[CommitmentVersion]:
+    """The latest published version of every commitment that has one."""
+    rows = db.session.execute(
+        select(CommitmentVersion).join(Commitment)
+        .where(CommitmentVersion.status != "draft")
+        .order_by(Commitment.slug, CommitmentVersion.version.desc())
+    ).scalars()
+    latest: dict[int, CommitmentVersion] = {}
+    for row in rows:
+        latest.setdefault(row.commitment_id, row)
+    return list(latest.values())

@@ -1,0 +1,44 @@
+"""Errors a use case reports to its caller, each with the HTTP status an API maps it to."""
+
+from __future__ import annotations
+
+from registry.core.errors import IkrarError
+
+
+class ServiceError(IkrarError):
+    status = 400
+    slug = "bad-request"
+    title = "Bad request"
+
+    def __init__(self, detail: str, *, field: str | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.field = field
+
+
+class InvalidInput(ServiceError):
+    status, slug, title = 422, "invalid-input", "The request is not valid"
+
+
+class NotFound(ServiceError):
+    status, slug, title = 404, "not-found", "Not found"
+
+
+class Conflict(ServiceError):
+    status, slug, title = 409, "conflict", "Conflict"
+
+
+class AlreadySigned(Conflict):
+    slug, title = "already-signed", "Already signed"
+
+
+class NotOpen(Conflict):
+    slug, title = "not-open", "Signing is not open"
+
+
+class IdempotencyMismatch(ServiceError):
+    status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused with another request"
+
+
+class Unavailable(ServiceError):
+    status, slug, title = 503, "unavailable", "Service unavailable"

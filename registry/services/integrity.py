@@ -1,0 +1,127 @@
+"""Re-checks everything stored: every entry hash and link, every record seal, and that they agree."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from contextlib import closing
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from registry.core import merkle
+from registry.core.canonical import parse_instant, sha256_hex
+from registry.core.chain import ChainError, ChainVerifier
+from registry.core.errors import IkrarError
+from registry.core.keys import KeyRing
+from registry.core.records import verify_record
+from registry.extensions import db
+from registry.models import LogEntry, LogHead, SignatureRecord
+from registry.services.keyring import keyring
+
+BATCH = 2000
+
+
+@dataclass
+class IntegrityReport:
+    entries: int = 0
+    records: int = 0
+    types: Counter[str] = field(default_factory=Counter)
+    head: str = ""
+    root: bytes = b""
+    frontier: merkle.Frontier = field(default_factory=merkle.Frontier.empty)
+
+
+class IntegrityError_(ChainError):
+    """Stored data disagree at log index ``index``."""
+
+
+def _fail(index: int, reason: str) -> IntegrityError_:
+    return IntegrityError_(index, reason)
+
+
+def _check_entries(rows: Iterable[LogEntry], chain: ChainVerifier, report: IntegrityReport,
+                   record_entries: dict[str, tuple[int, str]]) -> None:
+    for row in rows:
+        position = chain.size
+        try:
+            entry = chain.add(bytes(row.body))
+        except ChainError as exc:
+            raise _fail(exc.index, exc.reason) from exc
+        if row.index != position:
+            raise _fail(position, f"stored index {row.index} where {position} was expected (gap, deletion or reordering)")
+        if (row.hash, row.prev, row.type) != (entry.hash, entry.prev, entry.type) or row.time != parse_instant(
+            entry.time
+        ):
+            raise _fail(position, "stored hash, prev or type columns disagree with the entry bytes")
+        report.frontier, _ = report.frontier.append(merkle.leaf_hash(entry.canonical))
+        report.types[entry.type] += 1
+        if entry.type == "signature:create":
+            rid = entry.payload.get("record_id")
+            digest = entry.payload.get("record_sha256")
+            if not isinstance(rid, str) or not isinstance(digest, str) or rid in record_entries:
+                raise _fail(position, "signature entry without a unique record_id and record_sha256")
+            record_entries[rid] = (position, digest)
+        db.session.expunge(row)
+
+
+def _check_records(rows: Iterable[SignatureRecord], ring: KeyRing, report: IntegrityReport,
+                   record_entries: dict[str, tuple[int, str]]) -> None:
+    for rec in rows:
+        where = record_entries.pop(rec.id, None)
+        if where is None:
+            raise _fail(rec.log_index, f"record {rec.id} has no signature entry in the log")
+        index, digest = where
+        body = bytes(rec.body)
+        if rec.log_index != index:
+            raise _fail(index, f"record {rec.id} claims log index {rec.log_index}")
+        if sha256_hex(body) != digest:
+            raise _fail(index, f"record {rec.id} bytes do not hash to what the log committed to")
+        try:
+            signed, _ = verify_record(body, rec.signature, ring)
+        except IkrarError as exc:
+            raise _fail(index, f"record {rec.id}: {exc}") from exc
+        r = signed.record
+        s = r["signatory"]
+        if (r["id"], r["code"], r["kid"]) != (rec.id, rec.code, rec.kid) or (
+            s["name"], s["position"], s["institution"], s["category"]
+        ) != (rec.name, rec.position, rec.institution, rec.category) or (
+            r["consent"]["public_display"] != rec.public_display
+        ) or parse_instant(r["signed_at"]) != rec.signed_at or (
+            None if r["claimed_at"] is None else parse_instant(r["claimed_at"])
+        ) != rec.claimed_at:
+            raise _fail(index, f"record {rec.id}: stored columns disagree with the signed bytes")
+        if sha256_hex(bytes(rec.strokes)) != r["handwriting"]["strokes_sha256"]:
+            raise _fail(index, f"record {rec.id}: stored strokes do not match the signed hash")
+        report.records += 1
+        db.session.expunge(rec)
+
+
+def verify_database() -> IntegrityReport:
+    """Stream the whole log and every record; raise IntegrityError_ naming the first bad index."""
+    ring = keyring()
+    report = IntegrityReport()
+    chain = ChainVerifier()
+    record_entries: dict[str, tuple[int, str]] = {}
+    with closing(db.session.execute(
+        select(LogEntry).order_by(LogEntry.index).execution_options(yield_per=BATCH)
+    )) as result:
+        _check_entries(result.scalars(), chain, report, record_entries)
+    report.entries = chain.size
+    report.head = chain.head
+    report.root = report.frontier.root()
+
+    head = db.session.get(LogHead, 1)
+    if head is None or head.size != chain.size or head.head_hash != chain.head:
+        raise _fail(chain.size, "the log head row does not match the last entry (entries removed or added)")
+    if merkle.Frontier.from_bytes(head.size, head.frontier).root() != report.root:
+        raise _fail(chain.size, "the stored Merkle frontier does not match the entries")
+
+    with closing(db.session.execute(
+        select(SignatureRecord).order_by(SignatureRecord.log_index).execution_options(yield_per=BATCH)
+    )) as result:
+        _check_records(result.scalars(), ring, report, record_entries)
+    if record_entries:
+        rid, (index, _) = min(record_entries.items(), key=lambda item: item[1][0])
+        raise _fail(index, f"the log names record {rid} but no such record is stored (deleted?)")
+    return report

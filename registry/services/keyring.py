@@ -1,0 +1,139 @@
+"""Key ring use cases: first key generation, rotation, listing, and loading the active signers."""
+
+from __future__ import annotations
+
+import os
+import secrets
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from registry.core.canonical import b64url_encode, format_instant
+from registry.core.errors import KeyRingError
+from registry.core.keys import KeyRing, Signer, VerifyingKey
+from registry.core.keystore import KeyDirectory, read_passphrase
+from registry.db import write_transaction
+from registry.extensions import db
+from registry.models import SigningKey
+from registry.services import log
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    directory: Path
+    passphrase: str | None
+    passphrase_file: Path
+
+
+def _verifying_key(row: SigningKey) -> VerifyingKey:
+    return VerifyingKey(row.kid, row.public_key, row.purpose, row.status, row.not_before, row.not_after)
+
+
+def keyring() -> KeyRing:
+    """Every key ever used, as recorded in the database (the pinned ring)."""
+    rows = db.session.execute(select(SigningKey)).scalars()
+    return KeyRing(_verifying_key(row) for row in rows)
+
+
+def active_kid(purpose: str) -> str | None:
+    return db.session.execute(
+        select(SigningKey.kid).where(SigningKey.purpose == purpose, SigningKey.status == "active")
+    ).scalar_one_or_none()
+
+
+def _ensure_embedded_passphrase(settings: KeySettings) -> None:
+    """In embedded mode, with no passphrase configured, create a random one in a 0600 file."""
+    if settings.passphrase or settings.passphrase_file.exists():
+        return
+    settings.passphrase_file.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(settings.passphrase_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(secrets.token_urlsafe(32) + "\n")
+
+
+def passphrase(settings: KeySettings) -> bytes:
+    return read_passphrase(settings.passphrase, settings.passphrase_file)
+
+
+def _record_new_key(writer: log.LogWriter, signer: Signer, purpose: str, action: str) -> SigningKey:
+    moment = writer.now()
+    row = SigningKey(kid=signer.kid, purpose=purpose, public_key=signer.public_key,
+                     status="active", not_before=moment, not_after=None)
+    db.session.add(row)
+    writer.append(f"key:{action}", {
+        "kid": signer.kid, "purpose": purpose, "x": b64url_encode(signer.public_key),
+        "not_before": format_instant(moment),
+    }, moment)
+    return row
+
+
+def initialise(settings: KeySettings) -> list[str]:
+    """Generate the first record and log keys if the database has none; return the new key ids.
+
+    This is the only place a key is ever generated without an explicit rotation.
+    """
+    directory = KeyDirectory(settings.directory)
+
+    def work() -> list[str]:
+        writer = log.lock()
+        existing = {row.purpose for row in db.session.execute(select(SigningKey)).scalars()}
+        created = []
+        for purpose in ("record", "log"):
+            if purpose in existing:
+                continue
+            _ensure_embedded_passphrase(settings)
+            signer = Signer.generate()
+            directory.store(signer, passphrase(settings))
+            _record_new_key(writer, signer, purpose, "generate")
+            created.append(signer.kid)
+        return created
+
+    return write_transaction(work)
+
+
+def rotate(settings: KeySettings, purpose: str = "record") -> tuple[str, str]:
+    """Make a new key the signer from now on; the old one stays for verification. Returns (old, new)."""
+    if purpose != "record":
+        raise KeyRingError("only record keys rotate here; a log key change needs a new log origin")
+    directory = KeyDirectory(settings.directory)
+    secret = passphrase(settings)
+
+    def work() -> tuple[str, str]:
+        writer = log.lock()
+        old = db.session.execute(
+            select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.status == "active")
+        ).scalar_one_or_none()
+        if old is None:
+            raise KeyRingError("no active key to rotate: run `ikrar init` first")
+        directory.load(old.kid, secret)  # refuse to rotate away from a key we cannot prove we hold
+        signer = Signer.generate()
+        directory.store(signer, secret)
+        row = _record_new_key(writer, signer, purpose, "rotate")
+        old.status, old.not_after = "retired", row.not_before
+        return old.kid, signer.kid
+
+    return write_transaction(work)
+
+
+class ActiveSigners:
+    """The private keys this process signs with, reloaded when the database names another key."""
+
+    def __init__(self, settings: KeySettings) -> None:
+        self._settings = settings
+        self._directory = KeyDirectory(settings.directory)
+        self._cache: dict[str, Signer] = {}
+        self._lock = threading.Lock()
+
+    def for_purpose(self, purpose: str) -> Signer:
+        """The signer the database says is active for ``purpose``; fails closed on any mismatch."""
+        kid = active_kid(purpose)
+        if kid is None:
+            raise KeyRingError(f"no active {purpose} key is recorded: run `ikrar init`")
+        with self._lock:
+            signer = self._cache.get(kid)
+            if signer is None:
+                signer = self._directory.load(kid, passphrase(self._settings))
+                self._cache[kid] = signer
+        return signer

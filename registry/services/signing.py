@@ -1,0 +1,222 @@
+"""The signing use case: validate, persist the record, seal it, append it to the log — all or nothing."""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import func, select
+
+from registry.core import codes, strokes as strokes_core
+from registry.core.canonical import canonical_bytes, format_instant, sha256_hex, truncate_to_millis
+from registry.core.errors import FormatError
+from registry.core.records import RECORD_TYPE, sign_record
+from registry.db import write_transaction
+from registry.extensions import db
+from registry.models import CommitmentVersion, Invitee, SignatureRecord
+from registry.services import commitments, log
+from registry.services.errors import AlreadySigned, IdempotencyMismatch, InvalidInput, NotFound, NotOpen
+from registry.services.keyring import ActiveSigners
+from registry.services.text import clean_text
+
+MAX_FIELD = 200
+
+
+@dataclass(frozen=True)
+class Signatory:
+    name: str
+    position: str
+    institution: str
+    category: str
+
+
+@dataclass(frozen=True)
+class SigningRequest:
+    """One signing as a kiosk or an integration submits it."""
+
+    commitment: str
+    dimensions: list[str]
+    consent_accepted: bool
+    public_display: bool
+    strokes: Any
+    invitee_id: int | None = None
+    signatory: Signatory | None = None
+    version: int | None = None
+    claimed_at: datetime | None = None
+    operator: str | None = None
+    device: str | None = None
+    client_id: str | None = None
+    idempotency_key: str | None = None
+
+
+@dataclass(frozen=True)
+class SigningResult:
+    record: SignatureRecord
+    created: bool
+
+
+def new_record_id() -> str:
+    """128 random bits as 26 lowercase base32 characters."""
+    return base64.b32encode(secrets.token_bytes(16)).decode("ascii").rstrip("=").lower()
+
+
+def _clean_signatory(s: Signatory, version: CommitmentVersion) -> Signatory:
+    cleaned = Signatory(
+        name=clean_text(s.name, "name", max_length=MAX_FIELD),
+        position=clean_text(s.position, "position", max_length=MAX_FIELD),
+        institution=clean_text(s.institution, "institution", max_length=MAX_FIELD),
+        category=clean_text(s.category, "category", max_length=64),
+    )
+    if cleaned.category not in version.category_ids:
+        raise InvalidInput(f"category {cleaned.category!r:.40} is not one of {', '.join(version.category_ids)}",
+                           field="category")
+    return cleaned
+
+
+def _clean_dimensions(dimensions: Any, version: CommitmentVersion) -> list[str]:
+    if not isinstance(dimensions, list) or not dimensions:
+        raise InvalidInput("choose at least one dimension", field="dimensions")
+    if any(not isinstance(d, str) for d in dimensions):
+        raise InvalidInput("dimensions are given by their ids", field="dimensions")
+    unknown = [d for d in dimensions if d not in version.dimension_ids]
+    if unknown:
+        raise InvalidInput(f"unknown dimension {unknown[0]!r:.40}", field="dimensions")
+    if len(set(dimensions)) != len(dimensions):
+        raise InvalidInput("a dimension is chosen twice", field="dimensions")
+    # The commitment's own order, so the same choice always signs the same bytes.
+    return [d for d in version.dimension_ids if d in dimensions]
+
+
+def _request_fingerprint(req: SigningRequest, signatory: Signatory | None, dims: list[str],
+                         canonical_strokes: list[list[list[int]]]) -> str:
+    return sha256_hex(canonical_bytes({
+        "commitment": req.commitment, "version": req.version, "invitee_id": req.invitee_id,
+        "signatory": None if signatory is None else signatory.__dict__,
+        "dimensions": dims, "public_display": req.public_display,
+        "strokes_sha256": strokes_core.strokes_sha256(canonical_strokes),
+        "claimed_at": None if req.claimed_at is None else format_instant(req.claimed_at),
+    }))
+
+
+def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
+    """Sign one commitment version for one signatory; repeats with the same idempotency key return the first record."""
+    if req.consent_accepted is not True:
+        raise InvalidInput("consent must be given before signing", field="consent")
+    if (req.invitee_id is None) == (req.signatory is None):
+        raise InvalidInput("give either an invitee_id or the signatory's details", field="signatory")
+    try:
+        canonical_strokes = strokes_core.canonicalise(req.strokes)
+    except FormatError as exc:
+        raise InvalidInput(str(exc), field="strokes") from exc
+    strokes_blob = strokes_core.strokes_bytes(canonical_strokes)
+    if req.claimed_at is not None and req.claimed_at.tzinfo is None:
+        raise InvalidInput("claimed_time must carry a time zone offset", field="claimed_time")
+    claimed_at = truncate_to_millis(req.claimed_at.astimezone(UTC)) if req.claimed_at else None
+
+    def work() -> SigningResult:
+        writer = log.lock()
+        version = commitments.get_version(req.commitment, req.version, published_only=req.version is None)
+        signatory = _clean_signatory(req.signatory, version) if req.signatory else None
+        dims = _clean_dimensions(req.dimensions, version)
+        fingerprint = _request_fingerprint(req, signatory, dims, canonical_strokes)
+        if req.idempotency_key is not None:
+            # Under the head lock, so a concurrent repeat sees the first one's commit.
+            previous = db.session.execute(select(SignatureRecord).where(
+                SignatureRecord.client_id == req.client_id,
+                SignatureRecord.idempotency_key == req.idempotency_key,
+            )).scalar_one_or_none()
+            if previous is not None:
+                if previous.request_sha256 != fingerprint:
+                    raise IdempotencyMismatch(
+                        "this Idempotency-Key was already used for a different signing request")
+                return SigningResult(previous, created=False)
+        if version.status != "open":
+            raise NotOpen(f"signing of {req.commitment!r} version {version.version} is {version.status}, not open")
+        invitee = _resolve_invitee(req, version, signatory)
+        moment = writer.now()
+        record_id = new_record_id()
+        code = _unused_code()
+        signer = signers.for_purpose("record")
+        record = {
+            "type": RECORD_TYPE,
+            "id": record_id,
+            "code": code,
+            "commitment": {"id": req.commitment, "version": version.version,
+                           "text_sha256": version.text_sha256},
+            "signatory": {"name": invitee.name, "position": invitee.position,
+                          "institution": invitee.institution, "category": invitee.category},
+            "dimensions": dims,
+            "consent": {"text_sha256": version.consent_sha256, "public_display": req.public_display},
+            "handwriting": {"strokes_sha256": sha256_hex(strokes_blob)},
+            "signed_at": format_instant(moment),
+            "claimed_at": None if claimed_at is None else format_instant(claimed_at),
+            "operator": req.operator,
+            "device": req.device,
+            "kid": signer.kid,
+        }
+        try:
+            signed = sign_record(record, signer)
+        except FormatError as exc:
+            raise InvalidInput(f"cannot sign: {exc}") from exc
+        entry = writer.append("signature:create", {
+            "record_id": record_id, "record_sha256": signed.sha256,
+            "commitment": req.commitment, "version": version.version, "kid": signer.kid,
+        }, moment)
+        row = SignatureRecord(
+            id=record_id, code=code, commitment_version_id=version.id, invitee_id=invitee.id,
+            body=signed.canonical, signature=signed.signature, kid=signer.kid,
+            log_index=entry.index, signed_at=moment, claimed_at=claimed_at,
+            public_display=req.public_display, name=invitee.name, position=invitee.position,
+            institution=invitee.institution, category=invitee.category, strokes=strokes_blob,
+            client_id=req.client_id, idempotency_key=req.idempotency_key, request_sha256=fingerprint,
+        )
+        db.session.add(row)
+        db.session.flush()
+        return SigningResult(row, created=True)
+
+    return write_transaction(work)
+
+
+def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory: Signatory | None) -> Invitee:
+    if req.invitee_id is not None:
+        invitee = db.session.get(Invitee, req.invitee_id)
+        if invitee is None or invitee.commitment_id != version.commitment_id:
+            raise NotFound(f"invitee {req.invitee_id} is not on the list of this commitment", field="invitee_id")
+        done = db.session.execute(select(SignatureRecord.id).where(
+            SignatureRecord.commitment_version_id == version.id,
+            SignatureRecord.invitee_id == invitee.id,
+        )).first()
+        if done is not None:
+            raise AlreadySigned(f"{invitee.name} has already signed version {version.version} of this commitment")
+        return invitee
+    assert signatory is not None
+    # A walk-in who already signed (same name and institution, ignoring case) is the same person.
+    twin = db.session.execute(select(SignatureRecord.id).where(
+        SignatureRecord.commitment_version_id == version.id,
+        func.lower(SignatureRecord.name) == signatory.name.lower(),
+        func.lower(SignatureRecord.institution) == signatory.institution.lower(),
+    )).first()
+    if twin is not None:
+        raise AlreadySigned(f"{signatory.name} of {signatory.institution} has already signed version "
+                            f"{version.version} of this commitment")
+    invitee = Invitee(commitment_id=version.commitment_id, walk_in=True, **signatory.__dict__)
+    db.session.add(invitee)
+    db.session.flush()
+    return invitee
+
+
+def _unused_code() -> str:
+    while True:
+        code = codes.new_code()
+        if db.session.execute(select(SignatureRecord.id).where(SignatureRecord.code == code)).first() is None:
+            return code
+
+
+def get(record_id: str) -> SignatureRecord:
+    row = db.session.get(SignatureRecord, record_id) if isinstance(record_id, str) and len(record_id) == 26 else None
+    if row is None:
+        raise NotFound(f"there is no signature {record_id!r:.40}")
+    return row

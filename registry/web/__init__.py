@@ -1,0 +1,1 @@
+"""Public web endpoints outside the versioned API: well-known documents, pages, security headers."""
