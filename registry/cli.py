@@ -13,7 +13,7 @@ from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
-from registry import create_app, key_settings
+from registry.app import create_app, key_settings
 from registry.core.canonical import format_instant
 from registry.core.errors import IkrarError
 from registry.extensions import db

@@ -24,7 +24,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from registry import create_app, key_settings
+from registry.app import create_app, key_settings
 
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("IKRAR_VECTORS", ROOT.parent / "shared" / "vectors"))

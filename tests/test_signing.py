@@ -173,7 +173,7 @@ def test_a_failure_after_the_append_rolls_everything_back(ctx: Flask, monkeypatc
 
 
 def test_rotation_signs_with_the_new_key_and_old_records_still_verify(ctx: Flask) -> None:
-    from registry import key_settings
+    from registry.app import key_settings
 
     old_row = _sign(ctx, walk_in("Sebelum Rotasi")).record
     old_kid, new_kid = keyring.rotate(key_settings(ctx))

@@ -18,7 +18,8 @@ from registry.core.errors import FormatError
 # RFC 8785 (I-JSON) cannot represent integers beyond the IEEE 754 safe range exactly.
 MAX_SAFE_INTEGER = 2**53 - 1
 
-_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$")
+# re.ASCII: without it \d also matches other scripts' digits ("２０２４", "٢٠٢٤"), which strptime accepts.
+_INSTANT = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$", re.ASCII)
 
 
 def check_canonical_value(value: Any, path: str = "$") -> None:
@@ -33,6 +34,9 @@ def check_canonical_value(value: Any, path: str = "$") -> None:
         # Floats have several textual forms across languages; signed data carries none.
         raise FormatError(f"{path}: floating-point numbers are not allowed in signed data")
     if isinstance(value, str):
+        if any("\ud800" <= ch <= "\udfff" for ch in value):
+            # A lone surrogate (JSON "\ud800") has no UTF-8 form; rfc8785 would raise a ValueError.
+            raise FormatError(f"{path}: text contains a lone surrogate")
         if not unicodedata.is_normalized("NFC", value):
             raise FormatError(f"{path}: text is not in Unicode NFC")
         return

@@ -13,15 +13,20 @@ _INDEX = {ch: i for i, ch in enumerate(ALPHABET)}
 _ALIASES = str.maketrans({"O": "0", "I": "1", "L": "1"})
 
 
+def _times_x(value: int) -> int:
+    # Multiplication by x in GF(32) = GF(2)[x] / (x^5 + x^2 + 1).
+    value <<= 1
+    return value ^ 0b100101 if value & 0b100000 else value
+
+
 def _check_symbol(body: str) -> str:
-    # Luhn mod N over the 32-symbol alphabet catches every single-symbol error and
-    # every transposition of adjacent symbols.
-    factor, total, n = 2, 0, len(ALPHABET)
-    for ch in reversed(body):
-        addend = factor * _INDEX[ch]
-        total += addend // n + addend % n
-        factor = 1 if factor == 2 else 2
-    return ALPHABET[(n - total % n) % n]
+    # Damm's check over the quasigroup a*b = x·a + b in GF(32): the check makes
+    # sum(x^(10-j) · s_j) = 0, which catches every single-symbol error and every transposition
+    # of adjacent symbols. (Luhn mod 32 missed the transposition 0Z <-> Z0.)
+    total = 0
+    for ch in body:
+        total = _times_x(total) ^ _INDEX[ch]
+    return ALPHABET[_times_x(total)]
 
 
 def new_code() -> str:

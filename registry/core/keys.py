@@ -206,6 +206,9 @@ def encrypt_private_key(signer: Signer, passphrase: bytes) -> bytes:
 
 def decrypt_private_key(pem: bytes, passphrase: bytes) -> Signer:
     """Load an encrypted PKCS#8 PEM; raise KeyRingError with the reason it cannot be used."""
+    if not passphrase:
+        # cryptography raises the same TypeError for "no password" and "file not encrypted".
+        raise KeyRingError("no key passphrase: set IKRAR_KEY_PASSPHRASE")
     try:
         key = serialization.load_pem_private_key(pem, password=passphrase)
     except TypeError as exc:

@@ -216,6 +216,7 @@ class NoteSigner:
 
     def sign_line(self, text: str) -> str:
         """Sign the note text; return its signature line ``— name base64(keyid || sig)\\n``."""
+        _check_note_text(text)
         signature = self._private_key.sign(text.encode("utf-8"))
         blob = self.key_id.to_bytes(4, "big") + signature
         return f"{_SIG_PREFIX}{self._name} {_b64encode(blob)}\n"
@@ -430,6 +431,8 @@ class TlogProof:
     """A c2sp.org/tlog-proof@v1 receipt: leaf index, inclusion proof, signed checkpoint.
 
     ``extra`` is opaque and NOT authenticated by anything; ``None`` means no extra line.
+    ``checkpoint_note`` must be a well-formed signed checkpoint; its signature is checked
+    only by ``verify_tlog_proof``, with the log's key.
     """
 
     index: int

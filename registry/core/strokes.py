@@ -25,9 +25,13 @@ CanonicalStrokes = list[list[list[int]]]
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise FormatError(f"{what} must be a number")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError as exc:  # an int beyond the float range, e.g. 10**400
+        raise FormatError(f"{what} is out of range") from exc
+    if not math.isfinite(number):
         raise FormatError(f"{what} must be finite")
-    return float(value)
+    return number
 
 
 def canonicalise(strokes: Any) -> CanonicalStrokes:
