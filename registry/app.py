@@ -50,10 +50,12 @@ def key_settings(app: Flask) -> KeySettings:
 
 def register_blueprints(app: Flask) -> None:
     from registry.api.views import api
+    from registry.web.log_views import log
     from registry.web.views import web
 
     app.register_blueprint(api)
     app.register_blueprint(web)
+    app.register_blueprint(log)
 
 
 def register_errorhandlers(app: Flask) -> None:

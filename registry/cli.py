@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import click
@@ -173,6 +173,87 @@ def log_verify() -> None:
     click.echo(f"head {report.head}\nroot {report.root.hex()}")
     if types:
         click.echo(f"entries by type: {types}")
+
+
+@cli.command("audit")
+@click.option("--url", help="Base address of the registry to audit, e.g. https://ikrar.example.go.id")
+@click.option("--file", "export", type=click.Path(exists=True, dir_okay=False),
+              help="Audit a downloaded export (JSON Lines of entries) instead of a live registry.")
+@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
+              help="Signed checkpoint file (required with --file).")
+@click.option("--key", "verifier_key", help="Pinned log verifier key (name+keyid+base64).")
+@click.option("--jwks", "jwks_file", type=click.Path(exists=True, dir_okay=False),
+              help="Pinned JWKS for record signatures (default: fetched from --url).")
+@click.option("--state", "state_dir", type=click.Path(file_okay=False),
+              help="Folder remembering the last verified checkpoint; detects rollback, truncation, forks.")
+@click.option("--records/--no-records", default=True, show_default=True,
+              help="Also fetch and verify every signed record (with --url).")
+@clear_errors
+def audit_command(url: str | None, export: str | None, checkpoint_file: str | None, verifier_key: str | None,
+                  jwks_file: str | None, state_dir: str | None, records: bool) -> None:
+    """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records."""
+    from pathlib import Path
+
+    from registry.audit_client import Registry, load_json_file
+    from registry.core.audit import AuditFailure, AuditState, audit
+    from registry.core.keys import KeyRing
+    from registry.core.note import parse_verifier_key
+
+    if (url is None) == (export is None):
+        raise click.UsageError("give either --url or --file")
+    state = AuditState(Path(state_dir)) if state_dir else None
+    key_text = verifier_key or (state.pinned_key() if state else None)
+    registry_ = Registry(url) if url else None
+    if key_text is None:
+        if registry_ is None:
+            raise click.UsageError("--file needs --key (the log's verifier key)")
+        key_text = registry_.text("/log/key").strip()
+        click.echo(f"warning: trusting the server's own log key on first use: {key_text}", err=True)
+    verifier = parse_verifier_key(key_text)
+    ring = KeyRing.from_jwks(load_json_file(jwks_file)) if jwks_file else None
+    if registry_ is not None:
+        note = registry_.text("/log/checkpoint")
+        if ring is None and records:
+            ring = KeyRing.from_jwks(registry_.json("/.well-known/jwks.json"))
+        size = _claimed_size(note)
+        lines = registry_.entries(size)
+        fetch = registry_.signature if records else None
+    else:
+        if checkpoint_file is None:
+            raise click.UsageError("--file needs --checkpoint")
+        note = Path(checkpoint_file).read_text(encoding="utf-8")
+        lines = _file_lines(export)  # type: ignore[arg-type]
+        fetch = None
+    try:
+        report = audit(note, lines, verifier, verifier.name, keyring=ring, fetch_record=fetch, state=state)
+    except AuditFailure as exc:
+        click.echo(f"FAILED ({exc.kind})" + (f" at index {exc.index}" if exc.index is not None else "")
+                   + f": {exc.reason}", err=True)
+        sys.exit(1)
+    cp = report.checkpoint
+    click.echo(f"OK: {report.entries} entries verified against the checkpoint of {cp.origin} "
+               f"(size {cp.size}, root {cp.root_hash.hex()})")
+    if fetch is not None:
+        click.echo(f"{report.records} signed records verified against the JWKS")
+    if report.previous_size is not None:
+        click.echo(f"consistent with the checkpoint verified before (size {report.previous_size})")
+    elif state is not None:
+        click.echo(f"state saved in {state.directory}; the next audit will check against it")
+
+
+def _claimed_size(note: str) -> int:
+    """The size a checkpoint claims, read before verification only to know how much to download."""
+    from registry.core.note import Checkpoint
+
+    try:
+        return Checkpoint.parse(note.split("\n\n", 1)[0] + "\n").size
+    except IkrarError:
+        return 0  # the audit then rejects the checkpoint itself
+
+
+def _file_lines(path: str) -> Iterator[bytes]:
+    with open(path, "rb") as handle:
+        yield from handle
 
 
 def main() -> None:

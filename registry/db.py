@@ -17,6 +17,9 @@ from registry.extensions import db
 
 T = TypeVar("T")
 WRITE = "ikrar_write"
+# session.info key: callables run just before commit (inside the transaction); each may return
+# a callable to run once the commit has succeeded.
+BEFORE_COMMIT = "ikrar.before_commit"
 MAX_ATTEMPTS = 6
 
 
@@ -95,11 +98,12 @@ def write_transaction(work: Callable[[], T]) -> T:
             if session.new or session.dirty or session.deleted:
                 raise RuntimeError("write_transaction called with unflushed changes pending")
             session.rollback()
+        session.info.pop(BEFORE_COMMIT, None)
         try:
             session.connection(execution_options={WRITE: True})
             result = work()
+            after = [hook() for hook in session.info.pop(BEFORE_COMMIT, [])]
             session.commit()
-            return result
         except DBAPIError as exc:
             session.rollback()
             if attempt == MAX_ATTEMPTS or not _retryable(exc):
@@ -108,4 +112,8 @@ def write_transaction(work: Callable[[], T]) -> T:
         except BaseException:
             session.rollback()
             raise
+        for callback in after:
+            if callback is not None:
+                callback()
+        return result
     raise AssertionError("unreachable")

@@ -169,6 +169,10 @@ class LogHead(db.Model):  # type: ignore[name-defined,misc]
     size: Mapped[int] = mapped_column(BigInteger)
     head_hash: Mapped[str] = mapped_column(String(64))
     frontier: Mapped[bytes] = mapped_column(LargeBinary)
+    # The latest signed checkpoint (C2SP signed note) and the size it covers; it only ever
+    # advances, by compare-and-swap, inside the same transaction as the appends it covers.
+    checkpoint_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    checkpoint: Mapped[str] = mapped_column(Text, default="")
 
 
 class MerkleNode(db.Model):  # type: ignore[name-defined,misc]

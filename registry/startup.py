@@ -40,4 +40,9 @@ def check(app: Flask) -> None:
             signers.for_purpose(purpose)
         except IkrarError as exc:
             raise StartupError(f"refusing to start: {exc}") from exc
+    from registry.services.checkpoints import witness_problem
+
+    problem = witness_problem()
+    if problem:
+        raise StartupError(f"refusing to start: {problem}")
     db.session.remove()

@@ -59,6 +59,7 @@ class Env:
             "IKRAR_KEY_PASSPHRASE": PASSPHRASE,
             "IKRAR_SECRET_KEY": "test-secret",
             "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
+            "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
         })
         return env
 
@@ -69,6 +70,7 @@ class Env:
             "IKRAR_KEY_PASSPHRASE": PASSPHRASE,
             "SECRET_KEY": "test-secret",
             "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
+            "IKRAR_WITNESS_FILE": self.instance / "checkpoint.witness",
             "TESTING": True,
         }
 

@@ -128,9 +128,29 @@ SCHEMAS: dict[str, Any] = {
             "not_after": _INSTANT,
         },
     },
+    "InclusionProof": {
+        "type": "object", "required": ["index", "size", "leaf_hash", "root", "proof"],
+        "properties": {"index": {"type": "integer"}, "size": {"type": "integer"},
+                       "leaf_hash": {"type": "string"}, "root": {"type": "string"},
+                       "proof": {"type": "array", "items": {"type": "string"}}},
+    },
+    "ConsistencyProof": {
+        "type": "object", "required": ["old", "new", "old_root", "new_root", "proof"],
+        "properties": {"old": {"type": "integer"}, "new": {"type": "integer"},
+                       "old_root": {"type": "string"}, "new_root": {"type": "string"},
+                       "proof": {"type": "array", "items": {"type": "string"}}},
+    },
     "JWKS": {"type": "object", "required": ["keys"],
              "properties": {"keys": {"type": "array", "items": _ref("JWK")}}},
 }
+
+
+def _text(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/plain": {"schema": {"type": "string"}}}}
+
+
+def _int_param(name: str, required: bool) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": required, "schema": {"type": "integer", "minimum": 0}}
 
 
 def document() -> dict[str, Any]:
@@ -168,6 +188,55 @@ def document() -> dict[str, Any]:
                                 "schema": {"type": "string"}}],
                 "responses": {"200": _json(_ref("Signature"), "The signature."),
                               "404": _problem("No such signature.")},
+            }},
+            "/api/v1/signatures/{record_id}/receipt": {"get": {
+                "operationId": "getReceipt",
+                "summary": "Offline receipt: a C2SP tlog-proof of the signature's log entry.",
+                "description": "`extra` carries the entry's canonical bytes; the proof is against a "
+                               "checkpoint of size log_index+1, so the receipt's bytes never change.",
+                "parameters": [{"name": "record_id", "in": "path", "required": True,
+                                "schema": {"type": "string"}}],
+                "responses": {"200": _text("c2sp.org/tlog-proof@v1 text."),
+                              "404": _problem("No such signature.")},
+            }},
+            "/log/checkpoint": {"get": {
+                "operationId": "getCheckpoint",
+                "summary": "The latest signed checkpoint (C2SP tlog-checkpoint as a signed note).",
+                "responses": {"200": _text("Signed note.")},
+            }},
+            "/log/key": {"get": {
+                "operationId": "getLogKey",
+                "summary": "The log's verifier key string (name+keyid+base64).",
+                "responses": {"200": _text("Verifier key, one line.")},
+            }},
+            "/log/entries": {"get": {
+                "operationId": "getEntries",
+                "summary": "Log entries [start, end) as JSON Lines, at most 1000 per response.",
+                "description": "Each line is exactly the entry's canonical bytes (the Merkle leaf) "
+                               "followed by a newline. Headers Ikrar-Log-Size and Ikrar-Range tell what was sent.",
+                "parameters": [_int_param("start", False), _int_param("end", False)],
+                "responses": {"200": {"description": "Entries.", "content": {
+                    "application/x-ndjson": {"schema": {"type": "string"}}}},
+                              "422": _problem("Range outside the log.")},
+            }},
+            "/log/proof/inclusion": {"get": {
+                "operationId": "getInclusionProof",
+                "summary": "RFC 9162 inclusion proof of entry `index` in the tree of `size` entries.",
+                "parameters": [_int_param("index", True), _int_param("size", False)],
+                "responses": {"200": _json(_ref("InclusionProof"), "Proof (hashes in base64)."),
+                              "422": _problem("Index or size out of range.")},
+            }},
+            "/log/proof/consistency": {"get": {
+                "operationId": "getConsistencyProof",
+                "summary": "RFC 9162 consistency proof between tree sizes `old` and `new`.",
+                "parameters": [_int_param("old", True), _int_param("new", False)],
+                "responses": {"200": _json(_ref("ConsistencyProof"), "Proof (hashes in base64)."),
+                              "422": _problem("Sizes out of range.")},
+            }},
+            "/audit": {"get": {
+                "operationId": "getAuditPage",
+                "summary": "The auditors' page (HTML): checkpoint, verifier key, key history, how to verify.",
+                "responses": {"200": {"description": "HTML page.", "content": {"text/html": {}}}},
             }},
             "/.well-known/jwks.json": {"get": {
                 "operationId": "getJwks",

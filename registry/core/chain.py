@@ -73,10 +73,11 @@ def parse_entry(canonical: bytes) -> Entry:
 class ChainError(VerificationError):
     """The chain is broken at ``index``."""
 
-    def __init__(self, index: int, reason: str) -> None:
+    def __init__(self, index: int, reason: str, kind: str = "chain") -> None:
         super().__init__(f"entry {index}: {reason}")
         self.index = index
         self.reason = reason
+        self.kind = kind
 
 
 class ChainVerifier:
@@ -95,8 +96,12 @@ class ChainVerifier:
             raise ChainError(position, f"malformed entry: {exc}") from exc
         if entry.index != position:
             raise ChainError(position, f"index {entry.index} where {position} was expected (gap, deletion or reordering)")
+        if entry.prev != self.head and position > 0:
+            # Either entry position-1 was altered or this entry's prev was: name the earlier one.
+            raise ChainError(position - 1, f"entry {position - 1} does not hash to the prev of entry "
+                             f"{position}: one of them was altered", kind="link")
         if entry.prev != self.head:
-            raise ChainError(position, "prev does not equal the hash of the previous entry")
+            raise ChainError(position, "the first entry's prev is not 64 zeros")
         # RFC 3339 UTC strings of one fixed width compare in time order.
         if self._last_time is not None and entry.time < self._last_time:
             raise ChainError(position, f"time {entry.time} is earlier than the previous entry's")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy import insert, select
 from registry.core import merkle
 from registry.core.canonical import truncate_to_millis
 from registry.core.chain import Entry, make_entry
-from registry.db import utcnow
+from registry.db import BEFORE_COMMIT, utcnow
 from registry.extensions import db
 from registry.models import LogEntry, LogHead, MerkleNode
 
@@ -60,6 +60,18 @@ class LogWriter:
     def root(self) -> bytes:
         return merkle.Frontier.from_bytes(self._head.size, self._head.frontier).root()
 
+    def seal(self) -> Callable[[], None] | None:
+        """Before commit: sign the checkpoint covering these appends, so no signing is
+        acknowledged before a checkpoint covering it is durable. After commit: tell the witness."""
+        if not self.appended:
+            return None
+        from registry.services import checkpoints
+
+        note = checkpoints.seal(self._head, self.root())
+        size = self._head.size
+        path = checkpoints.witness_path()
+        return lambda: checkpoints.record_witness(note, size, path)
+
 
 def lock() -> LogWriter:
     """Lock the log head for this transaction (the single-row lock measured in pitfalls.md)."""
@@ -73,4 +85,6 @@ def lock() -> LogWriter:
         last_time = db.session.execute(
             select(LogEntry.time).where(LogEntry.index == head.size - 1)
         ).scalar_one()
-    return LogWriter(head, last_time)
+    writer = LogWriter(head, last_time)
+    db.session.info.setdefault(BEFORE_COMMIT, []).append(writer.seal)
+    return writer

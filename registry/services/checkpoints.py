@@ -1,0 +1,145 @@
+"""Signed checkpoints of the log: signing them, the Merkle queries behind proofs, and the witness file.
+
+The witness file lives outside the database (by default in the instance folder). It holds the
+latest checkpoint this installation signed, so that a database restored from an old backup, or
+swapped for a forked copy, is noticed at start-up instead of being signed over.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import select, tuple_, update
+
+from registry.core import merkle
+from registry.core.errors import IkrarError, NoteError
+from registry.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, sign_checkpoint
+from registry.extensions import db
+from registry.models import LogHead, MerkleNode, SigningKey
+
+
+class CheckpointConflict(IkrarError):
+    """The stored checkpoint moved under us, or the database disagrees with what was signed."""
+
+
+def origin() -> str:
+    return str(current_app.config["IKRAR_LOG_ORIGIN"])
+
+
+def note_signer() -> NoteSigner:
+    """The log key as a signed-note signer whose key name is the log origin."""
+    signer = current_app.extensions["ikrar.signers"].for_purpose("log")
+    return NoteSigner(origin(), signer.private_key)
+
+
+def log_verifier() -> NoteVerifier:
+    """The active log key as a note verifier (public half only, from the database)."""
+    row = db.session.execute(
+        select(SigningKey).where(SigningKey.purpose == "log", SigningKey.status == "active")
+    ).scalar_one_or_none()
+    if row is None:
+        raise IkrarError("no log key is recorded: run `ikrar init`")
+    return NoteVerifier(origin(), bytes(row.public_key))
+
+
+def fetch_nodes(keys: Sequence[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+    """One query for every complete-subtree hash a proof needs."""
+    rows = db.session.execute(
+        select(MerkleNode.level, MerkleNode.index, MerkleNode.hash).where(
+            tuple_(MerkleNode.level, MerkleNode.index).in_(list(keys))
+        )
+    )
+    return {(level, index): bytes(hash_) for level, index, hash_ in rows}
+
+
+def log_size() -> int:
+    return int(db.session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one())
+
+
+def root_at(size: int) -> bytes:
+    return merkle.root_hash(size, fetch_nodes)
+
+
+def sign_at(size: int) -> str:
+    """A signed checkpoint for an earlier size of this log (deterministic: same size, same bytes)."""
+    return sign_checkpoint(Checkpoint(origin(), size, root_at(size)), note_signer())
+
+
+def seal(head: LogHead, root: bytes) -> str:
+    """Sign a checkpoint for the head's new size and advance the stored one by compare-and-swap."""
+    note = sign_checkpoint(Checkpoint(origin(), head.size, root), note_signer())
+    old_size = head.checkpoint_size
+    db.session.flush()
+    swapped = db.session.execute(
+        update(LogHead)
+        .where(LogHead.id == 1, LogHead.checkpoint_size == old_size, LogHead.size == head.size)
+        .values(checkpoint=note, checkpoint_size=head.size)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if swapped != 1:
+        raise CheckpointConflict("the latest checkpoint changed during this transaction")
+    db.session.refresh(head)
+    return note
+
+
+def latest() -> tuple[int, str]:
+    head = db.session.execute(select(LogHead.checkpoint_size, LogHead.checkpoint).where(LogHead.id == 1)).one()
+    return int(head[0]), str(head[1])
+
+
+# --- the witness file -------------------------------------------------------------------------
+
+
+def witness_path() -> Path:
+    return Path(current_app.config["IKRAR_WITNESS_FILE"])
+
+
+def record_witness(note: str, size: int, path: Path | None = None) -> None:
+    """Remember ``note`` as the newest checkpoint signed here, unless a newer one is already recorded."""
+    path = path or witness_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_suffix(".lock"), "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # several workers of one server share the file
+        current = _read_size(path)
+        if current is not None and current >= size:
+            return
+        temporary = path.with_suffix(".tmp")
+        with open(temporary, "w", encoding="utf-8") as handle:
+            handle.write(note)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+
+
+def _read_size(path: Path) -> int | None:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    return Checkpoint.parse(text.split("\n\n", 1)[0] + "\n").size
+
+
+def witness_problem() -> str | None:
+    """Why the database must not be served, judged against the witness file; None if all agree."""
+    path = witness_path()
+    try:
+        note = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    try:
+        witnessed = open_checkpoint(note, log_verifier(), origin())
+    except NoteError as exc:
+        return (f"the last checkpoint this server signed ({path}) does not verify with the log key "
+                f"in the database ({exc}): the log key or origin changed")
+    size = log_size()
+    if size < witnessed.size:
+        return (f"the database holds {size} log entries but this server already signed a checkpoint "
+                f"for {witnessed.size} (a restored old backup?); see `ikrar log accept-database`")
+    if root_at(witnessed.size) != witnessed.root_hash:
+        return (f"the database's first {witnessed.size} log entries differ from the checkpoint this "
+                "server signed (a forked or altered database); see `ikrar log accept-database`")
+    return None

@@ -1,0 +1,141 @@
+"""The auditors' endpoints: checkpoint, verifier key, entries, proofs, receipts and the /audit page."""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Iterator
+
+from flask import Blueprint, Response, render_template, request, stream_with_context
+from sqlalchemy import select
+
+from registry.core import merkle
+from registry.core.note import TlogProof
+from registry.extensions import db
+from registry.models import LogEntry
+from registry.services import checkpoints, keyring, signing
+from registry.services.errors import InvalidInput
+
+log = Blueprint("log", __name__)
+PAGE = 1000
+
+
+def _b64(data: bytes) -> str:
+    return base64.b64encode(data).decode("ascii")
+
+
+def _int_arg(name: str, default: int | None = None) -> int:
+    raw = request.args.get(name)
+    if raw is None:
+        if default is None:
+            raise InvalidInput(f"query parameter {name} is required", field=name)
+        return default
+    if not raw.isdigit() or len(raw) > 18:
+        raise InvalidInput(f"{name} must be a non-negative integer", field=name)
+    return int(raw)
+
+
+def _text(body: str) -> Response:
+    response = Response(body, mimetype="text/plain")
+    response.cache_control.no_cache = True
+    return response
+
+
+@log.get("/log/checkpoint")
+def checkpoint() -> Response:
+    size, note = checkpoints.latest()
+    if not note:
+        raise InvalidInput("the log has no checkpoint yet: run `ikrar init`")
+    return _text(note)
+
+
+@log.get("/log/key")
+def verifier_key() -> Response:
+    return _text(checkpoints.log_verifier().verifier_key() + "\n")
+
+
+@log.get("/log/entries")
+def entries() -> Response:
+    size = checkpoints.log_size()
+    start = _int_arg("start", 0)
+    end = _int_arg("end", min(start + PAGE, size))
+    if start > size or end > size:
+        raise InvalidInput(f"the log has {size} entries; start and end must not exceed that", field="end")
+    if start > end:
+        raise InvalidInput("start must not be greater than end", field="start")
+    end = min(end, start + PAGE)  # paged: a client asks again from where this page stopped
+
+    @stream_with_context
+    def lines() -> Iterator[bytes]:
+        rows = db.session.execute(
+            select(LogEntry.body).where(LogEntry.index >= start, LogEntry.index < end)
+            .order_by(LogEntry.index).execution_options(yield_per=200)
+        ).scalars()
+        for body in rows:
+            # Canonical JCS never contains a raw newline, so each line is exactly the leaf bytes.
+            yield bytes(body) + b"\n"
+
+    response = Response(lines(), mimetype="application/x-ndjson")
+    response.headers["Ikrar-Log-Size"] = str(size)
+    response.headers["Ikrar-Range"] = f"{start}-{end}"
+    return response
+
+
+@log.get("/log/proof/inclusion")
+def inclusion() -> Response:
+    size = _int_arg("size", checkpoints.log_size())
+    index = _int_arg("index")
+    _check_size(size)
+    if not index < size:
+        raise InvalidInput(f"index must be below size ({size})", field="index")
+    proof = merkle.inclusion_proof(index, size, checkpoints.fetch_nodes)
+    leaf = checkpoints.fetch_nodes([(0, index)])[(0, index)]
+    return _json({"index": index, "size": size, "leaf_hash": _b64(leaf),
+                  "root": _b64(checkpoints.root_at(size)), "proof": [_b64(h) for h in proof]})
+
+
+@log.get("/log/proof/consistency")
+def consistency() -> Response:
+    old, new = _int_arg("old"), _int_arg("new", checkpoints.log_size())
+    _check_size(new)
+    if not 0 < old <= new:
+        raise InvalidInput("old must satisfy 0 < old <= new", field="old")
+    proof = merkle.consistency_proof(old, new, checkpoints.fetch_nodes)
+    return _json({"old": old, "new": new, "old_root": _b64(checkpoints.root_at(old)),
+                  "new_root": _b64(checkpoints.root_at(new)), "proof": [_b64(h) for h in proof]})
+
+
+@log.get("/api/v1/signatures/<record_id>/receipt")
+def receipt(record_id: str) -> Response:
+    row = signing.get(record_id)
+    return _text(signature_receipt(row.log_index))
+
+
+def signature_receipt(index: int) -> str:
+    """A C2SP tlog-proof for entry ``index`` against the checkpoint of size index+1 (stable bytes)."""
+    size = index + 1
+    body = db.session.execute(select(LogEntry.body).where(LogEntry.index == index)).scalar_one()
+    proof = merkle.inclusion_proof(index, size, checkpoints.fetch_nodes)
+    return TlogProof(index=index, hashes=tuple(proof), checkpoint_note=checkpoints.sign_at(size),
+                     extra=bytes(body)).to_text()
+
+
+@log.get("/audit")
+def audit_page() -> str:
+    size, note = checkpoints.latest()
+    ring = keyring.keyring()
+    return render_template(
+        "audit.html", size=size, checkpoint=note, verifier_key=checkpoints.log_verifier().verifier_key(),
+        keys=sorted(ring.values(), key=lambda k: (k.not_before, k.kid)), origin=checkpoints.origin(),
+    )
+
+
+def _check_size(size: int) -> None:
+    current = checkpoints.log_size()
+    if not 0 < size <= current:
+        raise InvalidInput(f"size must satisfy 0 < size <= {current}", field="size")
+
+
+def _json(body: dict[str, object]) -> Response:
+    from flask import jsonify
+
+    return jsonify(body)
