@@ -28,7 +28,12 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
         from registry.startup import check
 
         with app.app_context():
-            check(app)
+            try:
+                check(app)
+            finally:
+                # Whatever the verdict, hold no connection opened for the check (workers fork later).
+                db.session.remove()
+                db.engine.dispose()
     return app
 
 

@@ -256,5 +256,31 @@ def _file_lines(path: str) -> Iterator[bytes]:
         yield from handle
 
 
+@log_group.command("accept-database")
+@click.option("--yes", is_flag=True, help="Confirm: you know why the database and the last checkpoint differ.")
+@with_appcontext
+@clear_errors
+def log_accept_database(yes: bool) -> None:
+    """After restoring a backup on purpose: make this server's witness follow the database.
+
+    Auditors who saw the newer checkpoint will report a rollback or fork: publish why.
+    """
+    from registry.services import checkpoints
+
+    problem = checkpoints.witness_problem()
+    if problem is None:
+        click.echo("the database agrees with the last checkpoint this server signed; nothing to do")
+        return
+    click.echo(f"the database disagrees with the witness: {problem}")
+    if not yes:
+        raise click.ClickException("not changed; run again with --yes to accept the database as it is")
+    size, note = checkpoints.latest()
+    path = checkpoints.witness_path()
+    path.unlink(missing_ok=True)
+    if note:
+        checkpoints.record_witness(note, size, path)
+    click.echo(f"witness now follows the database (checkpoint size {size})")
+
+
 def main() -> None:
     cli(prog_name="ikrar")

@@ -16,6 +16,10 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
     def load_config(self) -> None:
         for key, value in self.options.items():
             self.cfg.set(key, value)
+        if "control_socket_disable" in self.cfg.settings:
+            # gunicorn ≥ 25 opens one control socket per user by default; two registries on one
+            # machine would fight over it, and nothing here needs runtime control.
+            self.cfg.set("control_socket_disable", True)
 
     def load(self) -> Flask:
         from registry import create_app

@@ -156,9 +156,11 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
     """``ikrar serve`` (gunicorn) on a free loopback port, on this test's database and keys."""
     port = free_port()
     variables = env.variables | {"IKRAR_BASE_URL": f"http://127.0.0.1:{port}"}
+    log_path = env.instance / f"server-{port}.log"
+    log_file = open(log_path, "w")  # noqa: SIM115 - closed when the server stops
     process = subprocess.Popen(
         [sys.executable, "-m", "registry", "serve", "--port", str(port), "--workers", "2"],
-        env=variables, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=env.instance,
+        env=variables, stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=env.instance,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -168,9 +170,9 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
-                output = process.stdout.read() if process.stdout else ""
                 process.kill()
-                raise RuntimeError(f"ikrar serve did not start:\n{output}") from None
+                log_file.close()
+                raise RuntimeError(f"ikrar serve did not start:\n{log_path.read_text()}") from None
             time.sleep(0.2)
     try:
         yield LiveServer(url, process)
@@ -180,5 +182,4 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:
             process.kill()
-        if process.stdout:
-            process.stdout.close()
+        log_file.close()

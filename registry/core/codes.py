@@ -37,7 +37,7 @@ def new_code() -> str:
 
 def normalise_code(text: str) -> str:
     """Accept what a person types (lower case, spaces, hyphens, O for 0) and return the compact code."""
-    if not isinstance(text, str) or len(text) > 40:
+    if not isinstance(text, str) or len(text) > 40 or not text.isascii():
         raise FormatError("a verification code has 11 letters and digits")
     compact = "".join(ch for ch in text.upper() if ch not in " -\t").translate(_ALIASES)
     if len(compact) != BODY_LENGTH + 1 or any(ch not in _INDEX for ch in compact):

@@ -66,7 +66,9 @@ def check_record_shape(record: Any) -> None:
         raise FormatError(f"record type must be {RECORD_TYPE!r}")
     if not isinstance(record["id"], str) or not _RECORD_ID.fullmatch(record["id"]):
         raise FormatError("record id must be 26 lowercase base32 characters")
-    codes.normalise_code(record["code"])
+    if codes.normalise_code(record["code"]) != record["code"]:
+        # FORMATS.md: the signed code is the compact form, one spelling per code.
+        raise FormatError("record.code must be the compact verification code")
     commitment = record["commitment"]
     if not isinstance(commitment, dict) or set(commitment) != {"id", "version", "text_sha256"}:
         raise FormatError("record.commitment must have id, version, text_sha256")

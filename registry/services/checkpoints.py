@@ -69,8 +69,23 @@ def sign_at(size: int) -> str:
     return sign_checkpoint(Checkpoint(origin(), size, root_at(size)), note_signer())
 
 
-def seal(head: LogHead, root: bytes) -> str:
-    """Sign a checkpoint for the head's new size and advance the stored one by compare-and-swap."""
+def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
+    """Sign a checkpoint for the head's new size and advance the stored one by compare-and-swap.
+
+    ``start`` is (size, root) of the log before this transaction's appends. Refuses to sign a
+    checkpoint that does not extend the last one this server signed (its witness file), so even a
+    running server never signs over a database that was rewound or forked under it.
+    """
+    witnessed = _witnessed()
+    if witnessed is not None:
+        size, witnessed_root = witnessed
+        if head.size < size:
+            raise CheckpointConflict(f"refusing to sign: this server already signed a checkpoint for {size} "
+                                     f"entries and the database now has {head.size} (rewound?)")
+        known = start[1] if size == start[0] else root if size == head.size else root_at(size)
+        if known != witnessed_root:
+            raise CheckpointConflict("refusing to sign: the database's history differs from the checkpoint "
+                                     "this server signed before (forked?)")
     note = sign_checkpoint(Checkpoint(origin(), head.size, root), note_signer())
     old_size = head.checkpoint_size
     db.session.flush()
@@ -115,6 +130,24 @@ def record_witness(note: str, size: int, path: Path | None = None) -> None:
         os.replace(temporary, path)
 
 
+_witness_cache: dict[Path, tuple[int, int, bytes]] = {}
+
+
+def _witnessed() -> tuple[int, bytes] | None:
+    """(size, root) of the witness file, re-read only when the file changes."""
+    path = witness_path()
+    try:
+        mtime = path.stat().st_mtime_ns
+    except FileNotFoundError:
+        return None
+    cached = _witness_cache.get(path)
+    if cached is None or cached[0] != mtime:
+        checkpoint = Checkpoint.parse(path.read_text(encoding="utf-8").split("\n\n", 1)[0] + "\n")
+        cached = (mtime, checkpoint.size, checkpoint.root_hash)
+        _witness_cache[path] = cached
+    return cached[1], cached[2]
+
+
 def _read_size(path: Path) -> int | None:
     try:
         text = path.read_text(encoding="utf-8")
@@ -130,6 +163,9 @@ def witness_problem() -> str | None:
         note = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return None
+    # Read the database only now, in a fresh snapshot: one taken before the file was read could
+    # predate a signing the file already covers.
+    db.session.rollback()
     try:
         witnessed = open_checkpoint(note, log_verifier(), origin())
     except NoteError as exc:

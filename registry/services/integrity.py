@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from contextlib import closing
 from dataclasses import dataclass, field
 
@@ -16,7 +16,7 @@ from registry.core.errors import IkrarError
 from registry.core.keys import KeyRing
 from registry.core.records import verify_record
 from registry.extensions import db
-from registry.models import LogEntry, LogHead, SignatureRecord
+from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord
 from registry.services.keyring import keyring
 
 BATCH = 2000
@@ -40,13 +40,17 @@ def _fail(index: int, reason: str) -> IntegrityError_:
     return IntegrityError_(index, reason)
 
 
-def _check_entries(rows: Iterable[LogEntry], chain: ChainVerifier, report: IntegrityReport,
-                   record_entries: dict[str, tuple[int, str]]) -> None:
+def _check_entries(rows: Iterable[LogEntry], leaves: Iterator[tuple[int, bytes]], chain: ChainVerifier,
+                   report: IntegrityReport, record_entries: dict[str, tuple[int, str]]) -> None:
     for row in rows:
         position = chain.size
         try:
             entry = chain.add(bytes(row.body))
         except ChainError as exc:
+            if exc.kind == "link":
+                # The previous entry matched its stored hash and its stored Merkle leaf, so it is
+                # this entry's prev that was altered.
+                raise _fail(position, "prev does not equal the hash of the previous entry") from exc
             raise _fail(exc.index, exc.reason) from exc
         if row.index != position:
             raise _fail(position, f"stored index {row.index} where {position} was expected (gap, deletion or reordering)")
@@ -54,7 +58,10 @@ def _check_entries(rows: Iterable[LogEntry], chain: ChainVerifier, report: Integ
             entry.time
         ):
             raise _fail(position, "stored hash, prev or type columns disagree with the entry bytes")
-        report.frontier, _ = report.frontier.append(merkle.leaf_hash(entry.canonical))
+        leaf = merkle.leaf_hash(entry.canonical)
+        if next(leaves, None) != (position, leaf):
+            raise _fail(position, "the entry bytes do not match the Merkle leaf stored when it was appended")
+        report.frontier, _ = report.frontier.append(leaf)
         report.types[entry.type] += 1
         if entry.type == "signature:create":
             rid = entry.payload.get("record_id")
@@ -105,8 +112,12 @@ def verify_database() -> IntegrityReport:
     record_entries: dict[str, tuple[int, str]] = {}
     with closing(db.session.execute(
         select(LogEntry).order_by(LogEntry.index).execution_options(yield_per=BATCH)
-    )) as result:
-        _check_entries(result.scalars(), chain, report, record_entries)
+    )) as result, closing(db.session.execute(
+        select(MerkleNode.index, MerkleNode.hash).where(MerkleNode.level == 0)
+        .order_by(MerkleNode.index).execution_options(yield_per=BATCH)
+    )) as nodes:
+        leaves = ((int(i), bytes(h)) for i, h in nodes)
+        _check_entries(result.scalars(), leaves, chain, report, record_entries)
     report.entries = chain.size
     report.head = chain.head
     report.root = report.frontier.root()

@@ -23,6 +23,7 @@ class LogWriter:
         self._head = head
         self._last_time = last_time
         self.appended: list[Entry] = []
+        self._start = (head.size, self.root())
 
     @property
     def size(self) -> int:
@@ -67,7 +68,7 @@ class LogWriter:
             return None
         from registry.services import checkpoints
 
-        note = checkpoints.seal(self._head, self.root())
+        note = checkpoints.seal(self._head, self.root(), self._start)
         size = self._head.size
         path = checkpoints.witness_path()
         return lambda: checkpoints.record_witness(note, size, path)
