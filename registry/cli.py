@@ -41,8 +41,13 @@ def clear_errors(command: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-@click.group(cls=FlaskGroup, create_app=_factory, add_default_commands=False,
-             add_version_option=False, load_dotenv=False)
+@click.group(
+    cls=FlaskGroup,
+    create_app=_factory,
+    add_default_commands=False,
+    add_version_option=False,
+    load_dotenv=False,
+)
 def cli() -> None:
     """Ikrar: a registry for signed public commitments."""
 
@@ -139,7 +144,10 @@ def keys_list() -> None:
     for key in sorted(ring.values(), key=lambda k: (k.not_before, k.kid)):
         until = format_instant(key.not_after) if key.not_after else "…"
         present = "file present" if (directory / f"{key.kid}.pem").exists() else "FILE MISSING"
-        click.echo(f"{key.kid}  {key.purpose:6}  {key.status:7}  {format_instant(key.not_before)} – {until}  {present}")
+        click.echo(
+            f"{key.kid}  {key.purpose:6}  {key.status:7}  "
+            f"{format_instant(key.not_before)} – {until}  {present}"
+        )
     if not ring:
         click.echo("no keys: run `ikrar init`")
 
@@ -177,20 +185,47 @@ def log_verify() -> None:
 
 @cli.command("audit")
 @click.option("--url", help="Base address of the registry to audit, e.g. https://ikrar.example.go.id")
-@click.option("--file", "export", type=click.Path(exists=True, dir_okay=False),
-              help="Audit a downloaded export (JSON Lines of entries) instead of a live registry.")
-@click.option("--checkpoint", "checkpoint_file", type=click.Path(exists=True, dir_okay=False),
-              help="Signed checkpoint file (required with --file).")
+@click.option(
+    "--file",
+    "export",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Audit a downloaded export (JSON Lines of entries) instead of a live registry.",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Signed checkpoint file (required with --file).",
+)
 @click.option("--key", "verifier_key", help="Pinned log verifier key (name+keyid+base64).")
-@click.option("--jwks", "jwks_file", type=click.Path(exists=True, dir_okay=False),
-              help="Pinned JWKS for record signatures (default: fetched from --url).")
-@click.option("--state", "state_dir", type=click.Path(file_okay=False),
-              help="Folder remembering the last verified checkpoint; detects rollback, truncation, forks.")
-@click.option("--records/--no-records", default=True, show_default=True,
-              help="Also fetch and verify every signed record (with --url).")
+@click.option(
+    "--jwks",
+    "jwks_file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Pinned JWKS for record signatures (default: fetched from --url).",
+)
+@click.option(
+    "--state",
+    "state_dir",
+    type=click.Path(file_okay=False),
+    help="Folder remembering the last verified checkpoint; detects rollback, truncation, forks.",
+)
+@click.option(
+    "--records/--no-records",
+    default=True,
+    show_default=True,
+    help="Also fetch and verify every signed record (with --url).",
+)
 @clear_errors
-def audit_command(url: str | None, export: str | None, checkpoint_file: str | None, verifier_key: str | None,
-                  jwks_file: str | None, state_dir: str | None, records: bool) -> None:
+def audit_command(
+    url: str | None,
+    export: str | None,
+    checkpoint_file: str | None,
+    verifier_key: str | None,
+    jwks_file: str | None,
+    state_dir: str | None,
+    records: bool,
+) -> None:
     """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records."""
     from pathlib import Path
 
@@ -227,12 +262,18 @@ def audit_command(url: str | None, export: str | None, checkpoint_file: str | No
     try:
         report = audit(note, lines, verifier, verifier.name, keyring=ring, fetch_record=fetch, state=state)
     except AuditFailure as exc:
-        click.echo(f"FAILED ({exc.kind})" + (f" at index {exc.index}" if exc.index is not None else "")
-                   + f": {exc.reason}", err=True)
+        click.echo(
+            f"FAILED ({exc.kind})"
+            + (f" at index {exc.index}" if exc.index is not None else "")
+            + f": {exc.reason}",
+            err=True,
+        )
         sys.exit(1)
     cp = report.checkpoint
-    click.echo(f"OK: {report.entries} entries verified against the checkpoint of {cp.origin} "
-               f"(size {cp.size}, root {cp.root_hash.hex()})")
+    click.echo(
+        f"OK: {report.entries} entries verified against the checkpoint of {cp.origin} "
+        f"(size {cp.size}, root {cp.root_hash.hex()})"
+    )
     if fetch is not None:
         click.echo(f"{report.records} signed records verified against the JWKS")
     if report.previous_size is not None:
@@ -257,7 +298,9 @@ def _file_lines(path: str) -> Iterator[bytes]:
 
 
 @log_group.command("accept-database")
-@click.option("--yes", is_flag=True, help="Confirm: you know why the database and the last checkpoint differ.")
+@click.option(
+    "--yes", is_flag=True, help="Confirm: you know why the database and the last checkpoint differ."
+)
 @with_appcontext
 @clear_errors
 def log_accept_database(yes: bool) -> None:

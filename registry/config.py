@@ -24,20 +24,36 @@ class Setting:
 
 # The README's configuration table is generated from this list (see docs/CONFIGURATION.md).
 SETTINGS = (
-    Setting("IKRAR_DATABASE_URL", "sqlite:///<instance>/ikrar.sqlite3",
-            "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL."),
+    Setting(
+        "IKRAR_DATABASE_URL",
+        "sqlite:///<instance>/ikrar.sqlite3",
+        "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL.",
+    ),
     Setting("IKRAR_KEYS_DIR", "<project>/keys", "Directory of the encrypted private keys."),
-    Setting("IKRAR_KEY_PASSPHRASE", "(read from IKRAR_KEY_PASSPHRASE_FILE)",
-            "Passphrase of the private keys."),
-    Setting("IKRAR_KEY_PASSPHRASE_FILE", "<keys dir>/passphrase",
-            "File holding the passphrase; `ikrar init` creates it (0600) in embedded mode."),
+    Setting(
+        "IKRAR_KEY_PASSPHRASE", "(read from IKRAR_KEY_PASSPHRASE_FILE)", "Passphrase of the private keys."
+    ),
+    Setting(
+        "IKRAR_KEY_PASSPHRASE_FILE",
+        "<keys dir>/passphrase",
+        "File holding the passphrase; `ikrar init` creates it (0600) in embedded mode.",
+    ),
     Setting("IKRAR_BASE_URL", "http://127.0.0.1:5000", "Public address printed in QR codes."),
-    Setting("IKRAR_LOG_ORIGIN", "ikrar.localhost/log",
-            "Origin line of signed checkpoints (schema-less URL, e.g. `purbalinggakab.go.id/ikrar`)."),
-    Setting("IKRAR_WITNESS_FILE", "<instance>/checkpoint.witness",
-            "Where this server remembers the last checkpoint it signed (outside the database)."),
-    Setting("IKRAR_SECRET_KEY", "(generated into <instance>/secret_key)",
-            "Flask secret for sessions and CSRF tokens."),
+    Setting(
+        "IKRAR_LOG_ORIGIN",
+        "ikrar.localhost/log",
+        "Origin line of signed checkpoints (schema-less URL, e.g. `purbalinggakab.go.id/ikrar`).",
+    ),
+    Setting(
+        "IKRAR_WITNESS_FILE",
+        "<instance>/checkpoint.witness",
+        "Where this server remembers the last checkpoint it signed (outside the database).",
+    ),
+    Setting(
+        "IKRAR_SECRET_KEY",
+        "(generated into <instance>/secret_key)",
+        "Flask secret for sessions and CSRF tokens.",
+    ),
     Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
 )
 
@@ -86,9 +102,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
         "IKRAR_KEYS_DIR": keys_dir,
         "IKRAR_KEY_PASSPHRASE": env.get("IKRAR_KEY_PASSPHRASE"),
-        "IKRAR_KEY_PASSPHRASE_FILE": Path(
-            env.get("IKRAR_KEY_PASSPHRASE_FILE") or keys_dir / "passphrase"
-        ),
+        "IKRAR_KEY_PASSPHRASE_FILE": Path(env.get("IKRAR_KEY_PASSPHRASE_FILE") or keys_dir / "passphrase"),
         "IKRAR_BASE_URL": base_url,
         "IKRAR_LOG_ORIGIN": env.get("IKRAR_LOG_ORIGIN", "ikrar.localhost/log"),
         "IKRAR_WITNESS_FILE": Path(env.get("IKRAR_WITNESS_FILE") or instance / "checkpoint.witness"),

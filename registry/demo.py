@@ -59,7 +59,12 @@ CATEGORIES = [
 
 # Fictitious invitees: the demo must not put real people's names under a signature.
 INVITEES = [
-    ("Dra. Sri Wahyuningsih, M.Si.", "Kepala Dinas Komunikasi dan Informatika", "Dinas Kominfo Kabupaten Purbalingga", "pemerintah"),
+    (
+        "Dra. Sri Wahyuningsih, M.Si.",
+        "Kepala Dinas Komunikasi dan Informatika",
+        "Dinas Kominfo Kabupaten Purbalingga",
+        "pemerintah",
+    ),
     ("Ir. Bambang Setiawan", "Kepala Bappelitbangda", "Bappelitbangda Kabupaten Purbalingga", "pemerintah"),
     ("Dr. Ratna Dewi Kusumastuti", "Dekan Fakultas Teknik", "Universitas Jenderal Soedirman", "akademisi"),
     ("Agus Priyanto", "Direktur Utama", "PT Perwira Digital Nusantara", "badan-usaha"),
@@ -89,8 +94,15 @@ def load() -> bool:
 
     def add_invitees() -> None:
         for name, position, institution, category in INVITEES:
-            db.session.add(Invitee(commitment_id=commitment_id, name=name, position=position,
-                                   institution=institution, category=category))
+            db.session.add(
+                Invitee(
+                    commitment_id=commitment_id,
+                    name=name,
+                    position=position,
+                    institution=institution,
+                    category=category,
+                )
+            )
 
     write_transaction(add_invitees)
     commitments.publish(SLUG, 1)

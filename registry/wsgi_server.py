@@ -28,12 +28,14 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
 
 def run(host: str, port: int, workers: int, threads: int) -> None:
-    _Gunicorn({
-        "bind": f"{host}:{port}",
-        "workers": workers,
-        "threads": threads,
-        "worker_class": "gthread",
-        "accesslog": "-",
-        "timeout": 60,
-        "graceful_timeout": 10,
-    }).run()
+    _Gunicorn(
+        {
+            "bind": f"{host}:{port}",
+            "workers": workers,
+            "threads": threads,
+            "worker_class": "gthread",
+            "accesslog": "-",
+            "timeout": 60,
+            "graceful_timeout": 10,
+        }
+    ).run()

@@ -102,9 +102,7 @@ def test_jwks_is_rfc8037_with_thumbprint_kids(client: FlaskClient) -> None:
 def test_openapi_describes_every_route(app: Flask, client: FlaskClient) -> None:
     document = client.get("/openapi.json").get_json()
     assert document["openapi"].startswith("3.1")
-    documented = {
-        (path, method.upper()) for path, item in document["paths"].items() for method in item
-    }
+    documented = {(path, method.upper()) for path, item in document["paths"].items() for method in item}
     for rule in app.url_map.iter_rules():
         if rule.endpoint == "static":
             continue

@@ -71,8 +71,9 @@ def _size(conn: Connection) -> int:
     return int(conn.execute(text("SELECT size FROM log_head")).scalar_one())
 
 
-def test_an_untouched_log_audits_again_consistently(app: Flask, env: Env,
-                                                    audited: tuple[LiveServer, Path]) -> None:
+def test_an_untouched_log_audits_again_consistently(
+    app: Flask, env: Env, audited: tuple[LiveServer, Path]
+) -> None:
     server, state = audited
     _sign(app, 3, "Susulan")
     again = ikrar(env, "audit", "--url", server.url, "--state", str(state))
@@ -87,7 +88,9 @@ def test_a_changed_byte_in_any_entry(env: Env, audited: tuple[LiveServer, Path],
         original = bytes(body)
         changed = bytearray(original)
         changed[rng.randrange(len(changed))] ^= 1 << rng.randrange(7)
-        raw.execute(text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": bytes(changed), "i": index})
+        raw.execute(
+            text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": bytes(changed), "i": index}
+        )
         raw.commit()
         _failed_at(_audit(env, server, state, "--no-records"), index, ("fork", "chain"))
         raw.execute(text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": original, "i": index})
@@ -96,8 +99,9 @@ def test_a_changed_byte_in_any_entry(env: Env, audited: tuple[LiveServer, Path],
 
 def test_a_changed_byte_in_a_record(env: Env, audited: tuple[LiveServer, Path], raw: Connection) -> None:
     server, state = audited
-    record_id, index, body = raw.execute(text(
-        "SELECT id, log_index, body FROM signature_record ORDER BY log_index LIMIT 1 OFFSET 5")).one()
+    record_id, index, body = raw.execute(
+        text("SELECT id, log_index, body FROM signature_record ORDER BY log_index LIMIT 1 OFFSET 5")
+    ).one()
     altered = bytes(body).replace(b"Penanda 5", b"Penanda 6")
     assert altered != bytes(body)
     raw.execute(text("UPDATE signature_record SET body = :b WHERE id = :id"), {"b": altered, "id": record_id})
@@ -136,19 +140,30 @@ def _rewound_to(app: Flask, size: int, raw: Connection, saved: tuple) -> None:  
     raw.execute(text("DELETE FROM signature_record WHERE log_index >= :n"), {"n": size})
     raw.execute(text('DELETE FROM log_entry WHERE "index" >= :n'), {"n": size})
     for level in range(64):
-        raw.execute(text('DELETE FROM merkle_node WHERE level = :l AND "index" >= :n'), {"l": level, "n": size >> level})
-    raw.execute(text("UPDATE log_head SET size = :s, head_hash = :h, frontier = :f, checkpoint_size = :cs, "
-                     "checkpoint = :c"), dict(zip(("s", "h", "f", "cs", "c"), saved, strict=True)))
+        raw.execute(
+            text('DELETE FROM merkle_node WHERE level = :l AND "index" >= :n'),
+            {"l": level, "n": size >> level},
+        )
+    raw.execute(
+        text(
+            "UPDATE log_head SET size = :s, head_hash = :h, frontier = :f, checkpoint_size = :cs, "
+            "checkpoint = :c"
+        ),
+        dict(zip(("s", "h", "f", "cs", "c"), saved, strict=True)),
+    )
     raw.commit()
 
 
 def _head(raw: Connection) -> tuple:  # type: ignore[type-arg]
-    row = raw.execute(text("SELECT size, head_hash, frontier, checkpoint_size, checkpoint FROM log_head")).one()
+    row = raw.execute(
+        text("SELECT size, head_hash, frontier, checkpoint_size, checkpoint FROM log_head")
+    ).one()
     return row[0], row[1], bytes(row[2]), row[3], row[4]
 
 
-def test_the_database_replaced_by_an_older_backup(app: Flask, env: Env, live_server: LiveServer,
-                                                  raw: Connection) -> None:
+def test_the_database_replaced_by_an_older_backup(
+    app: Flask, env: Env, live_server: LiveServer, raw: Connection
+) -> None:
     _sign(app, 4, "Awal")
     backup = _head(raw)
     _sign(app, 4, "Akhir")
@@ -158,8 +173,9 @@ def test_the_database_replaced_by_an_older_backup(app: Flask, env: Env, live_ser
     _failed_at(_audit(env, live_server, state), backup[0], ("rollback",))
 
 
-def test_a_second_server_signing_from_a_forked_database(app: Flask, env: Env, live_server: LiveServer,
-                                                        raw: Connection) -> None:
+def test_a_second_server_signing_from_a_forked_database(
+    app: Flask, env: Env, live_server: LiveServer, raw: Connection
+) -> None:
     _sign(app, 3, "Awal")
     fork_point = _head(raw)
     _sign(app, 3, "Asli")
@@ -167,7 +183,9 @@ def test_a_second_server_signing_from_a_forked_database(app: Flask, env: Env, li
     assert ikrar(env, "audit", "--url", live_server.url, "--state", str(state)).returncode == 0
     _rewound_to(app, fork_point[0], raw, fork_point)
     # Another instance of the server, with the same keys but its own witness, signs another history.
-    other = create_app(env.config() | {"IKRAR_WITNESS_FILE": env.instance / "other.witness"}, startup_checks=False)
+    other = create_app(
+        env.config() | {"IKRAR_WITNESS_FILE": env.instance / "other.witness"}, startup_checks=False
+    )
     _sign(other, 5, "Cabang")
     with other.app_context():
         db.engine.dispose()
@@ -179,30 +197,61 @@ def test_an_audit_of_a_downloaded_export(app: Flask, env: Env, live_server: Live
     import urllib.request
 
     _sign(app, 3, "Unduh")
-    note = urllib.request.urlopen(live_server.url + "/log/checkpoint").read()  # noqa: S310
+    note = urllib.request.urlopen(live_server.url + "/log/checkpoint").read()
     size = int(note.split(b"\n")[1])
-    export = urllib.request.urlopen(f"{live_server.url}/log/entries?start=0&end={size}").read()  # noqa: S310
-    key = urllib.request.urlopen(live_server.url + "/log/key").read().decode().strip()  # noqa: S310
+    export = urllib.request.urlopen(f"{live_server.url}/log/entries?start=0&end={size}").read()
+    key = urllib.request.urlopen(live_server.url + "/log/key").read().decode().strip()
     (env.instance / "checkpoint.txt").write_bytes(note)
     (env.instance / "export.jsonl").write_bytes(export)
-    good = ikrar(env, "audit", "--file", str(env.instance / "export.jsonl"), "--checkpoint",
-                 str(env.instance / "checkpoint.txt"), "--key", key)
+    good = ikrar(
+        env,
+        "audit",
+        "--file",
+        str(env.instance / "export.jsonl"),
+        "--checkpoint",
+        str(env.instance / "checkpoint.txt"),
+        "--key",
+        key,
+    )
     assert good.returncode == 0, good.stderr
     lines = export.split(b"\n")
     lines[2] = lines[2].replace(b'"type"', b'"typf"')
     (env.instance / "export.jsonl").write_bytes(b"\n".join(lines))
-    bad = ikrar(env, "audit", "--file", str(env.instance / "export.jsonl"), "--checkpoint",
-                str(env.instance / "checkpoint.txt"), "--key", key)
+    bad = ikrar(
+        env,
+        "audit",
+        "--file",
+        str(env.instance / "export.jsonl"),
+        "--checkpoint",
+        str(env.instance / "checkpoint.txt"),
+        "--key",
+        key,
+    )
     _failed_at(bad, 2, ("chain",))
-    wrong_key = ikrar(env, "audit", "--file", str(env.instance / "export.jsonl"), "--checkpoint",
-                      str(env.instance / "checkpoint.txt"), "--key", "x+00000000+AQ==")
+    wrong_key = ikrar(
+        env,
+        "audit",
+        "--file",
+        str(env.instance / "export.jsonl"),
+        "--checkpoint",
+        str(env.instance / "checkpoint.txt"),
+        "--key",
+        "x+00000000+AQ==",
+    )
     assert wrong_key.returncode == 1 and "Traceback" not in wrong_key.stderr
 
 
 def test_audit_reports_bad_usage_in_one_line(env: Env) -> None:
     for args in (["audit"], ["audit", "--url", "ftp://x"], ["audit", "--url", "http://127.0.0.1:9"]):
-        result = subprocess.run([sys.executable, "-m", "registry", *args], cwd=ROOT, env=env.variables,
-                                capture_output=True, text=True, check=False, timeout=60)
+        result = subprocess.run(
+            [sys.executable, "-m", "registry", *args],
+            cwd=ROOT,
+            env=env.variables,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=60,
+        )
         assert result.returncode in (1, 2), result.stderr
         assert "Traceback" not in result.stderr
         assert result.stderr.strip().count("\n") <= 3

@@ -35,12 +35,16 @@ def test_four_processes_sign_fifty_each(app: Flask, env: Env) -> None:
     workers = [
         subprocess.Popen(
             [sys.executable, "-m", "tests.workers", f"p{n}", str(PER_PROCESS), str(start_at)],
-            cwd=ROOT, env=env.variables, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            cwd=ROOT,
+            env=env.variables,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
         )
         for n in range(PROCESSES)
     ]
     for worker in workers:
-        out, err = worker.communicate(timeout=300)
+        _, err = worker.communicate(timeout=300)
         assert worker.returncode == 0, err[-3000:]
     with app.app_context():
         _assert_log_is_whole(PROCESSES * PER_PROCESS)
@@ -76,8 +80,10 @@ def test_concurrent_repeats_of_one_idempotency_key_make_one_record(app: Flask) -
     def run() -> None:
         with app.app_context():
             barrier.wait()
-            row = signing.sign(walk_in("Sekali Saja", client_id="tablet", idempotency_key="same"),
-                               app.extensions["ikrar.signers"]).record
+            row = signing.sign(
+                walk_in("Sekali Saja", client_id="tablet", idempotency_key="same"),
+                app.extensions["ikrar.signers"],
+            ).record
             results.append(bytes(row.body).decode())
 
     threads = [threading.Thread(target=run) for _ in range(5)]

@@ -20,7 +20,10 @@ from tests.factories import walk_in
 
 def _sign_some(app: Flask, n: int, prefix: str = "Penanda") -> list[str]:
     with app.app_context():
-        return [signing.sign(walk_in(f"{prefix} {i}"), app.extensions["ikrar.signers"]).record.id for i in range(n)]
+        return [
+            signing.sign(walk_in(f"{prefix} {i}"), app.extensions["ikrar.signers"]).record.id
+            for i in range(n)
+        ]
 
 
 # --- a signed-note verifier written from c2sp.org/signed-note, nothing imported from Ikrar ---
@@ -38,7 +41,7 @@ def open_note_by_spec(note: str, vkey: str) -> str:
     for line in sigs.splitlines():
         prefix = f"— {name} "
         if line.startswith(prefix):
-            blob = base64.b64decode(line[len(prefix):])
+            blob = base64.b64decode(line[len(prefix) :])
             if blob[:4] == key_id:
                 Ed25519PublicKey.from_public_bytes(raw[1:]).verify(blob[4:], text.encode())
                 return text
@@ -82,7 +85,10 @@ def test_checkpoint_verifies_by_spec_and_matches_the_entries(app: Flask, client:
         proof = [base64.b64decode(h) for h in body["proof"]]
         assert base64.b64decode(body["leaf_hash"]) == leaf
         assert verify_inclusion_by_rfc(leaf, i, int(size), proof, base64.b64decode(root_b64))
-        assert not verify_inclusion_by_rfc(leaf, i, int(size), proof[:-1], base64.b64decode(root_b64)) or not proof
+        assert (
+            not verify_inclusion_by_rfc(leaf, i, int(size), proof[:-1], base64.b64decode(root_b64))
+            or not proof
+        )
 
 
 def test_jwks_and_log_key_name_the_same_key(client: FlaskClient) -> None:
@@ -108,8 +114,13 @@ def test_consistency_proofs_link_old_and_new_checkpoints(app: Flask, client: Fla
     new = client.get("/log/checkpoint").get_data(as_text=True).splitlines()
     body = client.get(f"/log/proof/consistency?old={old[1]}&new={new[1]}").get_json()
     assert body["old_root"] == old[2] and body["new_root"] == new[2]
-    verify_consistency(int(old[1]), int(new[1]), base64.b64decode(old[2]), base64.b64decode(new[2]),
-                       [base64.b64decode(h) for h in body["proof"]])
+    verify_consistency(
+        int(old[1]),
+        int(new[1]),
+        base64.b64decode(old[2]),
+        base64.b64decode(new[2]),
+        [base64.b64decode(h) for h in body["proof"]],
+    )
 
 
 def test_receipt_is_a_verifiable_stable_tlog_proof(app: Flask, client: FlaskClient) -> None:
@@ -172,7 +183,9 @@ def test_audit_page_shows_checkpoint_and_key(client: FlaskClient) -> None:
 
 def test_start_up_refuses_a_database_behind_the_witness(app: Flask, env: Env) -> None:
     if not env.database_url.startswith("sqlite"):
-        pytest.skip("copies the SQLite file; the PostgreSQL variant is test_start_up_refuses_a_rewound_database")
+        pytest.skip(
+            "copies the SQLite file; the PostgreSQL variant is test_start_up_refuses_a_rewound_database"
+        )
     database = env.instance / "ikrar.sqlite3"
     _sign_some(app, 2)
     with app.app_context():
@@ -209,8 +222,9 @@ def _rewind(app: Flask, size: int, saved: tuple) -> None:  # type: ignore[type-a
         db.session.execute(delete(SignatureRecord).where(SignatureRecord.log_index >= size))
         db.session.execute(delete(LogEntry).where(LogEntry.index >= size))
         for level in range(64):
-            db.session.execute(delete(MerkleNode).where(MerkleNode.level == level,
-                                                        MerkleNode.index >= size >> level))
+            db.session.execute(
+                delete(MerkleNode).where(MerkleNode.level == level, MerkleNode.index >= size >> level)
+            )
         head = db.session.get(LogHead, 1)
         head.size, head.head_hash, head.frontier, head.checkpoint_size, head.checkpoint = saved
         db.session.commit()
@@ -250,8 +264,9 @@ def test_start_up_refuses_a_forked_database(app: Flask, env: Env) -> None:
     _sign_some(app, 2)
     _rewind(app, saved[0], saved)
     # A second instance, on another machine (its own witness), signs another history.
-    other = create_app(env.config() | {"IKRAR_WITNESS_FILE": env.instance / "other.witness"},
-                       startup_checks=False)
+    other = create_app(
+        env.config() | {"IKRAR_WITNESS_FILE": env.instance / "other.witness"}, startup_checks=False
+    )
     _sign_some(other, 3, prefix="Cabang")
     with other.app_context():
         from registry.extensions import db

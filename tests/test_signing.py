@@ -87,8 +87,12 @@ def test_walk_in_twin_is_refused(ctx: Flask) -> None:
 
 
 def test_idempotent_repeat_returns_the_first_record(ctx: Flask) -> None:
-    request = walk_in("Rina", client_id="tablet-1", idempotency_key="k-123",
-                      claimed_at=datetime(2024, 9, 12, 2, 0, tzinfo=UTC))
+    request = walk_in(
+        "Rina",
+        client_id="tablet-1",
+        idempotency_key="k-123",
+        claimed_at=datetime(2024, 9, 12, 2, 0, tzinfo=UTC),
+    )
     first = _sign(ctx, request).record
     before = _counts()
     again = _sign(ctx, request)
@@ -113,7 +117,9 @@ def test_idempotent_repeat_returns_the_first_record(ctx: Flask) -> None:
         ({"commitment": "no-such-thing"}, NotFound, None),
     ],
 )
-def test_bad_requests_leave_nothing_behind(ctx: Flask, overrides: dict, error: type, field: str | None) -> None:
+def test_bad_requests_leave_nothing_behind(
+    ctx: Flask, overrides: dict, error: type, field: str | None
+) -> None:
     before = _counts()
     with pytest.raises(error) as caught:
         _sign(ctx, walk_in("Bad Input", **overrides))
@@ -157,7 +163,9 @@ def test_draft_and_closed_versions_refuse_signing(ctx: Flask) -> None:
         _sign(ctx, walk_in("Early Bird", version=draft.version))
 
 
-def test_a_failure_after_the_append_rolls_everything_back(ctx: Flask, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_failure_after_the_append_rolls_everything_back(
+    ctx: Flask, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _counts()
 
     def explode(*_a: object, **_k: object) -> None:

@@ -34,7 +34,7 @@ def test_refuses_a_missing_key(app: Flask, env: Env) -> None:
 
 
 def test_refuses_an_undecryptable_key(app: Flask, env: Env) -> None:
-    with pytest.raises(StartupError, match="cannot decrypt.*IKRAR_KEY_PASSPHRASE"):
+    with pytest.raises(StartupError, match=r"cannot decrypt.*IKRAR_KEY_PASSPHRASE"):
         create_app(env.config() | {"IKRAR_KEY_PASSPHRASE": "wrong"})
 
 
@@ -42,7 +42,7 @@ def test_refuses_a_substituted_key(app: Flask, env: Env) -> None:
     target = _record_key_file(app, env)
     target.chmod(0o600)
     target.write_bytes(encrypt_private_key(Signer.generate(), PASSPHRASE.encode()))
-    with pytest.raises(StartupError, match="not the key .* the database expects"):
+    with pytest.raises(StartupError, match=r"not the key .* the database expects"):
         create_app(env.config())
 
 
@@ -66,7 +66,9 @@ def test_no_replacement_key_is_ever_generated(app: Flask, env: Env) -> None:
     generate = ikrar(env, "keys", "generate")
     assert generate.returncode == 1
     assert "keys already exist" in generate.stderr
-    assert sorted(p.name for p in env.keys_dir.iterdir()) == sorted(set(before) - {_record_key_file(app, env).name})
+    assert sorted(p.name for p in env.keys_dir.iterdir()) == sorted(
+        set(before) - {_record_key_file(app, env).name}
+    )
 
 
 def test_serve_refuses_with_one_clear_line(app: Flask, env: Env) -> None:
@@ -79,8 +81,14 @@ def test_serve_refuses_with_one_clear_line(app: Flask, env: Env) -> None:
 
 def test_wsgi_module_refuses_to_load(app: Flask, env: Env) -> None:
     _record_key_file(app, env).unlink()
-    result = subprocess.run([sys.executable, "-c", "import wsgi"], cwd=ROOT, env=env.variables,
-                            capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", "import wsgi"],
+        cwd=ROOT,
+        env=env.variables,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode != 0
     assert "StartupError" in result.stderr and "missing" in result.stderr
 

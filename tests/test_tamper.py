@@ -64,7 +64,9 @@ def test_every_entry_with_one_changed_byte_is_found(signed: Flask, raw: Connecti
     assert len(entries) > SIGNATURES
     for index, body in entries:
         original = bytes(body)
-        raw.execute(text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": _flip(original, rng), "i": index})
+        raw.execute(
+            text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": _flip(original, rng), "i": index}
+        )
         raw.commit()
         assert _failure_index(signed) == index
         raw.execute(text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": original, "i": index})
@@ -80,13 +82,17 @@ def test_every_record_with_one_changed_byte_is_found(signed: Flask, raw: Connect
     for record_id, log_index, value in records:
         if isinstance(value, str):
             position = rng.randrange(len(value))
-            changed: Any = value[:position] + ("A" if value[position] != "A" else "B") + value[position + 1:]
+            changed: Any = value[:position] + ("A" if value[position] != "A" else "B") + value[position + 1 :]
         else:
             changed = _flip(bytes(value), rng)
-        raw.execute(text(f"UPDATE signature_record SET {column} = :v WHERE id = :id"), {"v": changed, "id": record_id})
+        raw.execute(
+            text(f"UPDATE signature_record SET {column} = :v WHERE id = :id"), {"v": changed, "id": record_id}
+        )
         raw.commit()
         assert _failure_index(signed) == log_index
-        raw.execute(text(f"UPDATE signature_record SET {column} = :v WHERE id = :id"), {"v": value, "id": record_id})
+        raw.execute(
+            text(f"UPDATE signature_record SET {column} = :v WHERE id = :id"), {"v": value, "id": record_id}
+        )
         raw.commit()
 
 
@@ -108,7 +114,7 @@ def test_deleted_entry_is_found(signed: Flask, raw: Connection) -> None:
 
 def test_deleted_last_entry_is_found(signed: Flask, raw: Connection) -> None:
     last = raw.execute(text('SELECT max("index") FROM log_entry')).scalar_one()
-    raw.execute(text('DELETE FROM signature_record WHERE log_index = :i'), {"i": last})
+    raw.execute(text("DELETE FROM signature_record WHERE log_index = :i"), {"i": last})
     raw.execute(text('DELETE FROM log_entry WHERE "index" = :i'), {"i": last})
     raw.commit()
     assert _failure_index(signed) == last
@@ -123,12 +129,21 @@ def test_deleted_record_is_found(signed: Flask, raw: Connection) -> None:
 
 def test_swapped_entries_are_found(signed: Flask, raw: Connection) -> None:
     a, b = 3, 6
-    rows = {r[0]: r for r in _rows(raw, f'SELECT "index", body, hash, prev, type, time FROM log_entry WHERE "index" IN ({a}, {b})')}
+    rows = {
+        r[0]: r
+        for r in _rows(
+            raw, f'SELECT "index", body, hash, prev, type, time FROM log_entry WHERE "index" IN ({a}, {b})'
+        )
+    }
     raw.execute(text('DELETE FROM log_entry WHERE "index" IN (:a, :b)'), {"a": a, "b": b})
     for target, source in ((a, b), (b, a)):
         _, body, hash_, prev, type_, time_ = rows[source]
-        raw.execute(text('INSERT INTO log_entry ("index", body, hash, prev, type, time) VALUES (:i, :body, :h, :p, :t, :tm)'),
-                    {"i": target, "body": body, "h": hash_, "p": prev, "t": type_, "tm": time_})
+        raw.execute(
+            text(
+                'INSERT INTO log_entry ("index", body, hash, prev, type, time) VALUES (:i, :body, :h, :p, :t, :tm)'
+            ),
+            {"i": target, "body": body, "h": hash_, "p": prev, "t": type_, "tm": time_},
+        )
     raw.commit()
     assert _failure_index(signed) == a
 
@@ -138,7 +153,10 @@ def test_cli_names_the_index_and_exits_non_zero(signed: Flask, raw: Connection, 
     assert ok.returncode == 0, ok.stderr
     assert f"{SIGNATURES} signed records verified" in ok.stdout
     body = bytes(raw.execute(text('SELECT body FROM log_entry WHERE "index" = 4')).scalar_one())
-    raw.execute(text('UPDATE log_entry SET body = :b WHERE "index" = 4'), {"b": body.replace(b'"index":4', b'"index":5')})
+    raw.execute(
+        text('UPDATE log_entry SET body = :b WHERE "index" = 4'),
+        {"b": body.replace(b'"index":4', b'"index":5')},
+    )
     raw.commit()
     bad = ikrar(env, "log", "verify")
     assert bad.returncode == 1

@@ -38,8 +38,11 @@ SCHEMAS: dict[str, Any] = {
     "Choice": {
         "type": "object",
         "required": ["id", "label"],
-        "properties": {"id": {"type": "string"}, "label": {"type": "string"},
-                       "description": {"type": "string"}},
+        "properties": {
+            "id": {"type": "string"},
+            "label": {"type": "string"},
+            "description": {"type": "string"},
+        },
     },
     "CommitmentSummary": {
         "type": "object",
@@ -56,44 +59,86 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Commitment": {
-        "allOf": [_ref("CommitmentSummary"), {
-            "type": "object",
-            "required": ["text", "dimensions", "categories", "consent_text", "consent_sha256", "versions"],
-            "properties": {
-                "text": {"type": "string", "description": "The exact text signatories read (NFC)."},
-                "dimensions": {"type": "array", "items": _ref("Choice")},
-                "categories": {"type": "array", "items": _ref("Choice")},
-                "consent_text": {"type": "string"},
-                "consent_sha256": _HEX64,
-                "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
-                "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
-                "versions": {"type": "array", "items": {"type": "integer"},
-                             "description": "Published version numbers."},
+        "allOf": [
+            _ref("CommitmentSummary"),
+            {
+                "type": "object",
+                "required": [
+                    "text",
+                    "dimensions",
+                    "categories",
+                    "consent_text",
+                    "consent_sha256",
+                    "versions",
+                ],
+                "properties": {
+                    "text": {"type": "string", "description": "The exact text signatories read (NFC)."},
+                    "dimensions": {"type": "array", "items": _ref("Choice")},
+                    "categories": {"type": "array", "items": _ref("Choice")},
+                    "consent_text": {"type": "string"},
+                    "consent_sha256": _HEX64,
+                    "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+                    "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+                    "versions": {
+                        "type": "array",
+                        "items": {"type": "integer"},
+                        "description": "Published version numbers.",
+                    },
+                },
             },
-        }],
+        ],
     },
     "Record": {
         "type": "object",
         "description": "The signed record (ikrar.signature.v1); see docs/FORMATS.md. "
-                       "Its signature covers the RFC 8785 canonical bytes of this object.",
-        "required": ["type", "id", "code", "commitment", "signatory", "dimensions", "consent",
-                     "handwriting", "signed_at", "claimed_at", "operator", "device", "kid"],
+        "Its signature covers the RFC 8785 canonical bytes of this object.",
+        "required": [
+            "type",
+            "id",
+            "code",
+            "commitment",
+            "signatory",
+            "dimensions",
+            "consent",
+            "handwriting",
+            "signed_at",
+            "claimed_at",
+            "operator",
+            "device",
+            "kid",
+        ],
         "additionalProperties": False,
         "properties": {
             "type": {"const": "ikrar.signature.v1"},
             "id": {"type": "string", "pattern": "^[a-z2-7]{26}$"},
             "code": {"type": "string", "pattern": "^[0-9A-HJKMNP-TV-Z]{11}$"},
-            "commitment": {"type": "object", "required": ["id", "version", "text_sha256"],
-                           "properties": {"id": {"type": "string"}, "version": {"type": "integer"},
-                                          "text_sha256": _HEX64}},
-            "signatory": {"type": "object", "required": ["name", "position", "institution", "category"],
-                          "properties": {k: {"type": "string"} for k in
-                                         ("name", "position", "institution", "category")}},
+            "commitment": {
+                "type": "object",
+                "required": ["id", "version", "text_sha256"],
+                "properties": {
+                    "id": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "text_sha256": _HEX64,
+                },
+            },
+            "signatory": {
+                "type": "object",
+                "required": ["name", "position", "institution", "category"],
+                "properties": {
+                    k: {"type": "string"} for k in ("name", "position", "institution", "category")
+                },
+            },
             "dimensions": {"type": "array", "items": {"type": "string"}, "minItems": 1},
-            "consent": {"type": "object", "required": ["text_sha256", "public_display"],
-                        "properties": {"text_sha256": _HEX64, "public_display": {"type": "boolean"}}},
-            "handwriting": {"type": "object", "required": ["strokes_sha256"],
-                            "properties": {"strokes_sha256": _HEX64}},
+            "consent": {
+                "type": "object",
+                "required": ["text_sha256", "public_display"],
+                "properties": {"text_sha256": _HEX64, "public_display": {"type": "boolean"}},
+            },
+            "handwriting": {
+                "type": "object",
+                "required": ["strokes_sha256"],
+                "properties": {"strokes_sha256": _HEX64},
+            },
             "signed_at": _INSTANT,
             "claimed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
             "operator": {"type": ["string", "null"]},
@@ -108,7 +153,10 @@ SCHEMAS: dict[str, Any] = {
             "id": {"type": "string"},
             "code": {"type": "string"},
             "record": _ref("Record"),
-            "signature": {"type": "string", "description": "base64url (no padding) Ed25519 signature, 64 bytes."},
+            "signature": {
+                "type": "string",
+                "description": "base64url (no padding) Ed25519 signature, 64 bytes.",
+            },
             "kid": {"type": "string"},
             "log_index": {"type": "integer", "minimum": 0},
             "status": {"enum": ["valid", "withdrawn"]},
@@ -118,9 +166,12 @@ SCHEMAS: dict[str, Any] = {
         "type": "object",
         "required": ["kty", "crv", "x", "kid", "alg", "use", "purpose", "status", "not_before"],
         "properties": {
-            "kty": {"const": "OKP"}, "crv": {"const": "Ed25519"},
+            "kty": {"const": "OKP"},
+            "crv": {"const": "Ed25519"},
             "x": {"type": "string", "description": "base64url public key (RFC 8037)."},
-            "kid": {"type": "string"}, "alg": {"const": "EdDSA"}, "use": {"const": "sig"},
+            "kid": {"type": "string"},
+            "alg": {"const": "EdDSA"},
+            "use": {"const": "sig"},
             "key_ops": {"type": "array", "items": {"const": "verify"}},
             "purpose": {"enum": ["record", "log"]},
             "status": {"enum": ["active", "retired"]},
@@ -129,19 +180,32 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "InclusionProof": {
-        "type": "object", "required": ["index", "size", "leaf_hash", "root", "proof"],
-        "properties": {"index": {"type": "integer"}, "size": {"type": "integer"},
-                       "leaf_hash": {"type": "string"}, "root": {"type": "string"},
-                       "proof": {"type": "array", "items": {"type": "string"}}},
+        "type": "object",
+        "required": ["index", "size", "leaf_hash", "root", "proof"],
+        "properties": {
+            "index": {"type": "integer"},
+            "size": {"type": "integer"},
+            "leaf_hash": {"type": "string"},
+            "root": {"type": "string"},
+            "proof": {"type": "array", "items": {"type": "string"}},
+        },
     },
     "ConsistencyProof": {
-        "type": "object", "required": ["old", "new", "old_root", "new_root", "proof"],
-        "properties": {"old": {"type": "integer"}, "new": {"type": "integer"},
-                       "old_root": {"type": "string"}, "new_root": {"type": "string"},
-                       "proof": {"type": "array", "items": {"type": "string"}}},
+        "type": "object",
+        "required": ["old", "new", "old_root", "new_root", "proof"],
+        "properties": {
+            "old": {"type": "integer"},
+            "new": {"type": "integer"},
+            "old_root": {"type": "string"},
+            "new_root": {"type": "string"},
+            "proof": {"type": "array", "items": {"type": "string"}},
+        },
     },
-    "JWKS": {"type": "object", "required": ["keys"],
-             "properties": {"keys": {"type": "array", "items": _ref("JWK")}}},
+    "JWKS": {
+        "type": "object",
+        "required": ["keys"],
+        "properties": {"keys": {"type": "array", "items": _ref("JWK")}},
+    },
 }
 
 
@@ -154,100 +218,161 @@ def _int_param(name: str, required: bool) -> dict[str, Any]:
 
 
 def document() -> dict[str, Any]:
-    slug = {"name": "slug", "in": "path", "required": True, "schema": {"type": "string"},
-            "description": "Commitment id."}
+    slug = {
+        "name": "slug",
+        "in": "path",
+        "required": True,
+        "schema": {"type": "string"},
+        "description": "Commitment id.",
+    }
     return {
         "openapi": "3.1.0",
         "info": {
             "title": "Ikrar registry API",
             "version": __version__,
             "description": "Signed public commitments. Signatures are electronic signatures "
-                           "*tidak tersertifikasi* (PP 71/2019), sealed with the registry's Ed25519 key. "
-                           "Byte formats: docs/FORMATS.md.",
+            "*tidak tersertifikasi* (PP 71/2019), sealed with the registry's Ed25519 key. "
+            "Byte formats: docs/FORMATS.md.",
         },
         "paths": {
-            "/api/v1/commitments": {"get": {
-                "operationId": "listCommitments",
-                "summary": "The latest published version of every commitment.",
-                "responses": {"200": _json({"type": "object", "properties": {
-                    "commitments": {"type": "array", "items": _ref("CommitmentSummary")}}}, "Commitments.")},
-            }},
-            "/api/v1/commitments/{slug}": {"get": {
-                "operationId": "getCommitment",
-                "summary": "A commitment's exact text and its hash (latest published version by default).",
-                "parameters": [slug, {"name": "version", "in": "query", "required": False,
-                                      "schema": {"type": "integer", "minimum": 1}}],
-                "responses": {"200": _json(_ref("Commitment"), "The commitment version."),
-                              "404": _problem("No such commitment or version."),
-                              "422": _problem("Malformed version.")},
-            }},
-            "/api/v1/signatures/{record_id}": {"get": {
-                "operationId": "getSignature",
-                "summary": "A signed record, its signature, key id and log index.",
-                "parameters": [{"name": "record_id", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": _json(_ref("Signature"), "The signature."),
-                              "404": _problem("No such signature.")},
-            }},
-            "/api/v1/signatures/{record_id}/receipt": {"get": {
-                "operationId": "getReceipt",
-                "summary": "Offline receipt: a C2SP tlog-proof of the signature's log entry.",
-                "description": "`extra` carries the entry's canonical bytes; the proof is against a "
-                               "checkpoint of size log_index+1, so the receipt's bytes never change.",
-                "parameters": [{"name": "record_id", "in": "path", "required": True,
-                                "schema": {"type": "string"}}],
-                "responses": {"200": _text("c2sp.org/tlog-proof@v1 text."),
-                              "404": _problem("No such signature.")},
-            }},
-            "/log/checkpoint": {"get": {
-                "operationId": "getCheckpoint",
-                "summary": "The latest signed checkpoint (C2SP tlog-checkpoint as a signed note).",
-                "responses": {"200": _text("Signed note.")},
-            }},
-            "/log/key": {"get": {
-                "operationId": "getLogKey",
-                "summary": "The log's verifier key string (name+keyid+base64).",
-                "responses": {"200": _text("Verifier key, one line.")},
-            }},
-            "/log/entries": {"get": {
-                "operationId": "getEntries",
-                "summary": "Log entries [start, end) as JSON Lines, at most 1000 per response.",
-                "description": "Each line is exactly the entry's canonical bytes (the Merkle leaf) "
-                               "followed by a newline. Headers Ikrar-Log-Size and Ikrar-Range tell what was sent.",
-                "parameters": [_int_param("start", False), _int_param("end", False)],
-                "responses": {"200": {"description": "Entries.", "content": {
-                    "application/x-ndjson": {"schema": {"type": "string"}}}},
-                              "422": _problem("Range outside the log.")},
-            }},
-            "/log/proof/inclusion": {"get": {
-                "operationId": "getInclusionProof",
-                "summary": "RFC 9162 inclusion proof of entry `index` in the tree of `size` entries.",
-                "parameters": [_int_param("index", True), _int_param("size", False)],
-                "responses": {"200": _json(_ref("InclusionProof"), "Proof (hashes in base64)."),
-                              "422": _problem("Index or size out of range.")},
-            }},
-            "/log/proof/consistency": {"get": {
-                "operationId": "getConsistencyProof",
-                "summary": "RFC 9162 consistency proof between tree sizes `old` and `new`.",
-                "parameters": [_int_param("old", True), _int_param("new", False)],
-                "responses": {"200": _json(_ref("ConsistencyProof"), "Proof (hashes in base64)."),
-                              "422": _problem("Sizes out of range.")},
-            }},
-            "/audit": {"get": {
-                "operationId": "getAuditPage",
-                "summary": "The auditors' page (HTML): checkpoint, verifier key, key history, how to verify.",
-                "responses": {"200": {"description": "HTML page.", "content": {"text/html": {}}}},
-            }},
-            "/.well-known/jwks.json": {"get": {
-                "operationId": "getJwks",
-                "summary": "Every public key the registry ever used, with status and validity window.",
-                "responses": {"200": _json(_ref("JWKS"), "The key set.", "application/jwk-set+json")},
-            }},
-            "/openapi.json": {"get": {
-                "operationId": "getOpenApi",
-                "summary": "This document.",
-                "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")},
-            }},
+            "/api/v1/commitments": {
+                "get": {
+                    "operationId": "listCommitments",
+                    "summary": "The latest published version of every commitment.",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "properties": {
+                                    "commitments": {"type": "array", "items": _ref("CommitmentSummary")}
+                                },
+                            },
+                            "Commitments.",
+                        )
+                    },
+                }
+            },
+            "/api/v1/commitments/{slug}": {
+                "get": {
+                    "operationId": "getCommitment",
+                    "summary": "A commitment's exact text and its hash (default: latest published version).",
+                    "parameters": [
+                        slug,
+                        {
+                            "name": "version",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "integer", "minimum": 1},
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Commitment"), "The commitment version."),
+                        "404": _problem("No such commitment or version."),
+                        "422": _problem("Malformed version."),
+                    },
+                }
+            },
+            "/api/v1/signatures/{record_id}": {
+                "get": {
+                    "operationId": "getSignature",
+                    "summary": "A signed record, its signature, key id and log index.",
+                    "parameters": [
+                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Signature"), "The signature."),
+                        "404": _problem("No such signature."),
+                    },
+                }
+            },
+            "/api/v1/signatures/{record_id}/receipt": {
+                "get": {
+                    "operationId": "getReceipt",
+                    "summary": "Offline receipt: a C2SP tlog-proof of the signature's log entry.",
+                    "description": "`extra` carries the entry's canonical bytes; the proof is against a "
+                    "checkpoint of size log_index+1, so the receipt's bytes never change.",
+                    "parameters": [
+                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": _text("c2sp.org/tlog-proof@v1 text."),
+                        "404": _problem("No such signature."),
+                    },
+                }
+            },
+            "/log/checkpoint": {
+                "get": {
+                    "operationId": "getCheckpoint",
+                    "summary": "The latest signed checkpoint (C2SP tlog-checkpoint as a signed note).",
+                    "responses": {"200": _text("Signed note.")},
+                }
+            },
+            "/log/key": {
+                "get": {
+                    "operationId": "getLogKey",
+                    "summary": "The log's verifier key string (name+keyid+base64).",
+                    "responses": {"200": _text("Verifier key, one line.")},
+                }
+            },
+            "/log/entries": {
+                "get": {
+                    "operationId": "getEntries",
+                    "summary": "Log entries [start, end) as JSON Lines, at most 1000 per response.",
+                    "description": "Each line is exactly the entry's canonical bytes (the Merkle leaf) "
+                    "followed by a newline. Headers Ikrar-Log-Size and Ikrar-Range tell what was sent.",
+                    "parameters": [_int_param("start", False), _int_param("end", False)],
+                    "responses": {
+                        "200": {
+                            "description": "Entries.",
+                            "content": {"application/x-ndjson": {"schema": {"type": "string"}}},
+                        },
+                        "422": _problem("Range outside the log."),
+                    },
+                }
+            },
+            "/log/proof/inclusion": {
+                "get": {
+                    "operationId": "getInclusionProof",
+                    "summary": "RFC 9162 inclusion proof of entry `index` in the tree of `size` entries.",
+                    "parameters": [_int_param("index", True), _int_param("size", False)],
+                    "responses": {
+                        "200": _json(_ref("InclusionProof"), "Proof (hashes in base64)."),
+                        "422": _problem("Index or size out of range."),
+                    },
+                }
+            },
+            "/log/proof/consistency": {
+                "get": {
+                    "operationId": "getConsistencyProof",
+                    "summary": "RFC 9162 consistency proof between tree sizes `old` and `new`.",
+                    "parameters": [_int_param("old", True), _int_param("new", False)],
+                    "responses": {
+                        "200": _json(_ref("ConsistencyProof"), "Proof (hashes in base64)."),
+                        "422": _problem("Sizes out of range."),
+                    },
+                }
+            },
+            "/audit": {
+                "get": {
+                    "operationId": "getAuditPage",
+                    "summary": "The auditors' page (HTML): checkpoint, verifier key, key history, how-to.",
+                    "responses": {"200": {"description": "HTML page.", "content": {"text/html": {}}}},
+                }
+            },
+            "/.well-known/jwks.json": {
+                "get": {
+                    "operationId": "getJwks",
+                    "summary": "Every public key the registry ever used, with status and validity window.",
+                    "responses": {"200": _json(_ref("JWKS"), "The key set.", "application/jwk-set+json")},
+                }
+            },
+            "/openapi.json": {
+                "get": {
+                    "operationId": "getOpenApi",
+                    "summary": "This document.",
+                    "responses": {"200": _json({"type": "object"}, "OpenAPI 3.1 document.")},
+                }
+            },
         },
         "components": {"schemas": SCHEMAS},
     }

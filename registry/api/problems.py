@@ -13,8 +13,7 @@ PROBLEM_TYPE = "urn:ikrar:problem:"
 JSON_PREFIXES = ("/api/", "/.well-known/", "/openapi.json", "/log/")
 
 
-def problem(status: int, title: str, detail: str, *, slug: str | None = None,
-            **extra: Any) -> Response:
+def problem(status: int, title: str, detail: str, *, slug: str | None = None, **extra: Any) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE + slug if slug else "about:blank",
         "title": title,

@@ -15,7 +15,7 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
 def _absolute(endpoint: str, **values: Any) -> str:
-    return current_app.config["IKRAR_BASE_URL"] + url_for(endpoint, **values)
+    return str(current_app.config["IKRAR_BASE_URL"]) + url_for(endpoint, **values)
 
 
 def commitment_summary(version: CommitmentVersion) -> dict[str, Any]:

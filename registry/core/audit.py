@@ -92,15 +92,20 @@ def audit(
     try:
         checkpoint = open_checkpoint(checkpoint_note, verifier, origin)
     except NoteError as exc:
-        raise AuditFailure("checkpoint", f"the checkpoint does not verify with the pinned log key: {exc}") from exc
+        raise AuditFailure(
+            "checkpoint", f"the checkpoint does not verify with the pinned log key: {exc}"
+        ) from exc
     report = AuditReport(checkpoint)
     previous = state.previous(verifier, origin) if state else None
     if previous is not None:
         report.previous_size = previous.size
         if checkpoint.size < previous.size:
-            raise AuditFailure("rollback", f"the log now claims {checkpoint.size} entries but {previous.size} "
-                               "were verified before: entries were removed or an old copy is served",
-                               index=checkpoint.size)
+            raise AuditFailure(
+                "rollback",
+                f"the log now claims {checkpoint.size} entries but {previous.size} "
+                "were verified before: entries were removed or an old copy is served",
+                index=checkpoint.size,
+            )
     old_hashes = _open_hashes(state) if previous is not None and state is not None else None
     new_hashes_path = (state.directory / "hashes.new") if state else None
     if new_hashes_path:
@@ -117,8 +122,11 @@ def audit(
             if old_hashes is not None and position < previous.size:  # type: ignore[union-attr]
                 seen = old_hashes.read(32)
                 if hashlib.sha256(line).digest() != seen:
-                    raise AuditFailure("fork", "this entry differs from the one verified before: the log was "
-                                       "rewritten or forked", index=position)
+                    raise AuditFailure(
+                        "fork",
+                        "this entry differs from the one verified before: the log was rewritten or forked",
+                        index=position,
+                    )
             try:
                 entry = chain.add(line)
             except ChainError as exc:
@@ -127,8 +135,11 @@ def audit(
             if out is not None:
                 out.write(bytes.fromhex(entry.hash))
             if previous is not None and chain.size == previous.size and frontier.root() != previous.root_hash:
-                raise AuditFailure("fork", "the first entries no longer match the checkpoint verified before",
-                                   index=previous.size - 1)
+                raise AuditFailure(
+                    "fork",
+                    "the first entries no longer match the checkpoint verified before",
+                    index=previous.size - 1,
+                )
             report.types[entry.type] += 1
             if entry.type == "signature:create" and fetch_record is not None and keyring is not None:
                 _check_record(entry.payload, position, entry.time, fetch_record, keyring)
@@ -140,8 +151,11 @@ def audit(
             old_hashes.close()
     report.entries = chain.size
     if chain.size < checkpoint.size:
-        raise AuditFailure("truncation", f"the checkpoint covers {checkpoint.size} entries but only "
-                           f"{chain.size} were served", index=chain.size)
+        raise AuditFailure(
+            "truncation",
+            f"the checkpoint covers {checkpoint.size} entries but only {chain.size} were served",
+            index=chain.size,
+        )
     if frontier.root() != checkpoint.root_hash:
         raise AuditFailure("root", "the entries do not hash to the checkpoint's Merkle root")
     if state is not None and new_hashes_path is not None:
@@ -151,12 +165,14 @@ def audit(
 
 def _open_hashes(state: AuditState) -> Any:
     try:
-        return open(state.hashes_file, "rb")  # noqa: SIM115 - closed by audit()
+        return open(state.hashes_file, "rb")
     except FileNotFoundError as exc:
         raise AuditFailure("state", f"{state.hashes_file} is missing; start a new state folder") from exc
 
 
-def _check_record(payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing) -> None:
+def _check_record(
+    payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing
+) -> None:
     record_id = payload.get("record_id")
     if not isinstance(record_id, str):
         raise AuditFailure("record", "signature entry without record_id", index=index)
@@ -169,4 +185,6 @@ def _check_record(payload: dict[str, Any], index: int, time: str, fetch: RecordF
     if sha256_hex(body) != payload.get("record_sha256"):
         raise AuditFailure("record", f"record {record_id} is not the one the log committed to", index=index)
     if parse_instant(signed.record["signed_at"]) != parse_instant(time):
-        raise AuditFailure("record", f"record {record_id} signed_at differs from its log entry's time", index=index)
+        raise AuditFailure(
+            "record", f"record {record_id} signed_at differs from its log entry's time", index=index
+        )

@@ -135,9 +135,7 @@ def strict_json_loads(data: str | bytes) -> Any:
         except UnicodeDecodeError as exc:
             raise FormatError("JSON text is not valid UTF-8") from exc
     try:
-        return json.loads(
-            data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant
-        )
+        return json.loads(data, object_pairs_hook=_no_duplicates, parse_constant=_reject_constant)
     except json.JSONDecodeError as exc:
         raise FormatError(f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
     except RecursionError as exc:

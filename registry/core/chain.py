@@ -42,14 +42,15 @@ class Entry:
 def make_entry(index: int, moment: datetime, type_: str, payload: Mapping[str, Any], prev: str) -> Entry:
     if not ENTRY_TYPE.fullmatch(type_):
         raise FormatError(f"entry type must look like subject:action, not {type_!r}")
+    time = format_instant(moment)
     body = {
         "index": index,
-        "time": format_instant(moment),
+        "time": time,
         "type": type_,
         "payload": dict(payload),
         "prev": prev,
     }
-    return Entry(index, body["time"], type_, dict(payload), prev, canonical_bytes(body))
+    return Entry(index, time, type_, dict(payload), prev, canonical_bytes(body))
 
 
 def parse_entry(canonical: bytes) -> Entry:
@@ -95,11 +96,17 @@ class ChainVerifier:
         except FormatError as exc:
             raise ChainError(position, f"malformed entry: {exc}") from exc
         if entry.index != position:
-            raise ChainError(position, f"index {entry.index} where {position} was expected (gap, deletion or reordering)")
+            raise ChainError(
+                position, f"index {entry.index} where {position} was expected (gap, deletion or reordering)"
+            )
         if entry.prev != self.head and position > 0:
             # Either entry position-1 was altered or this entry's prev was: name the earlier one.
-            raise ChainError(position - 1, f"entry {position - 1} does not hash to the prev of entry "
-                             f"{position}: one of them was altered", kind="link")
+            raise ChainError(
+                position - 1,
+                f"entry {position - 1} does not hash to the prev of entry "
+                f"{position}: one of them was altered",
+                kind="link",
+            )
         if entry.prev != self.head:
             raise ChainError(position, "the first entry's prev is not 64 zeros")
         # RFC 3339 UTC strings of one fixed width compare in time order.

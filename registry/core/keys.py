@@ -58,7 +58,7 @@ def key_id(raw: bytes) -> str:
     """RFC 7638 JWK thumbprint (SHA-256, base64url) of the RFC 8037 OKP key."""
     check_public_key(raw)
     # Required members only, lexicographic order, no whitespace (RFC 7638 §3.2).
-    members = '{"crv":"Ed25519","kty":"OKP","x":"%s"}' % b64url_encode(raw)
+    members = '{"crv":"Ed25519","kty":"OKP","x":"' + b64url_encode(raw) + '"}'
     return b64url_encode(hashlib.sha256(members.encode("ascii")).digest())
 
 

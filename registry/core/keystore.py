@@ -53,9 +53,7 @@ class KeyDirectory:
         except KeyRingError as exc:
             raise KeyRingError(f"{target}: {exc}") from exc
         if signer.kid != kid:
-            raise KeyRingError(
-                f"{target} holds key {signer.kid}, not the key {kid} the database expects"
-            )
+            raise KeyRingError(f"{target} holds key {signer.kid}, not the key {kid} the database expects")
         return signer
 
 
@@ -67,6 +65,4 @@ def read_passphrase(value: str | None, file: Path | None) -> bytes:
         text = file.read_text(encoding="utf-8").strip()
         if text:
             return text.encode("utf-8")
-    raise KeyRingError(
-        "no key passphrase: set IKRAR_KEY_PASSPHRASE (or IKRAR_KEY_PASSPHRASE_FILE)"
-    )
+    raise KeyRingError("no key passphrase: set IKRAR_KEY_PASSPHRASE (or IKRAR_KEY_PASSPHRASE_FILE)")

@@ -56,8 +56,19 @@ def check_record_shape(record: Any) -> None:
     if not isinstance(record, dict):
         raise FormatError("a record is a JSON object")
     expected = {
-        "type", "id", "code", "commitment", "signatory", "dimensions", "consent",
-        "handwriting", "signed_at", "claimed_at", "operator", "device", "kid",
+        "type",
+        "id",
+        "code",
+        "commitment",
+        "signatory",
+        "dimensions",
+        "consent",
+        "handwriting",
+        "signed_at",
+        "claimed_at",
+        "operator",
+        "device",
+        "kid",
     }
     if set(record) != expected:
         missing, extra = expected - set(record), set(record) - expected
@@ -84,9 +95,12 @@ def check_record_shape(record: Any) -> None:
     for key in ("name", "position", "institution", "category"):
         _text(signatory, key, "record.signatory")
     dims = record["dimensions"]
-    if not isinstance(dims, list) or not dims or any(
-        not isinstance(d, str) or not _FIELD_ID.fullmatch(d) for d in dims
-    ) or len(set(dims)) != len(dims):
+    if (
+        not isinstance(dims, list)
+        or not dims
+        or any(not isinstance(d, str) or not _FIELD_ID.fullmatch(d) for d in dims)
+        or len(set(dims)) != len(dims)
+    ):
         raise FormatError("record.dimensions must be a non-empty list of distinct dimension ids")
     consent = record["consent"]
     if not isinstance(consent, dict) or set(consent) != {"text_sha256", "public_display"}:
@@ -96,9 +110,12 @@ def check_record_shape(record: Any) -> None:
     if not isinstance(consent["public_display"], bool):
         raise FormatError("record.consent.public_display must be true or false")
     hand = record["handwriting"]
-    if not isinstance(hand, dict) or set(hand) != {"strokes_sha256"} or not isinstance(
-        hand["strokes_sha256"], str
-    ) or not _HEX64.fullmatch(hand["strokes_sha256"]):
+    if (
+        not isinstance(hand, dict)
+        or set(hand) != {"strokes_sha256"}
+        or not isinstance(hand["strokes_sha256"], str)
+        or not _HEX64.fullmatch(hand["strokes_sha256"])
+    ):
         raise FormatError("record.handwriting.strokes_sha256 must be 64 lowercase hex digits")
     parse_instant(record["signed_at"])
     if record["claimed_at"] is not None:
@@ -126,7 +143,10 @@ def verify_record(canonical: bytes, signature: str, keyring: KeyRing) -> tuple[S
     except FormatError as exc:
         raise VerificationError(f"malformed record: {exc}") from exc
     key = keyring.verify(
-        record["kid"], canonical, raw_signature, purpose="record",
+        record["kid"],
+        canonical,
+        raw_signature,
+        purpose="record",
         at=parse_instant(record["signed_at"]),
     )
     return SignedRecord(record, canonical, signature), key

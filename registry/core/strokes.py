@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -52,7 +53,11 @@ def canonicalise(strokes: Any) -> CanonicalStrokes:
         canonical_stroke: list[list[int]] = []
         for j, point in enumerate(stroke):
             where = f"stroke {i} point {j}"
-            if not isinstance(point, dict) or not {"x", "y", "t"} <= set(point) or set(point) - {"x", "y", "t", "p"}:
+            if (
+                not isinstance(point, dict)
+                or not {"x", "y", "t"} <= set(point)
+                or set(point) - {"x", "y", "t", "p"}
+            ):
                 raise FormatError(f"{where} must be an object with x, y, t and optional p")
             x, y, t = (_number(point[k], f"{where}.{k}") for k in ("x", "y", "t"))
             p = _number(point.get("p", 0.5), f"{where}.p")
@@ -81,9 +86,7 @@ def _refuse_trivial(strokes: CanonicalStrokes) -> None:
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     if max(max(xs) - min(xs), max(ys) - min(ys)) < MIN_EXTENT * 10:
         raise FormatError("the signature is too small: please sign larger")
-    ink = sum(
-        math.dist(a[:2], b[:2]) for stroke in strokes for a, b in zip(stroke, stroke[1:], strict=False)
-    ) / 10
+    ink = sum(math.dist(a[:2], b[:2]) for stroke in strokes for a, b in itertools.pairwise(stroke)) / 10
     if ink < MIN_INK_LENGTH:
         raise FormatError("the signature is too short: please sign with your usual signature")
 
@@ -104,7 +107,7 @@ def bounding_box(strokes: Sequence[Sequence[Sequence[int]]]) -> tuple[float, flo
 
 
 def svg_paths(strokes: Sequence[Sequence[Sequence[int]]]) -> list[str]:
-    """One SVG path ``d`` per stroke, in pad pixels, built only from numbers (nothing from the client is echoed)."""
+    """One SVG path ``d`` per stroke, in pad pixels, built only from numbers (no client text)."""
     paths = []
     for stroke in strokes:
         first, *rest = stroke

@@ -80,16 +80,20 @@ def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
     if witnessed is not None:
         size, witnessed_root = witnessed
         if head.size < size:
-            raise CheckpointConflict(f"refusing to sign: this server already signed a checkpoint for {size} "
-                                     f"entries and the database now has {head.size} (rewound?)")
+            raise CheckpointConflict(
+                f"refusing to sign: this server already signed a checkpoint for {size} "
+                f"entries and the database now has {head.size} (rewound?)"
+            )
         known = start[1] if size == start[0] else root if size == head.size else root_at(size)
         if known != witnessed_root:
-            raise CheckpointConflict("refusing to sign: the database's history differs from the checkpoint "
-                                     "this server signed before (forked?)")
+            raise CheckpointConflict(
+                "refusing to sign: the database's history differs from the checkpoint "
+                "this server signed before (forked?)"
+            )
     note = sign_checkpoint(Checkpoint(origin(), head.size, root), note_signer())
     old_size = head.checkpoint_size
     db.session.flush()
-    swapped = db.session.execute(
+    swapped = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult for UPDATE
         update(LogHead)
         .where(LogHead.id == 1, LogHead.checkpoint_size == old_size, LogHead.size == head.size)
         .values(checkpoint=note, checkpoint_size=head.size)
@@ -102,7 +106,9 @@ def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
 
 
 def latest() -> tuple[int, str]:
-    head = db.session.execute(select(LogHead.checkpoint_size, LogHead.checkpoint).where(LogHead.id == 1)).one()
+    head = db.session.execute(
+        select(LogHead.checkpoint_size, LogHead.checkpoint).where(LogHead.id == 1)
+    ).one()
     return int(head[0]), str(head[1])
 
 
@@ -169,13 +175,19 @@ def witness_problem() -> str | None:
     try:
         witnessed = open_checkpoint(note, log_verifier(), origin())
     except NoteError as exc:
-        return (f"the last checkpoint this server signed ({path}) does not verify with the log key "
-                f"in the database ({exc}): the log key or origin changed")
+        return (
+            f"the last checkpoint this server signed ({path}) does not verify with the log key "
+            f"in the database ({exc}): the log key or origin changed"
+        )
     size = log_size()
     if size < witnessed.size:
-        return (f"the database holds {size} log entries but this server already signed a checkpoint "
-                f"for {witnessed.size} (a restored old backup?); see `ikrar log accept-database`")
+        return (
+            f"the database holds {size} log entries but this server already signed a checkpoint "
+            f"for {witnessed.size} (a restored old backup?); see `ikrar log accept-database`"
+        )
     if root_at(witnessed.size) != witnessed.root_hash:
-        return (f"the database's first {witnessed.size} log entries differ from the checkpoint this "
-                "server signed (a forked or altered database); see `ikrar log accept-database`")
+        return (
+            f"the database's first {witnessed.size} log entries differ from the checkpoint this "
+            "server signed (a forked or altered database); see `ikrar log accept-database`"
+        )
     return None

@@ -44,7 +44,9 @@ def _choices(items: Any, field: str) -> list[dict[str, str]]:
             raise InvalidInput(f"each of {field} needs an id and a label", field=field)
         ident = item["id"]
         if not FIELD_ID.fullmatch(ident):
-            raise InvalidInput(f"{field} id {ident!r:.40} must be lowercase letters, digits, - or _", field=field)
+            raise InvalidInput(
+                f"{field} id {ident!r:.40} must be lowercase letters, digits, - or _", field=field
+            )
         if ident in seen:
             raise InvalidInput(f"{field} id {ident!r} appears twice", field=field)
         seen.add(ident)
@@ -74,8 +76,12 @@ def _clean(draft: CommitmentDraft) -> dict[str, Any]:
 
 
 def _entry_payload(version: CommitmentVersion, slug: str) -> dict[str, Any]:
-    return {"commitment": slug, "version": version.version, "text_sha256": version.text_sha256,
-            "consent_sha256": version.consent_sha256}
+    return {
+        "commitment": slug,
+        "version": version.version,
+        "text_sha256": version.text_sha256,
+        "consent_sha256": version.consent_sha256,
+    }
 
 
 def get_version(slug: str, version: int | None = None, *, published_only: bool = False) -> CommitmentVersion:
@@ -103,8 +109,9 @@ def create(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
             raise Conflict(f"a commitment with id {slug!r} already exists", field="slug")
         moment = writer.now()
         commitment = Commitment(slug=slug, created_at=moment)
-        version = CommitmentVersion(commitment=commitment, version=1, status="draft",
-                                    created_at=moment, **fields)
+        version = CommitmentVersion(
+            commitment=commitment, version=1, status="draft", created_at=moment, **fields
+        )
         db.session.add_all([commitment, version])
         writer.append("commitment:create", _entry_payload(version, slug), moment)
         return version
@@ -119,7 +126,9 @@ def edit_draft(slug: str, version_number: int, draft: CommitmentDraft) -> Commit
         writer = log.lock()
         version = get_version(slug, version_number)
         if version.status != "draft":
-            raise Conflict(f"version {version_number} is published and cannot change; revise it into a new version")
+            raise Conflict(
+                f"version {version_number} is published and cannot change; revise it into a new version"
+            )
         for key, value in fields.items():
             setattr(version, key, value)
         writer.append("commitment:edit", _entry_payload(version, slug))
@@ -138,8 +147,13 @@ def revise(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
         if latest.status == "draft":
             raise Conflict(f"version {latest.version} is still a draft: edit it instead")
         moment = writer.now()
-        version = CommitmentVersion(commitment_id=latest.commitment_id, version=latest.version + 1,
-                                    status="draft", created_at=moment, **fields)
+        version = CommitmentVersion(
+            commitment_id=latest.commitment_id,
+            version=latest.version + 1,
+            status="draft",
+            created_at=moment,
+            **fields,
+        )
         db.session.add(version)
         writer.append("commitment:revise", _entry_payload(version, slug), moment)
         return version
@@ -155,10 +169,12 @@ def publish(slug: str, version_number: int) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "draft":
             raise Conflict(f"version {version_number} is already {version.status}")
-        for other in db.session.execute(select(CommitmentVersion).where(
-            CommitmentVersion.commitment_id == version.commitment_id,
-            CommitmentVersion.status == "open",
-        )).scalars():
+        for other in db.session.execute(
+            select(CommitmentVersion).where(
+                CommitmentVersion.commitment_id == version.commitment_id,
+                CommitmentVersion.status == "open",
+            )
+        ).scalars():
             other.status, other.closed_at = "closed", writer.now()
             writer.append("commitment:close", _entry_payload(other, slug))
         version.status, version.opened_at = "open", writer.now()
@@ -184,7 +200,8 @@ def close(slug: str, version_number: int) -> CommitmentVersion:
 def list_published() -> list[CommitmentVersion]:
     """The latest published version of every commitment that has one."""
     rows = db.session.execute(
-        select(CommitmentVersion).join(Commitment)
+        select(CommitmentVersion)
+        .join(Commitment)
         .where(CommitmentVersion.status != "draft")
         .order_by(Commitment.slug, CommitmentVersion.version.desc())
     ).scalars()

@@ -40,8 +40,13 @@ def _fail(index: int, reason: str) -> IntegrityError_:
     return IntegrityError_(index, reason)
 
 
-def _check_entries(rows: Iterable[LogEntry], leaves: Iterator[tuple[int, bytes]], chain: ChainVerifier,
-                   report: IntegrityReport, record_entries: dict[str, tuple[int, str]]) -> None:
+def _check_entries(
+    rows: Iterable[LogEntry],
+    leaves: Iterator[tuple[int, bytes]],
+    chain: ChainVerifier,
+    report: IntegrityReport,
+    record_entries: dict[str, tuple[int, str]],
+) -> None:
     for row in rows:
         position = chain.size
         try:
@@ -53,10 +58,15 @@ def _check_entries(rows: Iterable[LogEntry], leaves: Iterator[tuple[int, bytes]]
                 raise _fail(position, "prev does not equal the hash of the previous entry") from exc
             raise _fail(exc.index, exc.reason) from exc
         if row.index != position:
-            raise _fail(position, f"stored index {row.index} where {position} was expected (gap, deletion or reordering)")
-        if (row.hash, row.prev, row.type) != (entry.hash, entry.prev, entry.type) or row.time != parse_instant(
-            entry.time
-        ):
+            raise _fail(
+                position,
+                f"stored index {row.index} where {position} was expected (gap, deletion or reordering)",
+            )
+        if (row.hash, row.prev, row.type) != (
+            entry.hash,
+            entry.prev,
+            entry.type,
+        ) or row.time != parse_instant(entry.time):
             raise _fail(position, "stored hash, prev or type columns disagree with the entry bytes")
         leaf = merkle.leaf_hash(entry.canonical)
         if next(leaves, None) != (position, leaf):
@@ -72,8 +82,12 @@ def _check_entries(rows: Iterable[LogEntry], leaves: Iterator[tuple[int, bytes]]
         db.session.expunge(row)
 
 
-def _check_records(rows: Iterable[SignatureRecord], ring: KeyRing, report: IntegrityReport,
-                   record_entries: dict[str, tuple[int, str]]) -> None:
+def _check_records(
+    rows: Iterable[SignatureRecord],
+    ring: KeyRing,
+    report: IntegrityReport,
+    record_entries: dict[str, tuple[int, str]],
+) -> None:
     for rec in rows:
         where = record_entries.pop(rec.id, None)
         if where is None:
@@ -90,13 +104,14 @@ def _check_records(rows: Iterable[SignatureRecord], ring: KeyRing, report: Integ
             raise _fail(index, f"record {rec.id}: {exc}") from exc
         r = signed.record
         s = r["signatory"]
-        if (r["id"], r["code"], r["kid"]) != (rec.id, rec.code, rec.kid) or (
-            s["name"], s["position"], s["institution"], s["category"]
-        ) != (rec.name, rec.position, rec.institution, rec.category) or (
-            r["consent"]["public_display"] != rec.public_display
-        ) or parse_instant(r["signed_at"]) != rec.signed_at or (
-            None if r["claimed_at"] is None else parse_instant(r["claimed_at"])
-        ) != rec.claimed_at:
+        if (
+            (r["id"], r["code"], r["kid"]) != (rec.id, rec.code, rec.kid)
+            or (s["name"], s["position"], s["institution"], s["category"])
+            != (rec.name, rec.position, rec.institution, rec.category)
+            or (r["consent"]["public_display"] != rec.public_display)
+            or parse_instant(r["signed_at"]) != rec.signed_at
+            or (None if r["claimed_at"] is None else parse_instant(r["claimed_at"])) != rec.claimed_at
+        ):
             raise _fail(index, f"record {rec.id}: stored columns disagree with the signed bytes")
         if sha256_hex(bytes(rec.strokes)) != r["handwriting"]["strokes_sha256"]:
             raise _fail(index, f"record {rec.id}: stored strokes do not match the signed hash")
@@ -110,12 +125,19 @@ def verify_database() -> IntegrityReport:
     report = IntegrityReport()
     chain = ChainVerifier()
     record_entries: dict[str, tuple[int, str]] = {}
-    with closing(db.session.execute(
-        select(LogEntry).order_by(LogEntry.index).execution_options(yield_per=BATCH)
-    )) as result, closing(db.session.execute(
-        select(MerkleNode.index, MerkleNode.hash).where(MerkleNode.level == 0)
-        .order_by(MerkleNode.index).execution_options(yield_per=BATCH)
-    )) as nodes:
+    with (
+        closing(
+            db.session.execute(select(LogEntry).order_by(LogEntry.index).execution_options(yield_per=BATCH))
+        ) as result,
+        closing(
+            db.session.execute(
+                select(MerkleNode.index, MerkleNode.hash)
+                .where(MerkleNode.level == 0)
+                .order_by(MerkleNode.index)
+                .execution_options(yield_per=BATCH)
+            )
+        ) as nodes,
+    ):
         leaves = ((int(i), bytes(h)) for i, h in nodes)
         _check_entries(result.scalars(), leaves, chain, report, record_entries)
     report.entries = chain.size
@@ -128,9 +150,11 @@ def verify_database() -> IntegrityReport:
     if merkle.Frontier.from_bytes(head.size, head.frontier).root() != report.root:
         raise _fail(chain.size, "the stored Merkle frontier does not match the entries")
 
-    with closing(db.session.execute(
-        select(SignatureRecord).order_by(SignatureRecord.log_index).execution_options(yield_per=BATCH)
-    )) as result:
+    with closing(
+        db.session.execute(
+            select(SignatureRecord).order_by(SignatureRecord.log_index).execution_options(yield_per=BATCH)
+        )
+    ) as result:
         _check_records(result.scalars(), ring, report, record_entries)
     if record_entries:
         rid, (index, _) = min(record_entries.items(), key=lambda item: item[1][0])

@@ -59,13 +59,25 @@ def passphrase(settings: KeySettings) -> bytes:
 
 def _record_new_key(writer: log.LogWriter, signer: Signer, purpose: str, action: str) -> SigningKey:
     moment = writer.now()
-    row = SigningKey(kid=signer.kid, purpose=purpose, public_key=signer.public_key,
-                     status="active", not_before=moment, not_after=None)
+    row = SigningKey(
+        kid=signer.kid,
+        purpose=purpose,
+        public_key=signer.public_key,
+        status="active",
+        not_before=moment,
+        not_after=None,
+    )
     db.session.add(row)
-    writer.append(f"key:{action}", {
-        "kid": signer.kid, "purpose": purpose, "x": b64url_encode(signer.public_key),
-        "not_before": format_instant(moment),
-    }, moment)
+    writer.append(
+        f"key:{action}",
+        {
+            "kid": signer.kid,
+            "purpose": purpose,
+            "x": b64url_encode(signer.public_key),
+            "not_before": format_instant(moment),
+        },
+        moment,
+    )
     return row
 
 

@@ -45,12 +45,16 @@ class LogWriter:
         frontier = merkle.Frontier.from_bytes(head.size, head.frontier)
         frontier, nodes = frontier.append(merkle.leaf_hash(entry.canonical))
         db.session.add(
-            LogEntry(index=entry.index, body=entry.canonical, hash=entry.hash, prev=entry.prev,
-                     type=entry.type, time=moment)
+            LogEntry(
+                index=entry.index,
+                body=entry.canonical,
+                hash=entry.hash,
+                prev=entry.prev,
+                type=entry.type,
+                time=moment,
+            )
         )
-        db.session.execute(
-            insert(MerkleNode), [{"level": lv, "index": ix, "hash": h} for lv, ix, h in nodes]
-        )
+        db.session.execute(insert(MerkleNode), [{"level": lv, "index": ix, "hash": h} for lv, ix, h in nodes])
         head.size = entry.index + 1
         head.head_hash = entry.hash
         head.frontier = frontier.to_bytes()
@@ -76,9 +80,7 @@ class LogWriter:
 
 def lock() -> LogWriter:
     """Lock the log head for this transaction (the single-row lock measured in pitfalls.md)."""
-    head = db.session.execute(
-        select(LogHead).where(LogHead.id == 1).with_for_update()
-    ).scalar_one_or_none()
+    head = db.session.execute(select(LogHead).where(LogHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         raise RuntimeError("the log head row is missing: run `ikrar init`")
     last_time = None

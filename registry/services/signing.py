@@ -10,7 +10,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from registry.core import codes, strokes as strokes_core
+from registry.core import codes
+from registry.core import strokes as strokes_core
 from registry.core.canonical import canonical_bytes, format_instant, sha256_hex, truncate_to_millis
 from registry.core.errors import FormatError
 from registry.core.records import RECORD_TYPE, sign_record
@@ -71,8 +72,10 @@ def _clean_signatory(s: Signatory, version: CommitmentVersion) -> Signatory:
         category=clean_text(s.category, "category", max_length=64),
     )
     if cleaned.category not in version.category_ids:
-        raise InvalidInput(f"category {cleaned.category!r:.40} is not one of {', '.join(version.category_ids)}",
-                           field="category")
+        raise InvalidInput(
+            f"category {cleaned.category!r:.40} is not one of {', '.join(version.category_ids)}",
+            field="category",
+        )
     return cleaned
 
 
@@ -90,19 +93,33 @@ def _clean_dimensions(dimensions: Any, version: CommitmentVersion) -> list[str]:
     return [d for d in version.dimension_ids if d in dimensions]
 
 
-def _request_fingerprint(req: SigningRequest, signatory: Signatory | None, dims: list[str],
-                         canonical_strokes: list[list[list[int]]]) -> str:
-    return sha256_hex(canonical_bytes({
-        "commitment": req.commitment, "version": req.version, "invitee_id": req.invitee_id,
-        "signatory": None if signatory is None else signatory.__dict__,
-        "dimensions": dims, "public_display": req.public_display,
-        "strokes_sha256": strokes_core.strokes_sha256(canonical_strokes),
-        "claimed_at": None if req.claimed_at is None else format_instant(req.claimed_at),
-    }))
+def _request_fingerprint(
+    req: SigningRequest,
+    signatory: Signatory | None,
+    dims: list[str],
+    canonical_strokes: list[list[list[int]]],
+) -> str:
+    return sha256_hex(
+        canonical_bytes(
+            {
+                "commitment": req.commitment,
+                "version": req.version,
+                "invitee_id": req.invitee_id,
+                "signatory": None if signatory is None else signatory.__dict__,
+                "dimensions": dims,
+                "public_display": req.public_display,
+                "strokes_sha256": strokes_core.strokes_sha256(canonical_strokes),
+                "claimed_at": None if req.claimed_at is None else format_instant(req.claimed_at),
+            }
+        )
+    )
 
 
 def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
-    """Sign one commitment version for one signatory; repeats with the same idempotency key return the first record."""
+    """Sign one commitment version for one signatory.
+
+    A repeat with the same idempotency key returns the first record, never a second one.
+    """
     if req.consent_accepted is not True:
         raise InvalidInput("consent must be given before signing", field="consent")
     if (req.invitee_id is None) == (req.signatory is None):
@@ -124,17 +141,22 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
         fingerprint = _request_fingerprint(req, signatory, dims, canonical_strokes)
         if req.idempotency_key is not None:
             # Under the head lock, so a concurrent repeat sees the first one's commit.
-            previous = db.session.execute(select(SignatureRecord).where(
-                SignatureRecord.client_id == req.client_id,
-                SignatureRecord.idempotency_key == req.idempotency_key,
-            )).scalar_one_or_none()
+            previous = db.session.execute(
+                select(SignatureRecord).where(
+                    SignatureRecord.client_id == req.client_id,
+                    SignatureRecord.idempotency_key == req.idempotency_key,
+                )
+            ).scalar_one_or_none()
             if previous is not None:
                 if previous.request_sha256 != fingerprint:
                     raise IdempotencyMismatch(
-                        "this Idempotency-Key was already used for a different signing request")
+                        "this Idempotency-Key was already used for a different signing request"
+                    )
                 return SigningResult(previous, created=False)
         if version.status != "open":
-            raise NotOpen(f"signing of {req.commitment!r} version {version.version} is {version.status}, not open")
+            raise NotOpen(
+                f"signing of {req.commitment!r} version {version.version} is {version.status}, not open"
+            )
         invitee = _resolve_invitee(req, version, signatory)
         moment = writer.now()
         record_id = new_record_id()
@@ -144,10 +166,17 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
             "type": RECORD_TYPE,
             "id": record_id,
             "code": code,
-            "commitment": {"id": req.commitment, "version": version.version,
-                           "text_sha256": version.text_sha256},
-            "signatory": {"name": invitee.name, "position": invitee.position,
-                          "institution": invitee.institution, "category": invitee.category},
+            "commitment": {
+                "id": req.commitment,
+                "version": version.version,
+                "text_sha256": version.text_sha256,
+            },
+            "signatory": {
+                "name": invitee.name,
+                "position": invitee.position,
+                "institution": invitee.institution,
+                "category": invitee.category,
+            },
             "dimensions": dims,
             "consent": {"text_sha256": version.consent_sha256, "public_display": req.public_display},
             "handwriting": {"strokes_sha256": sha256_hex(strokes_blob)},
@@ -161,17 +190,37 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
             signed = sign_record(record, signer)
         except FormatError as exc:
             raise InvalidInput(f"cannot sign: {exc}") from exc
-        entry = writer.append("signature:create", {
-            "record_id": record_id, "record_sha256": signed.sha256,
-            "commitment": req.commitment, "version": version.version, "kid": signer.kid,
-        }, moment)
+        entry = writer.append(
+            "signature:create",
+            {
+                "record_id": record_id,
+                "record_sha256": signed.sha256,
+                "commitment": req.commitment,
+                "version": version.version,
+                "kid": signer.kid,
+            },
+            moment,
+        )
         row = SignatureRecord(
-            id=record_id, code=code, commitment_version_id=version.id, invitee_id=invitee.id,
-            body=signed.canonical, signature=signed.signature, kid=signer.kid,
-            log_index=entry.index, signed_at=moment, claimed_at=claimed_at,
-            public_display=req.public_display, name=invitee.name, position=invitee.position,
-            institution=invitee.institution, category=invitee.category, strokes=strokes_blob,
-            client_id=req.client_id, idempotency_key=req.idempotency_key, request_sha256=fingerprint,
+            id=record_id,
+            code=code,
+            commitment_version_id=version.id,
+            invitee_id=invitee.id,
+            body=signed.canonical,
+            signature=signed.signature,
+            kid=signer.kid,
+            log_index=entry.index,
+            signed_at=moment,
+            claimed_at=claimed_at,
+            public_display=req.public_display,
+            name=invitee.name,
+            position=invitee.position,
+            institution=invitee.institution,
+            category=invitee.category,
+            strokes=strokes_blob,
+            client_id=req.client_id,
+            idempotency_key=req.idempotency_key,
+            request_sha256=fingerprint,
         )
         db.session.add(row)
         db.session.flush()
@@ -184,24 +233,34 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
     if req.invitee_id is not None:
         invitee = db.session.get(Invitee, req.invitee_id)
         if invitee is None or invitee.commitment_id != version.commitment_id:
-            raise NotFound(f"invitee {req.invitee_id} is not on the list of this commitment", field="invitee_id")
-        done = db.session.execute(select(SignatureRecord.id).where(
-            SignatureRecord.commitment_version_id == version.id,
-            SignatureRecord.invitee_id == invitee.id,
-        )).first()
+            raise NotFound(
+                f"invitee {req.invitee_id} is not on the list of this commitment", field="invitee_id"
+            )
+        done = db.session.execute(
+            select(SignatureRecord.id).where(
+                SignatureRecord.commitment_version_id == version.id,
+                SignatureRecord.invitee_id == invitee.id,
+            )
+        ).first()
         if done is not None:
-            raise AlreadySigned(f"{invitee.name} has already signed version {version.version} of this commitment")
+            raise AlreadySigned(
+                f"{invitee.name} has already signed version {version.version} of this commitment"
+            )
         return invitee
     assert signatory is not None
     # A walk-in who already signed (same name and institution, ignoring case) is the same person.
-    twin = db.session.execute(select(SignatureRecord.id).where(
-        SignatureRecord.commitment_version_id == version.id,
-        func.lower(SignatureRecord.name) == signatory.name.lower(),
-        func.lower(SignatureRecord.institution) == signatory.institution.lower(),
-    )).first()
+    twin = db.session.execute(
+        select(SignatureRecord.id).where(
+            SignatureRecord.commitment_version_id == version.id,
+            func.lower(SignatureRecord.name) == signatory.name.lower(),
+            func.lower(SignatureRecord.institution) == signatory.institution.lower(),
+        )
+    ).first()
     if twin is not None:
-        raise AlreadySigned(f"{signatory.name} of {signatory.institution} has already signed version "
-                            f"{version.version} of this commitment")
+        raise AlreadySigned(
+            f"{signatory.name} of {signatory.institution} has already signed version "
+            f"{version.version} of this commitment"
+        )
     invitee = Invitee(commitment_id=version.commitment_id, walk_in=True, **signatory.__dict__)
     db.session.add(invitee)
     db.session.flush()
@@ -216,7 +275,11 @@ def _unused_code() -> str:
 
 
 def get(record_id: str) -> SignatureRecord:
-    row = db.session.get(SignatureRecord, record_id) if isinstance(record_id, str) and len(record_id) == 26 else None
+    row = (
+        db.session.get(SignatureRecord, record_id)
+        if isinstance(record_id, str) and len(record_id) == 26
+        else None
+    )
     if row is None:
         raise NotFound(f"there is no signature {record_id!r:.40}")
     return row

@@ -11,8 +11,9 @@ from registry.services.errors import InvalidInput
 _ALLOWED_IN_MULTILINE = {"\n", "\t"}
 
 
-def clean_text(value: Any, field: str, *, max_length: int, multiline: bool = False,
-               optional: bool = False) -> str:
+def clean_text(
+    value: Any, field: str, *, max_length: int, multiline: bool = False, optional: bool = False
+) -> str:
     """Return ``value`` as NFC text with outer whitespace removed, or raise InvalidInput saying why.
 
     Markup is ordinary text here: ``PT <Maju> & Jaya`` is a real company name. Every output

@@ -42,7 +42,7 @@ def _text(body: str) -> Response:
 
 @log.get("/log/checkpoint")
 def checkpoint() -> Response:
-    size, note = checkpoints.latest()
+    _, note = checkpoints.latest()
     if not note:
         raise InvalidInput("the log has no checkpoint yet: run `ikrar init`")
     return _text(note)
@@ -64,17 +64,18 @@ def entries() -> Response:
         raise InvalidInput("start must not be greater than end", field="start")
     end = min(end, start + PAGE)  # paged: a client asks again from where this page stopped
 
-    @stream_with_context
     def lines() -> Iterator[bytes]:
         rows = db.session.execute(
-            select(LogEntry.body).where(LogEntry.index >= start, LogEntry.index < end)
-            .order_by(LogEntry.index).execution_options(yield_per=200)
+            select(LogEntry.body)
+            .where(LogEntry.index >= start, LogEntry.index < end)
+            .order_by(LogEntry.index)
+            .execution_options(yield_per=200)
         ).scalars()
         for body in rows:
             # Canonical JCS never contains a raw newline, so each line is exactly the leaf bytes.
             yield bytes(body) + b"\n"
 
-    response = Response(lines(), mimetype="application/x-ndjson")
+    response = Response(stream_with_context(lines()), mimetype="application/x-ndjson")
     response.headers["Ikrar-Log-Size"] = str(size)
     response.headers["Ikrar-Range"] = f"{start}-{end}"
     return response
@@ -89,8 +90,15 @@ def inclusion() -> Response:
         raise InvalidInput(f"index must be below size ({size})", field="index")
     proof = merkle.inclusion_proof(index, size, checkpoints.fetch_nodes)
     leaf = checkpoints.fetch_nodes([(0, index)])[(0, index)]
-    return _json({"index": index, "size": size, "leaf_hash": _b64(leaf),
-                  "root": _b64(checkpoints.root_at(size)), "proof": [_b64(h) for h in proof]})
+    return _json(
+        {
+            "index": index,
+            "size": size,
+            "leaf_hash": _b64(leaf),
+            "root": _b64(checkpoints.root_at(size)),
+            "proof": [_b64(h) for h in proof],
+        }
+    )
 
 
 @log.get("/log/proof/consistency")
@@ -100,8 +108,15 @@ def consistency() -> Response:
     if not 0 < old <= new:
         raise InvalidInput("old must satisfy 0 < old <= new", field="old")
     proof = merkle.consistency_proof(old, new, checkpoints.fetch_nodes)
-    return _json({"old": old, "new": new, "old_root": _b64(checkpoints.root_at(old)),
-                  "new_root": _b64(checkpoints.root_at(new)), "proof": [_b64(h) for h in proof]})
+    return _json(
+        {
+            "old": old,
+            "new": new,
+            "old_root": _b64(checkpoints.root_at(old)),
+            "new_root": _b64(checkpoints.root_at(new)),
+            "proof": [_b64(h) for h in proof],
+        }
+    )
 
 
 @log.get("/api/v1/signatures/<record_id>/receipt")
@@ -115,8 +130,9 @@ def signature_receipt(index: int) -> str:
     size = index + 1
     body = db.session.execute(select(LogEntry.body).where(LogEntry.index == index)).scalar_one()
     proof = merkle.inclusion_proof(index, size, checkpoints.fetch_nodes)
-    return TlogProof(index=index, hashes=tuple(proof), checkpoint_note=checkpoints.sign_at(size),
-                     extra=bytes(body)).to_text()
+    return TlogProof(
+        index=index, hashes=tuple(proof), checkpoint_note=checkpoints.sign_at(size), extra=bytes(body)
+    ).to_text()
 
 
 @log.get("/audit")
@@ -124,8 +140,12 @@ def audit_page() -> str:
     size, note = checkpoints.latest()
     ring = keyring.keyring()
     return render_template(
-        "audit.html", size=size, checkpoint=note, verifier_key=checkpoints.log_verifier().verifier_key(),
-        keys=sorted(ring.values(), key=lambda k: (k.not_before, k.kid)), origin=checkpoints.origin(),
+        "audit.html",
+        size=size,
+        checkpoint=note,
+        verifier_key=checkpoints.log_verifier().verifier_key(),
+        keys=sorted(ring.values(), key=lambda k: (k.not_before, k.kid)),
+        origin=checkpoints.origin(),
     )
 
 

@@ -134,7 +134,8 @@ def test_strict_json_loads_refuses_deep_nesting(opener: str) -> None:
 
 def test_strict_json_loads_accepts_ordinary_json() -> None:
     assert strict_json_loads(b'{"a": [1, "x", null, true], "b": {"c": -5}}') == {
-        "a": [1, "x", None, True], "b": {"c": -5},
+        "a": [1, "x", None, True],
+        "b": {"c": -5},
     }
     assert strict_json_loads("[]") == []
     # The same key in two different objects is not a duplicate.
@@ -184,7 +185,7 @@ def test_canonical_bytes_accepts_safe_scalars(value: Any) -> None:
 
 
 def test_canonical_bytes_basic_form() -> None:
-    value = {"b": [1, "é", None], "a": {"z": True, "y": "\u20ac\n\"\\"}}
+    value = {"b": [1, "é", None], "a": {"z": True, "y": '\u20ac\n"\\'}}
     assert canonical_bytes(value) == '{"a":{"y":"€\\n\\"\\\\","z":true},"b":[1,"é",null]}'.encode()
     # Tuples are arrays; the result does not depend on insertion order.
     assert canonical_bytes({"a": (1, 2), "b": 0}) == canonical_bytes({"b": 0, "a": [1, 2]})
@@ -288,8 +289,22 @@ def test_b64url_known_non_canonical_pair() -> None:
 
 @pytest.mark.parametrize(
     "text",
-    ["AA==", "AAA=", "AA=", "=", "+w", "/w", "a+b/", "AA AA", " AAAA", "AAAA\n", "AA\tA", "AAAA.",
-     "Zm9v\u00e9", "ＡＡＡＡ"],
+    [
+        "AA==",
+        "AAA=",
+        "AA=",
+        "=",
+        "+w",
+        "/w",
+        "a+b/",
+        "AA AA",
+        " AAAA",
+        "AAAA\n",
+        "AA\tA",
+        "AAAA.",
+        "Zm9v\u00e9",
+        "ＡＡＡＡ",
+    ],
 )
 def test_b64url_refuses_other_alphabets(text: str) -> None:
     with pytest.raises(FormatError, match="not base64url text"):

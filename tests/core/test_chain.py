@@ -26,8 +26,14 @@ TYPES = ["commitment:publish", "signature:create", "signature:create", "key:rota
 
 def payload(i: int) -> dict[str, Any]:
     digest = hashlib.sha256(f"record {i}".encode()).hexdigest()
-    return {"record_id": f"rec{i:023d}", "record_sha256": digest, "commitment": "pakta-integritas",
-            "version": i % 3 + 1, "signer": "Dédé", "note": f"catatan {i}" if i % 4 == 0 else None}
+    return {
+        "record_id": f"rec{i:023d}",
+        "record_sha256": digest,
+        "commitment": "pakta-integritas",
+        "version": i % 3 + 1,
+        "signer": "Dédé",
+        "note": f"catatan {i}" if i % 4 == 0 else None,
+    }
 
 
 def moment(i: int) -> datetime:
@@ -89,8 +95,13 @@ def test_chain_of_twenty_verifies() -> None:
 def test_entry_form() -> None:
     entry = CHAIN[3]
     body = json.loads(entry.canonical)
-    assert body == {"index": 3, "time": format_instant(moment(3)), "type": "key:rotate",
-                    "payload": payload(3), "prev": CHAIN[2].hash}
+    assert body == {
+        "index": 3,
+        "time": format_instant(moment(3)),
+        "type": "key:rotate",
+        "payload": payload(3),
+        "prev": CHAIN[2].hash,
+    }
     assert entry.canonical == rfc8785.dumps(body)
     assert parse_entry(entry.canonical) == entry
     assert entry.hash == hashlib.sha256(entry.canonical).hexdigest()
@@ -145,9 +156,12 @@ def _classify(blob: bytes, i: int) -> str:
         return "malformed"
     if not (
         set(body) == {"index", "time", "type", "payload", "prev"}
-        and type(body["index"]) is int and body["index"] == i
-        and isinstance(body["prev"], str) and _HEX64.fullmatch(body["prev"]) is not None
-        and isinstance(body["type"], str) and _TYPE.fullmatch(body["type"]) is not None
+        and type(body["index"]) is int
+        and body["index"] == i
+        and isinstance(body["prev"], str)
+        and _HEX64.fullmatch(body["prev"]) is not None
+        and isinstance(body["type"], str)
+        and _TYPE.fullmatch(body["type"]) is not None
         and isinstance(body["payload"], dict)
         and _TIME.fullmatch(body["time"]) is not None
     ):
@@ -168,7 +182,7 @@ def test_flipped_byte_in_every_entry() -> None:
         tampered = bytearray(BLOBS[i])
         position = rng.randrange(len(tampered))
         tampered[position] ^= rng.randrange(1, 256)
-        blobs = [*BLOBS[:i], bytes(tampered), *BLOBS[i + 1:]]
+        blobs = [*BLOBS[:i], bytes(tampered), *BLOBS[i + 1 :]]
         kind = _classify(bytes(tampered), i)
         outcomes[kind] = outcomes.get(kind, 0) + 1
         if kind == "ok" and i == SIZE - 1:
@@ -186,7 +200,7 @@ def test_payload_change_is_named_at_the_changed_entry(i: int) -> None:
     changed = BLOBS[i].replace(b"pakta-integritas", b"pakta-integritaz")
     assert changed != BLOBS[i]
     assert _classify(changed, i) == "ok"
-    blobs = [*BLOBS[:i], changed, *BLOBS[i + 1:]]
+    blobs = [*BLOBS[:i], changed, *BLOBS[i + 1 :]]
     if i + 1 < SIZE:
         with pytest.raises(ChainError, match=f"entry {i} does not hash to the prev of entry {i + 1}") as info:
             verify(blobs)
@@ -200,10 +214,12 @@ def test_payload_change_is_named_at_the_changed_entry(i: int) -> None:
 def test_altered_prev_field(i: int) -> None:
     digit = CHAIN[i].prev[7]
     other = "1" if digit != "1" else "2"
-    changed = BLOBS[i].replace(f'"prev":"{CHAIN[i].prev}"'.encode(),
-                               f'"prev":"{CHAIN[i].prev[:7]}{other}{CHAIN[i].prev[8:]}"'.encode())
+    changed = BLOBS[i].replace(
+        f'"prev":"{CHAIN[i].prev}"'.encode(),
+        f'"prev":"{CHAIN[i].prev[:7]}{other}{CHAIN[i].prev[8:]}"'.encode(),
+    )
     assert _classify(changed, i) == "prev"
-    blobs = [*BLOBS[:i], changed, *BLOBS[i + 1:]]
+    blobs = [*BLOBS[:i], changed, *BLOBS[i + 1 :]]
     with pytest.raises(ChainError) as info:
         verify(blobs)
     if i == 0:
@@ -219,7 +235,7 @@ def test_altered_prev_field(i: int) -> None:
 def test_structural_byte_flip_breaks_at_its_own_index(i: int) -> None:
     blob = bytearray(BLOBS[i])
     blob[0] ^= 0x01  # '{' -> 'z'
-    blobs = [*BLOBS[:i], bytes(blob), *BLOBS[i + 1:]]
+    blobs = [*BLOBS[:i], bytes(blob), *BLOBS[i + 1 :]]
     with pytest.raises(ChainError, match="malformed entry") as info:
         verify(blobs)
     assert info.value.index == i
@@ -227,7 +243,7 @@ def test_structural_byte_flip_breaks_at_its_own_index(i: int) -> None:
 
 @pytest.mark.parametrize("k", range(SIZE - 1))
 def test_deleted_entry(k: int) -> None:
-    blobs = BLOBS[:k] + BLOBS[k + 1:]
+    blobs = BLOBS[:k] + BLOBS[k + 1 :]
     with pytest.raises(ChainError, match=f"index {k + 1} where {k} was expected") as info:
         verify(blobs)
     assert info.value.index == k
@@ -323,8 +339,9 @@ def _relinked(k: int, encode: Any) -> list[bytes]:
 NON_CANONICAL = {
     "spaces": lambda body: json.dumps(body, ensure_ascii=False).encode(),
     "ascii escapes": lambda body: json.dumps(body, sort_keys=True, separators=(",", ":")).encode(),
-    "key order": lambda body: json.dumps(dict(reversed(body.items())), separators=(",", ":"),
-                                         ensure_ascii=False).encode(),
+    "key order": lambda body: json.dumps(
+        dict(reversed(body.items())), separators=(",", ":"), ensure_ascii=False
+    ).encode(),
     "escaped letter": lambda body: canonical_bytes(body).replace(b'"index"', b'"\\u0069ndex"'),
     "trailing newline": lambda body: canonical_bytes(body) + b"\n",
     "BOM": lambda body: b"\xef\xbb\xbf" + canonical_bytes(body),
@@ -347,8 +364,21 @@ def test_non_canonical_re_encoding(k: int, encoding: str) -> None:
 
 @pytest.mark.parametrize(
     "type_",
-    ["Signature:create", "signature", "a:b:c", "signature:", ":create", "signature:Create",
-     "signature-x:create", "signature :create", "1a:b", "a:b\n", "", "signature:créate", "_a:b"],
+    [
+        "Signature:create",
+        "signature",
+        "a:b:c",
+        "signature:",
+        ":create",
+        "signature:Create",
+        "signature-x:create",
+        "signature :create",
+        "1a:b",
+        "a:b\n",
+        "",
+        "signature:créate",
+        "_a:b",
+    ],
 )
 def test_bad_entry_type(type_: str) -> None:
     with pytest.raises(FormatError, match="subject:action"):
@@ -407,8 +437,14 @@ def test_parse_entry_refuses(body: Any, message: str) -> None:
 
 @pytest.mark.parametrize(
     "blob",
-    [b"", b"{}", b'{"index":0}', b"\xff", b'{"index":1.5,"payload":{},"prev":"","time":"","type":""}',
-     CHAIN[2].canonical.replace(b'"version":', b'"version":1.')],
+    [
+        b"",
+        b"{}",
+        b'{"index":0}',
+        b"\xff",
+        b'{"index":1.5,"payload":{},"prev":"","time":"","type":""}',
+        CHAIN[2].canonical.replace(b'"version":', b'"version":1.'),
+    ],
 )
 def test_parse_entry_refuses_bytes(blob: bytes) -> None:
     with pytest.raises(FormatError):

@@ -61,8 +61,14 @@ def test_accepted_spellings() -> None:
 def test_aliases_o_i_l() -> None:
     # Bodies made to contain 0 and 1 where the aliases are typed.
     for code in (c for c in random_codes(400, seed=3) if "0" in c or "1" in c):
-        for typed in (code.replace("0", "O"), code.replace("0", "o"), code.replace("1", "I"),
-                      code.replace("1", "i"), code.replace("1", "L"), code.replace("1", "l")):
+        for typed in (
+            code.replace("0", "O"),
+            code.replace("0", "o"),
+            code.replace("1", "I"),
+            code.replace("1", "i"),
+            code.replace("1", "L"),
+            code.replace("1", "l"),
+        ):
             assert normalise_code(typed) == code, typed
 
 
@@ -77,7 +83,7 @@ def test_every_single_substitution_is_rejected() -> None:
             for symbol in CROCKFORD:
                 if symbol == code[i]:
                     continue
-                typo = code[:i] + symbol + code[i + 1:]
+                typo = code[:i] + symbol + code[i + 1 :]
                 with pytest.raises(FormatError, match="check symbol"):
                     normalise_code(typo)
 
@@ -87,7 +93,7 @@ def test_every_adjacent_transposition_is_rejected() -> None:
         for i in range(len(code) - 1):
             if code[i] == code[i + 1]:
                 continue
-            swapped = code[:i] + code[i + 1] + code[i] + code[i + 2:]
+            swapped = code[:i] + code[i + 1] + code[i] + code[i + 2 :]
             with pytest.raises(FormatError, match="check symbol"):
                 normalise_code(swapped)
 
@@ -119,7 +125,7 @@ def test_every_pair_in_every_position_exhaustively() -> None:
                 if first == second:
                     continue
                 assert normalise_code(code) == code
-                swapped = code[:position] + second + first + code[position + 2:]
+                swapped = code[:position] + second + first + code[position + 2 :]
                 with pytest.raises(FormatError, match="check symbol"):
                     normalise_code(swapped)
                 checked += 1
@@ -147,7 +153,7 @@ def test_non_alphabet_symbols_are_rejected(symbol: str) -> None:
     code = new_code()
     for i in (0, 5, 10):
         with pytest.raises(FormatError, match="11 letters and digits"):
-            normalise_code(code[:i] + symbol + code[i + 1:])
+            normalise_code(code[:i] + symbol + code[i + 1 :])
 
 
 @pytest.mark.parametrize("value", [None, 12345678901, b"0123456789A", ["0"] * 11])

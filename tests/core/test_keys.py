@@ -203,16 +203,29 @@ def test_identity_key_forgery_is_accepted_by_no_path() -> None:
         key_id(pk)
     with pytest.raises(KeyRingError):
         VerifyingKey(thumbprint, pk, "record", "active", LONG_AGO)
-    jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64url_encode(pk), "kid": thumbprint,
-           "purpose": "record", "status": "active", "not_before": "1970-01-01T00:00:00.000Z"}
+    jwk = {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "x": b64url_encode(pk),
+        "kid": thumbprint,
+        "purpose": "record",
+        "status": "active",
+        "not_before": "1970-01-01T00:00:00.000Z",
+    }
     with pytest.raises(KeyRingError):
         VerifyingKey.from_jwk(jwk)
     with pytest.raises(KeyRingError):
         KeyRing.from_jwks({"keys": [jwk]})
     # Even a key smuggled past the constructor is re-checked at verification time.
     smuggled = object.__new__(VerifyingKey)
-    for name, value in {"kid": thumbprint, "public_key": pk, "purpose": "record", "status": "active",
-                        "not_before": LONG_AGO, "not_after": None}.items():
+    for name, value in {
+        "kid": thumbprint,
+        "public_key": pk,
+        "purpose": "record",
+        "status": "active",
+        "not_before": LONG_AGO,
+        "not_after": None,
+    }.items():
         object.__setattr__(smuggled, name, value)
     ring = KeyRing([smuggled])
     for message in (b"", b"any message"):
@@ -402,9 +415,23 @@ def _refusal(name: str) -> tuple[str, bytes, bytes, str, datetime, str]:
 
 @pytest.mark.parametrize(
     "name",
-    ["unknown kid", "empty kid", "wrong purpose", "log key as record key", "unknown purpose",
-     "before not_before", "at not_after", "after not_after", "63-byte signature", "65-byte signature",
-     "empty signature", "other message", "other key's signature", "signature S + L", "zero signature"],
+    [
+        "unknown kid",
+        "empty kid",
+        "wrong purpose",
+        "log key as record key",
+        "unknown purpose",
+        "before not_before",
+        "at not_after",
+        "after not_after",
+        "63-byte signature",
+        "65-byte signature",
+        "empty signature",
+        "other message",
+        "other key's signature",
+        "signature S + L",
+        "zero signature",
+    ],
 )
 def test_verify_refuses(name: str) -> None:
     kid, message, signature, purpose, at, reason = _refusal(name)
@@ -438,9 +465,12 @@ def test_encrypted_pem_round_trip() -> None:
     signer = signers()[0]
     pem = encrypt_private_key(signer, PASSPHRASE)
     assert pem.startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
-    assert signer.private_key.private_bytes(
-        serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
-    ) not in pem
+    assert (
+        signer.private_key.private_bytes(
+            serialization.Encoding.Raw, serialization.PrivateFormat.Raw, serialization.NoEncryption()
+        )
+        not in pem
+    )
     back = decrypt_private_key(pem, PASSPHRASE)
     assert (back.kid, back.public_key) == (signer.kid, signer.public_key)
     assert back.sign(b"m") == signer.sign(b"m")
@@ -568,8 +598,19 @@ def test_key_file_wrong_passphrase_or_unreadable(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize(
     "kid",
-    ["../x", "", "a" * 42, "a" * 44, "../" + "a" * 40, "a" * 42 + "/", "a" * 42 + ".", "a" * 43 + "\n",
-     "a" * 42 + "\u00e9", "a" * 42 + "=", "/" + "a" * 42],
+    [
+        "../x",
+        "",
+        "a" * 42,
+        "a" * 44,
+        "../" + "a" * 40,
+        "a" * 42 + "/",
+        "a" * 42 + ".",
+        "a" * 43 + "\n",
+        "a" * 42 + "\u00e9",
+        "a" * 42 + "=",
+        "/" + "a" * 42,
+    ],
 )
 def test_bad_kid_is_refused(tmp_path: Path, kid: str) -> None:
     directory = KeyDirectory(tmp_path)

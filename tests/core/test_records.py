@@ -121,8 +121,18 @@ def test_every_bit_flip_of_the_signature_is_refused() -> None:
 
 @pytest.mark.parametrize(
     "signature",
-    ["", "AAAA", "not base64!", "=", lambda s: s + "=", lambda s: s[:-1], lambda s: s + "A",
-     lambda s: "+" + s[1:], lambda s: "/" + s[1:], lambda s: s[:40] + " " + s[40:]],
+    [
+        "",
+        "AAAA",
+        "not base64!",
+        "=",
+        lambda s: s + "=",
+        lambda s: s[:-1],
+        lambda s: s + "A",
+        lambda s: "+" + s[1:],
+        lambda s: "/" + s[1:],
+        lambda s: s[:40] + " " + s[40:],
+    ],
 )
 def test_malformed_signature_text_is_refused(signature: Any) -> None:
     signed = sign_record(make_record(), SIGNER)
@@ -169,8 +179,9 @@ def test_non_canonical_bytes_are_refused_even_with_a_valid_signature() -> None:
     record = make_record()
     for data in (
         json.dumps(record).encode(),
-        json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":")).encode().replace(
-            b'"D\xc3\xa9d', b'"D\\u00e9d'),
+        json.dumps(record, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+        .encode()
+        .replace(b'"D\xc3\xa9d', b'"D\\u00e9d'),
         canonical_bytes(record) + b"\n",
     ):
         assert data != canonical_bytes(record)
@@ -251,8 +262,15 @@ def test_extra_field_is_refused(extra: str) -> None:
 
 @pytest.mark.parametrize(
     ("outer", "inner"),
-    [("commitment", "id"), ("commitment", "version"), ("commitment", "text_sha256"), ("signatory", "name"),
-     ("signatory", "category"), ("consent", "public_display"), ("handwriting", "strokes_sha256")],
+    [
+        ("commitment", "id"),
+        ("commitment", "version"),
+        ("commitment", "text_sha256"),
+        ("signatory", "name"),
+        ("signatory", "category"),
+        ("consent", "public_display"),
+        ("handwriting", "strokes_sha256"),
+    ],
 )
 def test_missing_or_extra_nested_field_is_refused(outer: str, inner: str) -> None:
     record = make_record()

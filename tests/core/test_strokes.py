@@ -37,8 +37,9 @@ def line(
 
 
 def circle(radius: float, points: int = 80) -> list[dict[str, Any]]:
-    return [{"x": 100 + radius * math.sin(i), "y": 100 + radius * math.cos(i), "t": i * 5}
-            for i in range(points)]
+    return [
+        {"x": 100 + radius * math.sin(i), "y": 100 + radius * math.cos(i), "t": i * 5} for i in range(points)
+    ]
 
 
 # --- Canonical form ---------------------------------------------------------------------------------
@@ -53,8 +54,12 @@ def test_realistic_signature(seed: int) -> None:
     for stroke, canon in zip(raw, result, strict=True):
         for point, out in zip(stroke, canon, strict=True):
             assert all(type(v) is int for v in out)
-            assert out == [round(point["x"] * 10), round(point["y"] * 10), round(point["t"] - t0),
-                           round(point["p"] * 1000)]
+            assert out == [
+                round(point["x"] * 10),
+                round(point["y"] * 10),
+                round(point["t"] - t0),
+                round(point["p"] * 1000),
+            ]
             assert abs(out[0] / 10 - point["x"]) <= 0.05 + 1e-9
             assert abs(out[1] / 10 - point["y"]) <= 0.05 + 1e-9
             assert 0 <= out[3] <= 1000
@@ -95,8 +100,17 @@ def test_limits_are_inclusive() -> None:
     per = MAX_POINTS // MAX_STROKES
     strokes = []
     for s in range(MAX_STROKES):
-        strokes.append([{"x": (s * 50 + i) % (MAX_COORDINATE + 1), "y": (i * 333) % (MAX_COORDINATE + 1),
-                         "t": s * per + i, "p": (i % 2)} for i in range(per)])
+        strokes.append(
+            [
+                {
+                    "x": (s * 50 + i) % (MAX_COORDINATE + 1),
+                    "y": (i * 333) % (MAX_COORDINATE + 1),
+                    "t": s * per + i,
+                    "p": (i % 2),
+                }
+                for i in range(per)
+            ]
+        )
     strokes[0][0].update(x=0, y=MAX_COORDINATE)
     strokes[1][0].update(x=MAX_COORDINATE, y=0)
     result = canonicalise(strokes)
@@ -134,8 +148,10 @@ REFUSALS: dict[str, tuple[Any, str]] = {
     "stroke not a list": ([scribble(1)[0], {"x": 1}], "stroke 1 must be a non-empty list"),
     "point not an object": ([[[100, 100, 0, 0.5]] * 10], "must be an object"),
     "too many strokes": ([[{"x": 1, "y": 1, "t": i}] for i in range(MAX_STROKES + 1)], "too many strokes"),
-    "too many points": ([line(100, MAX_POINTS // 2 + 1), line(100, MAX_POINTS // 2, t0=10**6)],
-                        "too many points"),
+    "too many points": (
+        [line(100, MAX_POINTS // 2 + 1), line(100, MAX_POINTS // 2, t0=10**6)],
+        "too many points",
+    ),
     "missing x": (_with_point({}, drop="x"), "stroke 1 point 5 must be an object with x, y, t"),
     "missing y": (_with_point({}, drop="y"), "must be an object with x, y, t"),
     "missing t": (_with_point({}, drop="t"), "must be an object with x, y, t"),
@@ -199,8 +215,12 @@ _PATH = re.compile(rf"M{_NUMBER} {_NUMBER}(?:(?: L{_NUMBER} {_NUMBER})+| l0\.1 0
 def _svg_input() -> Any:
     strokes = scribble(11)
     strokes.append([{"x": 250.25, "y": 230.75, "t": strokes[-1][-1]["t"] + 100}])  # a dot over an i
-    strokes.append([{"x": MAX_COORDINATE, "y": 0.04, "t": strokes[-1][-1]["t"] + 100},
-                    {"x": 9999.95, "y": 0.05, "t": strokes[-1][-1]["t"] + 110}])
+    strokes.append(
+        [
+            {"x": MAX_COORDINATE, "y": 0.04, "t": strokes[-1][-1]["t"] + 100},
+            {"x": 9999.95, "y": 0.05, "t": strokes[-1][-1]["t"] + 110},
+        ]
+    )
     return canonicalise(strokes)
 
 
@@ -222,8 +242,12 @@ def test_svg_document_is_fixed_markup_around_numbers() -> None:
     root = ET.fromstring(document)
     assert root.tag == f"{SVG}svg"
     assert root.attrib == {
-        "viewBox": root.attrib["viewBox"], "fill": "none", "stroke": "#10243e", "stroke-width": "3",
-        "stroke-linecap": "round", "stroke-linejoin": "round",
+        "viewBox": root.attrib["viewBox"],
+        "fill": "none",
+        "stroke": "#10243e",
+        "stroke-width": "3",
+        "stroke-linecap": "round",
+        "stroke-linejoin": "round",
     }
     min_x, min_y, max_x, max_y = bounding_box(canon)
     box = [float(v) for v in root.attrib["viewBox"].split(" ")]
@@ -239,9 +263,12 @@ def test_svg_document_is_fixed_markup_around_numbers() -> None:
     assert not root.text
     # Nothing but fixed markup, digits, spaces and path commands.
     stripped = re.sub(r'<path d="[-0-9. MLl]+"/>', "", document)
-    assert re.fullmatch(r'<svg xmlns="http://www.w3.org/2000/svg" viewBox="[-0-9. ]+" fill="none" '
-                        r'stroke="#10243e" stroke-width="3" stroke-linecap="round" '
-                        r'stroke-linejoin="round"></svg>', stripped), stripped
+    assert re.fullmatch(
+        r'<svg xmlns="http://www.w3.org/2000/svg" viewBox="[-0-9. ]+" fill="none" '
+        r'stroke="#10243e" stroke-width="3" stroke-linecap="round" '
+        r'stroke-linejoin="round"></svg>',
+        stripped,
+    ), stripped
 
 
 def test_svg_stroke_width_and_bounding_box() -> None:
