@@ -53,14 +53,16 @@ class Env:
     @property
     def variables(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("IKRAR_")}
-        env.update({
-            "IKRAR_DATABASE_URL": self.database_url,
-            "IKRAR_KEYS_DIR": str(self.keys_dir),
-            "IKRAR_KEY_PASSPHRASE": PASSPHRASE,
-            "IKRAR_SECRET_KEY": "test-secret",
-            "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
-            "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
-        })
+        env.update(
+            {
+                "IKRAR_DATABASE_URL": self.database_url,
+                "IKRAR_KEYS_DIR": str(self.keys_dir),
+                "IKRAR_KEY_PASSPHRASE": PASSPHRASE,
+                "IKRAR_SECRET_KEY": "test-secret",
+                "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
+                "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
+            }
+        )
         return env
 
     def config(self) -> dict[str, Any]:
@@ -134,8 +136,13 @@ def client(app: Flask) -> FlaskClient:
 def ikrar(env: Env, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     """Run the real ``ikrar`` command against this test's registry."""
     return subprocess.run(
-        [sys.executable, "-m", "registry", *args], env=env.variables, capture_output=True,
-        text=True, timeout=timeout, cwd=env.instance, check=False,
+        [sys.executable, "-m", "registry", *args],
+        env=env.variables,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=env.instance,
+        check=False,
     )
 
 
@@ -160,13 +167,17 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
     log_file = open(log_path, "w")  # noqa: SIM115 - closed when the server stops
     process = subprocess.Popen(
         [sys.executable, "-m", "registry", "serve", "--port", str(port), "--workers", "2"],
-        env=variables, stdout=log_file, stderr=subprocess.STDOUT, text=True, cwd=env.instance,
+        env=variables,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=env.instance,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(url + "/openapi.json", timeout=1).close()  # noqa: S310
+            urllib.request.urlopen(url + "/openapi.json", timeout=1).close()
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:

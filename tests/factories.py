@@ -21,12 +21,14 @@ def scribble(seed: int = 0, strokes: int = 3, points: int = 40) -> list[list[dic
         stroke = []
         for i in range(points):
             a = i / points * 2 * math.pi
-            stroke.append({
-                "x": round(x0 + i * 3 + 30 * math.sin(a * 2), 2),
-                "y": round(y0 + 40 * math.cos(a * 3), 2),
-                "t": t,
-                "p": round(0.3 + 0.4 * rng.random(), 3),
-            })
+            stroke.append(
+                {
+                    "x": round(x0 + i * 3 + 30 * math.sin(a * 2), 2),
+                    "y": round(y0 + 40 * math.cos(a * 3), 2),
+                    "t": t,
+                    "p": round(0.3 + 0.4 * rng.random(), 3),
+                }
+            )
             t += 8
         result.append(stroke)
         t += 120
@@ -40,8 +42,9 @@ def walk_in(name: str, **overrides: Any) -> SigningRequest:
         "consent_accepted": True,
         "public_display": True,
         "strokes": scribble(len(name)),
-        "signatory": Signatory(name=name, position="Kepala Bidang", institution="Dinas Uji Coba",
-                               category="pemerintah"),
+        "signatory": Signatory(
+            name=name, position="Kepala Bidang", institution="Dinas Uji Coba", category="pemerintah"
+        ),
         "operator": "operator-test",
         "device": "device-test",
     }
