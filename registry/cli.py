@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -161,6 +162,25 @@ def keys_rotate() -> None:
     click.echo(f"retired {old}\nactive  {new}")
 
 
+@cli.group("signatures")
+def signatures_group() -> None:
+    """Signature records."""
+
+
+@signatures_group.command("withdraw")
+@click.argument("record_id")
+@click.option("--reason", required=True, help="Why the signature was made in error (shown publicly).")
+@click.option("--actor", default=lambda: f"cli:{getpass.getuser()}", show_default="cli:<user>")
+@with_appcontext
+@clear_errors
+def signatures_withdraw(record_id: str, reason: str, actor: str) -> None:
+    """Withdraw a signature made in error; it stays verifiable and shows as withdrawn."""
+    from registry.services.withdrawals import withdraw
+
+    row = withdraw(record_id, reason, actor)
+    click.echo(f"withdrawn {row.record_id} at {format_instant(row.withdrawn_at)} (log index {row.log_index})")
+
+
 @cli.group("log")
 def log_group() -> None:
     """The hash-chained log."""
@@ -177,7 +197,10 @@ def log_verify() -> None:
         click.echo(f"FAILED at index {exc.index}: {exc.reason}", err=True)
         sys.exit(1)
     types = ", ".join(f"{n} {t}" for t, n in sorted(report.types.items()))
-    click.echo(f"OK: {report.entries} entries, {report.records} signed records verified")
+    click.echo(
+        f"OK: {report.entries} entries, {report.records} signed records verified"
+        + (f", {report.withdrawn} withdrawn" if report.withdrawn else "")
+    )
     click.echo(f"head {report.head}\nroot {report.root.hex()}")
     if types:
         click.echo(f"entries by type: {types}")

@@ -126,6 +126,20 @@ class SignatureRecord(db.Model):  # type: ignore[name-defined,misc]
     request_sha256: Mapped[str | None] = mapped_column(String(64))
 
     commitment_version: Mapped[CommitmentVersion] = relationship()
+    withdrawal: Mapped[Withdrawal | None] = relationship(lazy="joined")
+
+
+class Withdrawal(db.Model):  # type: ignore[name-defined,misc]
+    """A signature withdrawn because it was made in error. The record itself stays, verifiable."""
+
+    __tablename__ = "withdrawal"
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("signature_record.id"), primary_key=True)
+    # Public: the verify page shows it. The log holds only its SHA-256.
+    reason: Mapped[str] = mapped_column(Text)
+    actor: Mapped[str] = mapped_column(String(64))
+    withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int] = mapped_column(BigInteger, ForeignKey("log_entry.index"), unique=True)
 
 
 class SigningKey(db.Model):  # type: ignore[name-defined,misc]

@@ -148,7 +148,7 @@ SCHEMAS: dict[str, Any] = {
     },
     "Signature": {
         "type": "object",
-        "required": ["id", "code", "record", "signature", "kid", "log_index", "status"],
+        "required": ["id", "code", "record", "signature", "kid", "log_index", "status", "withdrawal"],
         "properties": {
             "id": {"type": "string"},
             "code": {"type": "string"},
@@ -160,6 +160,20 @@ SCHEMAS: dict[str, Any] = {
             "kid": {"type": "string"},
             "log_index": {"type": "integer", "minimum": 0},
             "status": {"enum": ["valid", "withdrawn"]},
+            "withdrawal": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "required": ["at", "reason", "log_index"],
+                        "properties": {
+                            "at": _INSTANT,
+                            "reason": {"type": "string"},
+                            "log_index": {"type": "integer"},
+                        },
+                    },
+                ]
+            },
         },
     },
     "JWK": {

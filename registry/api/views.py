@@ -54,7 +54,14 @@ def signature_document(row: SignatureRecord) -> dict[str, Any]:
         "signature": row.signature,
         "kid": row.kid,
         "log_index": row.log_index,
-        "status": "valid",
+        "status": "withdrawn" if row.withdrawal else "valid",
+        "withdrawal": None
+        if row.withdrawal is None
+        else {
+            "at": format_instant(row.withdrawal.withdrawn_at),
+            "reason": row.withdrawal.reason,
+            "log_index": row.withdrawal.log_index,
+        },
     }
 
 

@@ -10,13 +10,13 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 
 from registry.core import merkle
-from registry.core.canonical import parse_instant, sha256_hex
+from registry.core.canonical import parse_canonical, parse_instant, sha256_hex
 from registry.core.chain import ChainError, ChainVerifier
 from registry.core.errors import IkrarError
 from registry.core.keys import KeyRing
 from registry.core.records import verify_record
 from registry.extensions import db
-from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord
+from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord, Withdrawal
 from registry.services.keyring import keyring
 
 BATCH = 2000
@@ -29,7 +29,9 @@ class IntegrityReport:
     types: Counter[str] = field(default_factory=Counter)
     head: str = ""
     root: bytes = b""
+    withdrawn: int = 0
     frontier: merkle.Frontier = field(default_factory=merkle.Frontier.empty)
+    withdrawals: dict[str, tuple[int, dict[str, object]]] = field(default_factory=dict)
 
 
 class IntegrityError_(ChainError):
@@ -79,6 +81,11 @@ def _check_entries(
             if not isinstance(rid, str) or not isinstance(digest, str) or rid in record_entries:
                 raise _fail(position, "signature entry without a unique record_id and record_sha256")
             record_entries[rid] = (position, digest)
+        elif entry.type == "signature:withdraw":
+            rid = entry.payload.get("record_id")
+            if not isinstance(rid, str) or rid in report.withdrawals:
+                raise _fail(position, "withdrawal entry without a unique record_id")
+            report.withdrawals[rid] = (position, entry.payload)
         db.session.expunge(row)
 
 
@@ -159,4 +166,33 @@ def verify_database() -> IntegrityReport:
     if record_entries:
         rid, (index, _) = min(record_entries.items(), key=lambda item: item[1][0])
         raise _fail(index, f"the log names record {rid} but no such record is stored (deleted?)")
+    _check_withdrawals(report)
     return report
+
+
+def _check_withdrawals(report: IntegrityReport) -> None:
+    """Every withdrawal row matches its log entry, and every withdrawal entry has its row."""
+    expected = dict(report.withdrawals)
+    for row in db.session.execute(select(Withdrawal)).scalars():
+        found = expected.pop(row.record_id, None)
+        if found is None:
+            raise _fail(row.log_index, f"withdrawal of {row.record_id} has no log entry")
+        index, payload = found
+        record = db.session.get(SignatureRecord, row.record_id)
+        if (
+            row.log_index != index
+            or record is None
+            or payload.get("record_sha256") != sha256_hex(bytes(record.body))
+            or payload.get("reason_sha256") != sha256_hex(row.reason.encode("utf-8"))
+            or row.withdrawn_at != parse_instant(str(_entry_time(index)))
+        ):
+            raise _fail(index, f"withdrawal of {row.record_id} disagrees with its log entry")
+    if expected:
+        rid, (index, _) = min(expected.items(), key=lambda item: item[1][0])
+        raise _fail(index, f"the log withdraws {rid} but no withdrawal is stored (deleted?)")
+    report.withdrawn = len(report.withdrawals)
+
+
+def _entry_time(index: int) -> str:
+    body = db.session.execute(select(LogEntry.body).where(LogEntry.index == index)).scalar_one()
+    return str(parse_canonical(bytes(body))["time"])

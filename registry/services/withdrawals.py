@@ -1,0 +1,51 @@
+"""Withdrawing a signature made in error: an appended log entry; nothing is deleted or changed."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from registry.core.canonical import sha256_hex
+from registry.db import write_transaction
+from registry.extensions import db
+from registry.models import SignatureRecord, Withdrawal
+from registry.services import log
+from registry.services.errors import Conflict, InvalidInput, NotFound
+from registry.services.text import clean_text
+
+MIN_REASON = 10
+
+
+def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
+    """Mark a signature withdrawn with a public reason; its record and seal stay verifiable."""
+    reason = clean_text(reason, "reason", max_length=1000, multiline=True)
+    if len(reason) < MIN_REASON:
+        raise InvalidInput(f"explain the withdrawal in at least {MIN_REASON} characters", field="reason")
+    actor = clean_text(actor, "actor", max_length=64)
+
+    def work() -> Withdrawal:
+        writer = log.lock()
+        record = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
+        if record is None:
+            raise NotFound(f"there is no signature {record_id!r:.40}")
+        existing = db.session.execute(
+            select(Withdrawal).where(Withdrawal.record_id == record_id)
+        ).scalar_one_or_none()
+        if existing is not None:
+            raise Conflict(f"signature {record_id} was already withdrawn")
+        moment = writer.now()
+        entry = writer.append(
+            "signature:withdraw",
+            {
+                "record_id": record_id,
+                "record_sha256": sha256_hex(bytes(record.body)),
+                "reason_sha256": sha256_hex(reason.encode("utf-8")),
+            },
+            moment,
+        )
+        row = Withdrawal(
+            record_id=record_id, reason=reason, actor=actor, withdrawn_at=moment, log_index=entry.index
+        )
+        db.session.add(row)
+        return row
+
+    return write_transaction(work)
