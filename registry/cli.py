@@ -349,4 +349,18 @@ def log_accept_database(yes: bool) -> None:
 
 
 def main() -> None:
-    cli(prog_name="ikrar")
+    """Entry point: Ikrar's and the database's errors become one line on stderr and exit status 1."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        cli.main(prog_name="ikrar")
+    except (IkrarError, ServiceError) as exc:
+        _die(str(exc))
+    except SQLAlchemyError as exc:
+        first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        _die(f"database error: {first}")
+
+
+def _die(message: str) -> None:
+    click.echo(f"Error: {message}", err=True)
+    sys.exit(1)

@@ -87,9 +87,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     env = os.environ
     keys_dir = Path(env.get("IKRAR_KEYS_DIR") or _project_root() / "keys")
     database_url = env.get("IKRAR_DATABASE_URL") or f"sqlite:///{instance / 'ikrar.sqlite3'}"
-    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+    if database_url.startswith(("postgresql://", "postgres://")):
         # psycopg 3 is the driver Ikrar installs; the bare scheme would ask for psycopg2.
         database_url = "postgresql+psycopg://" + database_url.split("://", 1)[1]
+    if not database_url.startswith(("sqlite:///", "postgresql+psycopg://")):
+        raise ConfigError(
+            "IKRAR_DATABASE_URL must be sqlite:///PATH or postgresql+psycopg://USER@HOST/DB, "
+            f"not {database_url.split('://', 1)[0]!r}"
+        )
     try:
         max_body = int(env.get("IKRAR_MAX_BODY_BYTES", "1048576"))
     except ValueError as exc:

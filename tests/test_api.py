@@ -52,7 +52,7 @@ def test_drafts_are_not_public(ctx: Flask, client: FlaskClient) -> None:
     assert "Draf rahasia" not in client.get("/api/v1/commitments").get_data(as_text=True)
 
 
-@pytest.mark.parametrize("version", ["0", "-1", "abc", "1.5", "99999999999"])
+@pytest.mark.parametrize("version", ["0", "-1", "abc", "1.5", "99999999999", "1&version=2", "%00", "١"])
 def test_bad_version_parameter(client: FlaskClient, version: str) -> None:
     body = _problem(client.get(f"/api/v1/commitments/{DEMO}?version={version}"), 422)
     assert body["field"] == "version"

@@ -7,7 +7,7 @@ from typing import Any
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from registry.services.errors import ServiceError
+from registry.services.errors import InvalidInput, ServiceError
 
 PROBLEM_TYPE = "urn:ikrar:problem:"
 JSON_PREFIXES = ("/api/", "/.well-known/", "/openapi.json", "/log/")
@@ -25,6 +25,14 @@ def problem(status: int, title: str, detail: str, *, slug: str | None = None, **
     response.status_code = status
     response.mimetype = "application/problem+json"
     return response
+
+
+def single_arg(name: str) -> str | None:
+    """A query parameter given at most once (two values would be read differently by different parsers)."""
+    values = request.args.getlist(name)
+    if len(values) > 1:
+        raise InvalidInput(f"query parameter {name} is given {len(values)} times", field=name)
+    return values[0] if values else None
 
 
 def wants_json() -> bool:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, url_for
 
+from registry.api.problems import single_arg
 from registry.core.canonical import format_instant, parse_canonical
 from registry.models import CommitmentVersion, SignatureRecord
 from registry.services import commitments, signing
@@ -72,10 +73,10 @@ def list_commitments() -> Response:
 
 @api.get("/commitments/<slug>")
 def get_commitment(slug: str) -> Response:
-    raw = request.args.get("version")
+    raw = single_arg("version")
     version: int | None = None
     if raw is not None:
-        if not raw.isdigit() or len(raw) > 9 or int(raw) < 1:
+        if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
             raise InvalidInput("version must be a positive integer", field="version")
         version = int(raw)
     return jsonify(commitment_document(commitments.get_version(slug, version, published_only=True)))

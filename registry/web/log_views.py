@@ -5,9 +5,10 @@ from __future__ import annotations
 import base64
 from collections.abc import Iterator
 
-from flask import Blueprint, Response, render_template, request, stream_with_context
+from flask import Blueprint, Response, render_template, stream_with_context
 from sqlalchemy import select
 
+from registry.api.problems import single_arg
 from registry.core import merkle
 from registry.core.note import TlogProof
 from registry.extensions import db
@@ -24,12 +25,12 @@ def _b64(data: bytes) -> str:
 
 
 def _int_arg(name: str, default: int | None = None) -> int:
-    raw = request.args.get(name)
+    raw = single_arg(name)
     if raw is None:
         if default is None:
             raise InvalidInput(f"query parameter {name} is required", field=name)
         return default
-    if not raw.isdigit() or len(raw) > 18:
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
         raise InvalidInput(f"{name} must be a non-negative integer", field=name)
     return int(raw)
 
