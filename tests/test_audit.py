@@ -60,6 +60,32 @@ def _audit(env: Env, server: LiveServer, state: Path, *extra: str) -> subprocess
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
+def _tool(server: LiveServer, state: Path) -> subprocess.CompletedProcess[str]:
+    """The independent verifier (tools/verify_log.py) on a fresh download, from a copy of the state."""
+    import urllib.request
+
+    copy = state.parent / f"tool-state-{random.randrange(10**9)}"
+    shutil.copytree(state, copy)
+    note = urllib.request.urlopen(server.url + "/log/checkpoint").read()  # noqa: S310
+    size = int(note.split(b"\n")[1])
+    export = bytearray()
+    for start in range(0, size, 1000):
+        export += urllib.request.urlopen(f"{server.url}/log/entries?start={start}&end={min(size, start + 1000)}").read()  # noqa: S310
+    (copy / "download.checkpoint").write_bytes(note)
+    (copy / "download.jsonl").write_bytes(bytes(export))
+    key = (state / "verifier-key").read_text().strip()
+    args = [sys.executable, str(ROOT / "tools" / "verify_log.py"), "--entries", str(copy / "download.jsonl"),
+            "--checkpoint", str(copy / "download.checkpoint"), "--key", key, "--state", str(copy)]
+    return subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
+
+
+def _both_fail_at(env: Env, server: LiveServer, state: Path, index: int, kinds: tuple[str, ...],
+                  *extra: str) -> None:
+    """`ikrar audit` and the independent verifier both name ``index``."""
+    _failed_at(_audit(env, server, state, *extra), index, kinds)
+    _failed_at(_tool(server, state), index, kinds)
+
+
 def _failed_at(result: subprocess.CompletedProcess[str], index: int, kinds: tuple[str, ...]) -> None:
     assert result.returncode == 1, result.stdout + result.stderr
     assert "Traceback" not in result.stderr
@@ -92,7 +118,7 @@ def test_a_changed_byte_in_any_entry(env: Env, audited: tuple[LiveServer, Path],
             text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": bytes(changed), "i": index}
         )
         raw.commit()
-        _failed_at(_audit(env, server, state, "--no-records"), index, ("fork", "chain"))
+        _both_fail_at(env, server, state, index, ("fork", "chain"), "--no-records")
         raw.execute(text('UPDATE log_entry SET body = :b WHERE "index" = :i'), {"b": original, "i": index})
         raw.commit()
 
@@ -113,7 +139,7 @@ def test_a_deleted_entry(env: Env, audited: tuple[LiveServer, Path], raw: Connec
     server, state = audited
     raw.execute(text('DELETE FROM log_entry WHERE "index" = 7'))
     raw.commit()
-    _failed_at(_audit(env, server, state, "--no-records"), 7, ("fork", "chain"))
+    _both_fail_at(env, server, state, 7, ("fork", "chain"), "--no-records")
 
 
 def test_two_swapped_entries(env: Env, audited: tuple[LiveServer, Path], raw: Connection) -> None:
@@ -123,7 +149,7 @@ def test_two_swapped_entries(env: Env, audited: tuple[LiveServer, Path], raw: Co
     raw.execute(text('UPDATE log_entry SET body = :x WHERE "index" = :i'), {"x": bodies[b], "i": a})
     raw.execute(text('UPDATE log_entry SET body = :x WHERE "index" = :i'), {"x": bodies[a], "i": b})
     raw.commit()
-    _failed_at(_audit(env, server, state, "--no-records"), a, ("fork", "chain"))
+    _both_fail_at(env, server, state, a, ("fork", "chain"), "--no-records")
 
 
 def test_the_last_k_entries_removed(env: Env, audited: tuple[LiveServer, Path], raw: Connection) -> None:
@@ -132,7 +158,7 @@ def test_the_last_k_entries_removed(env: Env, audited: tuple[LiveServer, Path], 
     for k in range(1, 11):  # removing one more entry each time: k = 1 … 10
         raw.execute(text('DELETE FROM log_entry WHERE "index" = :n'), {"n": size - k})
         raw.commit()
-        _failed_at(_audit(env, server, state, "--no-records"), size - k, ("truncation",))
+        _both_fail_at(env, server, state, size - k, ("truncation",), "--no-records")
 
 
 def _rewound_to(app: Flask, size: int, raw: Connection, saved: tuple) -> None:  # type: ignore[type-arg]
@@ -170,7 +196,7 @@ def test_the_database_replaced_by_an_older_backup(
     state = env.instance / "audit-state"
     assert ikrar(env, "audit", "--url", live_server.url, "--state", str(state)).returncode == 0
     _rewound_to(app, backup[0], raw, backup)
-    _failed_at(_audit(env, live_server, state), backup[0], ("rollback",))
+    _both_fail_at(env, live_server, state, backup[0], ("rollback",))
 
 
 def test_a_second_server_signing_from_a_forked_database(
@@ -190,7 +216,7 @@ def test_a_second_server_signing_from_a_forked_database(
     with other.app_context():
         db.engine.dispose()
     assert _head(raw)[0] > fork_point[0] + 3
-    _failed_at(_audit(env, live_server, state), fork_point[0], ("fork",))
+    _both_fail_at(env, live_server, state, fork_point[0], ("fork",))
 
 
 def test_an_audit_of_a_downloaded_export(app: Flask, env: Env, live_server: LiveServer) -> None:

@@ -850,6 +850,12 @@ def verify_entries(stream: IO[bytes], checkpoint: Checkpoint, state: SavedState 
             raise Failure("truncation", "the export ends inside this entry (no final newline)",
                           position)
         data = line[:-1]
+        # Compared first: the saved hashes tell which of two entries around a broken link changed.
+        digest = hashlib.sha256(data).digest()
+        if (saved is not None and saved_hashes is not None and position < saved.size
+                and saved_hashes.read(32) != digest):
+            raise Failure("fork", "the entry's hash differs from the one saved in the state "
+                                  "(the log was forked or rewritten)", position)
         try:
             entry = parse_canonical(data)
             if not isinstance(entry, dict) or set(entry) != ENTRY_MEMBERS:
@@ -881,11 +887,6 @@ def verify_entries(stream: IO[bytes], checkpoint: Checkpoint, state: SavedState 
             raise Failure("chain", str(exc), position) from None
         if entry["type"] == "signature:create":
             check_record_entry(entry, records, matched)
-        digest = hashlib.sha256(data).digest()
-        if (saved is not None and saved_hashes is not None and position < saved.size
-                and saved_hashes.read(32) != digest):
-            raise Failure("fork", "the entry's hash differs from the one saved in the state "
-                                  "(the log was forked or rewritten)", position)
         frontier.append(data)
         if saved is not None and frontier.size == saved.size and frontier.root() != saved.root:
             raise Failure("fork", f"the tree of the first {saved.size} entries does not have the root "
@@ -945,7 +946,8 @@ def run(args: argparse.Namespace) -> str:
             saved = state.checkpoint
             if saved is not None and checkpoint.size < saved.size:
                 raise Failure("rollback", f"the checkpoint has size {checkpoint.size}, smaller than "
-                                          f"the saved size {saved.size} (rollback or truncation)")
+                                          f"the saved size {saved.size} (rollback or truncation)",
+                              checkpoint.size)
             # A checkpoint of the saved size with another root is found by the walk below, which
             # names the first entry whose hash differs from the saved one.
             writer = StateWriter(args.state)
