@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import flask_babel
 from flask import Flask
 
 from registry import config as settings
 from registry.db import configure_engine
-from registry.extensions import db, migrate
+from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 from registry.services.keyring import ActiveSigners, KeySettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -38,8 +39,15 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
 
 
 def register_extensions(app: Flask) -> None:
+    from registry.web.auth import select_locale
+
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS))
+    login_manager.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_locale="id", default_timezone="Asia/Jakarta")
+    limiter.init_app(app)
+    app.jinja_env.globals["get_locale"] = flask_babel.get_locale
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["ikrar.signers"] = ActiveSigners(key_settings(app))
@@ -55,9 +63,12 @@ def key_settings(app: Flask) -> KeySettings:
 
 def register_blueprints(app: Flask) -> None:
     from registry.api.views import api
+    from registry.web.auth import auth
     from registry.web.log_views import log
     from registry.web.views import web
 
+    csrf.exempt(api)  # bearer-token API; the kiosk's cookie-authenticated calls check CSRF themselves
+    app.register_blueprint(auth)
     app.register_blueprint(api)
     app.register_blueprint(web)
     app.register_blueprint(log)
@@ -70,6 +81,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
-    from registry.web.security import register
+    from registry.web import auth, security
 
-    register(app)
+    security.register(app)
+    auth.register(app)

@@ -50,6 +50,11 @@ SETTINGS = (
         "Where this server remembers the last checkpoint it signed (outside the database).",
     ),
     Setting(
+        "IKRAR_RATELIMIT_STORAGE",
+        "memory://",
+        "Flask-Limiter storage; memory:// counts per process, use redis://… with several workers.",
+    ),
+    Setting(
         "IKRAR_SECRET_KEY",
         "(generated into <instance>/secret_key)",
         "Flask secret for sessions and CSRF tokens.",
@@ -115,6 +120,11 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
+        "SESSION_COOKIE_NAME": "ikrar_session",
+        "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
+        "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
+        "RATELIMIT_STORAGE_URI": env.get("IKRAR_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": True,
         "JSON_SORT_KEYS": False,
     }
     if overrides:

@@ -197,3 +197,65 @@ class MerkleNode(db.Model):  # type: ignore[name-defined,misc]
     level: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     index: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     hash: Mapped[bytes] = mapped_column(LargeBinary(32))
+
+
+ROLES = ("admin", "operator", "auditor")
+
+
+class User(db.Model):  # type: ignore[name-defined,misc]
+    """A person who runs the registry: admin, operator (runs tablets) or auditor (read-only)."""
+
+    __tablename__ = "user_account"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'operator', 'auditor')", name="ck_user_role"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Opaque public id, used in records and log entries instead of the person's name.
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    password_hash: Mapped[str] = mapped_column(String(256))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Flask-Login's user protocol.
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return self.public_id
+
+
+class Credential(db.Model):  # type: ignore[name-defined,misc]
+    """A bearer credential: an enrolled tablet or integration (device) or an operator's token."""
+
+    __tablename__ = "credential"
+    __table_args__ = (
+        CheckConstraint("kind IN ('device', 'operator')", name="ck_credential_kind"),
+        CheckConstraint("kind = 'operator' OR commitment_id IS NOT NULL", name="ck_device_commitment"),
+    )
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(200))
+    # A device is locked to one commitment; an operator token is not.
+    commitment_id: Mapped[int | None] = mapped_column(ForeignKey("commitment.id"))
+    # The operator who enrolled the device, or whose token this is.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    secret_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    commitment: Mapped[Commitment | None] = relationship()
+    user: Mapped[User | None] = relationship()

@@ -70,17 +70,30 @@ def _tool(server: LiveServer, state: Path) -> subprocess.CompletedProcess[str]:
     size = int(note.split(b"\n")[1])
     export = bytearray()
     for start in range(0, size, 1000):
-        export += urllib.request.urlopen(f"{server.url}/log/entries?start={start}&end={min(size, start + 1000)}").read()
+        export += urllib.request.urlopen(
+            f"{server.url}/log/entries?start={start}&end={min(size, start + 1000)}"
+        ).read()
     (copy / "download.checkpoint").write_bytes(note)
     (copy / "download.jsonl").write_bytes(bytes(export))
     key = (state / "verifier-key").read_text().strip()
-    args = [sys.executable, str(ROOT / "tools" / "verify_log.py"), "--entries", str(copy / "download.jsonl"),
-            "--checkpoint", str(copy / "download.checkpoint"), "--key", key, "--state", str(copy)]
+    args = [
+        sys.executable,
+        str(ROOT / "tools" / "verify_log.py"),
+        "--entries",
+        str(copy / "download.jsonl"),
+        "--checkpoint",
+        str(copy / "download.checkpoint"),
+        "--key",
+        key,
+        "--state",
+        str(copy),
+    ]
     return subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
 
 
-def _both_fail_at(env: Env, server: LiveServer, state: Path, index: int, kinds: tuple[str, ...],
-                  *extra: str) -> None:
+def _both_fail_at(
+    env: Env, server: LiveServer, state: Path, index: int, kinds: tuple[str, ...], *extra: str
+) -> None:
     """`ikrar audit` and the independent verifier both name ``index``."""
     _failed_at(_audit(env, server, state, *extra), index, kinds)
     _failed_at(_tool(server, state), index, kinds)

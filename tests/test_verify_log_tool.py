@@ -65,8 +65,12 @@ class Outcome:
 
 def verify(*args: str | Path) -> Outcome:
     result = subprocess.run(
-        [sys.executable, str(TOOL), *map(str, args)], cwd=ROOT, capture_output=True, text=True,
-        timeout=60, check=False,
+        [sys.executable, str(TOOL), *map(str, args)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return Outcome(result.returncode, result.stdout, result.stderr)
 
@@ -113,8 +117,14 @@ class Snapshot:
         return self.entries.read_bytes().splitlines(keepends=True)
 
     def args(self, entries: Path | None = None, checkpoint: Path | None = None) -> list[str | Path]:
-        return ["--entries", entries or self.entries, "--checkpoint", checkpoint or self.checkpoint,
-                "--key", self.key]
+        return [
+            "--entries",
+            entries or self.entries,
+            "--checkpoint",
+            checkpoint or self.checkpoint,
+            "--key",
+            self.key,
+        ]
 
 
 def download(base: str, folder: Path) -> Snapshot:
@@ -191,8 +201,11 @@ def world(environment: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterato
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "registry", "serve", "--port", str(port), "--workers", "2"],
-        env=environment.variables | {"IKRAR_BASE_URL": url}, stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT, text=True, cwd=environment.instance,
+        env=environment.variables | {"IKRAR_BASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=environment.instance,
     )
     try:
         deadline = time.monotonic() + 30
@@ -254,13 +267,13 @@ def retype(line: bytes) -> bytes:
 
 
 def flip(line: bytes, position: int) -> bytes:
-    return line[:position] + bytes([line[position] ^ 0x01]) + line[position + 1:]
+    return line[:position] + bytes([line[position] ^ 0x01]) + line[position + 1 :]
 
 
 def escaped(line: bytes) -> bytes:
     """The first letter of the type written as a \\u escape: the same JSON value, other bytes."""
     start = line.index(b'"type":"') + len(b'"type":"')
-    return line[:start] + b"\\u%04x" % line[start] + line[start + 1:]
+    return line[:start] + b"\\u%04x" % line[start] + line[start + 1 :]
 
 
 def note_key(name: str, private: Ed25519PrivateKey) -> tuple[str, bytes]:
@@ -298,11 +311,13 @@ def test_genuine_export_verifies(world: World) -> None:
     types = [json.loads(line)["type"] for line in snap.lines()]
     assert types.count("signature:create") == len(NAMES)
     root = base64.b64decode(snap.checkpoint.read_bytes().split(b"\n")[2]).hex()
-    plain, with_jwks, with_records = verify_many([
-        snap.args(),
-        [*snap.args(), "--jwks", snap.jwks],
-        [*snap.args(), "--jwks", snap.jwks, "--records", snap.records],
-    ])
+    plain, with_jwks, with_records = verify_many(
+        [
+            snap.args(),
+            [*snap.args(), "--jwks", snap.jwks],
+            [*snap.args(), "--jwks", snap.jwks, "--records", snap.records],
+        ]
+    )
     for outcome in (plain, with_jwks, with_records):
         expect_ok(outcome, snap.size)
         assert root in outcome.stdout
@@ -315,11 +330,13 @@ def test_genuine_export_verifies(world: World) -> None:
 
 def test_usage_errors_exit_2(world: World) -> None:
     snap = world.first
-    missing, records_alone, no_file = verify_many([
-        ["--entries", snap.entries],
-        [*snap.args(), "--records", snap.records],
-        snap.args(entries=world.tmp / "does-not-exist.jsonl"),
-    ])
+    missing, records_alone, no_file = verify_many(
+        [
+            ["--entries", snap.entries],
+            [*snap.args(), "--records", snap.records],
+            snap.args(entries=world.tmp / "does-not-exist.jsonl"),
+        ]
+    )
     assert (missing.code, records_alone.code, no_file.code) == (2, 2, 2)
     assert missing.stdout == records_alone.stdout == no_file.stdout == ""
 
@@ -334,17 +351,18 @@ def test_a_changed_byte_in_any_entry_is_found_at_that_entry(world: World) -> Non
     for i, line in enumerate(lines):
         # Changed type letter: canonical and well formed, so only the chain (the next entry's
         # prev) or, for the last entry, the Merkle root can notice.
-        runs.append(snap.args(entries=cases.write([*lines[:i], retype(line), *lines[i + 1:]])))
+        runs.append(snap.args(entries=cases.write([*lines[:i], retype(line), *lines[i + 1 :]])))
         expected.append(("chain", i) if i < last else ("root", None))
         # A byte that breaks the JSON ("index" → 'index"): refused at that very entry.
         broken = line[:1] + b"'" + line[2:]
-        runs.append(snap.args(entries=cases.write([*lines[:i], broken, *lines[i + 1:]])))
+        runs.append(snap.args(entries=cases.write([*lines[:i], broken, *lines[i + 1 :]])))
         expected.append(("chain", i))
         # Changed index, changed time (+1 year: later than the next entry's time).
         for old, new in ((b'"index":%d,' % i, b'"index":%d,' % (i + 1000)), (b'"time":"20', b'"time":"21')):
             assert old in line
-            runs.append(snap.args(entries=cases.write([*lines[:i], line.replace(old, new, 1),
-                                                       *lines[i + 1:]])))
+            runs.append(
+                snap.args(entries=cases.write([*lines[:i], line.replace(old, new, 1), *lines[i + 1 :]]))
+            )
             if old.startswith(b'"time') and i == last:
                 expected.append(("root", None))
             else:  # a later time breaks the link to the next entry, named at this one
@@ -352,9 +370,9 @@ def test_a_changed_byte_in_any_entry_is_found_at_that_entry(world: World) -> Non
         # A changed digit of prev: the link from the entry before breaks, named at the earlier
         # entry (FORMATS.md's convention, shared with `ikrar audit`); entry 0's prev must be zeros.
         start = line.index(b'"prev":"') + len(b'"prev":"')
-        digit = b"1" if line[start + 10:start + 11] != b"1" else b"2"
-        changed = line[:start + 10] + digit + line[start + 11:]
-        runs.append(snap.args(entries=cases.write([*lines[:i], changed, *lines[i + 1:]])))
+        digit = b"1" if line[start + 10 : start + 11] != b"1" else b"2"
+        changed = line[: start + 10] + digit + line[start + 11 :]
+        runs.append(snap.args(entries=cases.write([*lines[:i], changed, *lines[i + 1 :]])))
         expected.append(("chain", max(i - 1, 0)))
     outcomes = verify_many(runs)
     for outcome, want, args in zip(outcomes, expected, runs, strict=True):
@@ -375,7 +393,7 @@ def test_every_byte_of_a_signature_entry_matters(world: World) -> None:
     positions = sorted({*range(0, len(line) - 1, max(1, (len(line) - 1) // 40)), len(line) - 2})
     for position in positions:  # not the newline
         changed = flip(line, position)
-        runs.append(snap.args(entries=cases.write([*lines[:i], changed, *lines[i + 1:]])))
+        runs.append(snap.args(entries=cases.write([*lines[:i], changed, *lines[i + 1 :]])))
         in_prev = prev_start <= position < prev_start + 64 and chr(changed[position]) in "0123456789abcdef"
         expected.append({i - 1} if in_prev else {i})
     for position, outcome, want in zip(positions, verify_many(runs), expected, strict=True):
@@ -391,9 +409,9 @@ def test_deleted_swapped_and_missing_lines(world: World) -> None:
     runs: list[list[str | Path]] = []
     expected: list[tuple[str, int | None]] = []
     for j in range(size - 1):
-        runs.append(snap.args(entries=cases.write([*lines[:j], *lines[j + 1:]], "deleted")))
+        runs.append(snap.args(entries=cases.write([*lines[:j], *lines[j + 1 :]], "deleted")))
         expected.append(("chain", j))
-        swapped = [*lines[:j], lines[j + 1], lines[j], *lines[j + 2:]]
+        swapped = [*lines[:j], lines[j + 1], lines[j], *lines[j + 2 :]]
         runs.append(snap.args(entries=cases.write(swapped, "swapped")))
         expected.append(("chain", j))
     for k in (1, 2, 3):
@@ -485,17 +503,37 @@ def test_checkpoint_and_key_failures(world: World) -> None:
     # A checkpoint that is correctly signed but claims another root: the root check fails.
     # (We cannot sign with the log's key, so we sign with our own and pass our key.)
     forged_root = body.replace(root_line, bad_root)
-    outcome = verify("--entries", snap.entries, "--checkpoint",
-                     note_file("own-root", sign_note(forged_root, origin, other)), "--key", other_key)
+    outcome = verify(
+        "--entries",
+        snap.entries,
+        "--checkpoint",
+        note_file("own-root", sign_note(forged_root, origin, other)),
+        "--key",
+        other_key,
+    )
     assert outcome.failure == ("root", None)
     # The same with the pinned JWKS: that key is not the log key the JWKS lists.
-    outcome = verify("--entries", snap.entries, "--checkpoint", note_file("own-genuine", sign_note(
-        body, origin, other)), "--key", other_key, "--jwks", snap.jwks)
+    outcome = verify(
+        "--entries",
+        snap.entries,
+        "--checkpoint",
+        note_file("own-genuine", sign_note(body, origin, other)),
+        "--key",
+        other_key,
+        "--jwks",
+        snap.jwks,
+    )
     assert outcome.failure == ("checkpoint", None)
     # Bigger than the export: truncation at the export's length.
     bigger = body.replace(b"\n%d\n" % snap.size, b"\n%d\n" % (snap.size + 5), 1)
-    outcome = verify("--entries", snap.entries, "--checkpoint",
-                     note_file("own-big", sign_note(bigger, origin, other)), "--key", other_key)
+    outcome = verify(
+        "--entries",
+        snap.entries,
+        "--checkpoint",
+        note_file("own-big", sign_note(bigger, origin, other)),
+        "--key",
+        other_key,
+    )
     assert outcome.failure == ("truncation", snap.size)
 
 
@@ -509,8 +547,9 @@ def test_records_verify_and_an_altered_record_fails(world: World) -> None:
         lambda d: d["record"].update(signed_at="2020-01-01T00:00:00.000Z"),
         lambda d: d["record"]["dimensions"].reverse(),
         lambda d: d["record"].update(extra=1),
-        lambda d: d.update(signature=d["signature"][:10] + ("A" if d["signature"][10] != "A" else "B")
-                           + d["signature"][11:]),
+        lambda d: d.update(
+            signature=d["signature"][:10] + ("A" if d["signature"][10] != "A" else "B") + d["signature"][11:]
+        ),
         lambda d: d.update(kid="kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"),
         lambda d: d.update(log_index=d["log_index"] + 1),
     ]
@@ -560,15 +599,21 @@ def test_state_continues_detects_rollback_and_fork(world: World) -> None:
     assert rotated.returncode == 0, rotated.stdout + rotated.stderr
     world.sign(LATER[1])
     withdrawn_id = json.loads(first.records.read_text("utf-8").splitlines()[0])["id"]
-    withdrawn = ikrar(world.env, "signatures", "withdraw", withdrawn_id, "--reason", "uji coba, salah tanda tangan")
+    withdrawn = ikrar(
+        world.env, "signatures", "withdraw", withdrawn_id, "--reason", "uji coba, salah tanda tangan"
+    )
     assert withdrawn.returncode == 0, withdrawn.stdout + withdrawn.stderr
     second = download(world.server.url, world.tmp / "second")
     assert second.size >= first.size + len(LATER) + 2
     types = [json.loads(line)["type"] for line in second.lines()]
     assert "key:rotate" in types and "signature:withdraw" in types
     assert second.lines()[: first.size] == first.lines()
-    expect_ok(outcome := verify(*second.args(), "--state", state, "--jwks", second.jwks,
-                                "--records", second.records), second.size)
+    expect_ok(
+        outcome := verify(
+            *second.args(), "--state", state, "--jwks", second.jwks, "--records", second.records
+        ),
+        second.size,
+    )
     assert f"previous size {first.size}" in outcome.stdout
     assert (state / "checkpoint").read_bytes() == second.checkpoint.read_bytes()
     assert (state / "hashes").read_bytes() == state_hashes(second.lines())
@@ -589,9 +634,13 @@ def test_state_continues_detects_rollback_and_fork(world: World) -> None:
     kind, index = verify(*second.args(entries=forked), "--state", state).failure
     assert kind in ("fork", "chain") and index == 3
     # Another verifier key than the one the state pinned is refused.
-    assert verify(*second.args(), "--state", state, "--key",
-                  note_key(second.key.split("+")[0], Ed25519PrivateKey.generate())[0]).failure[0] in (
-        "checkpoint", "state")
+    assert verify(
+        *second.args(),
+        "--state",
+        state,
+        "--key",
+        note_key(second.key.split("+")[0], Ed25519PrivateKey.generate())[0],
+    ).failure[0] in ("checkpoint", "state")
     # Nothing was saved by the failed runs.
     assert {name: (state / name).read_bytes() for name in saved} == saved
     assert sorted(p.name for p in state.iterdir()) == ["checkpoint", "hashes", "verifier-key"]
@@ -630,14 +679,40 @@ def test_state_folder_is_shared_with_ikrar_audit(world: World) -> None:
     snap = world.first
     state = world.tmp / "shared-state"
     expect_ok(verify(*snap.args(), "--state", state), snap.size)
-    audit = ikrar(world.env, "audit", "--file", str(snap.entries), "--checkpoint", str(snap.checkpoint),
-                  "--key", snap.key, "--jwks", str(snap.jwks), "--no-records", "--state", str(state))
+    audit = ikrar(
+        world.env,
+        "audit",
+        "--file",
+        str(snap.entries),
+        "--checkpoint",
+        str(snap.checkpoint),
+        "--key",
+        snap.key,
+        "--jwks",
+        str(snap.jwks),
+        "--no-records",
+        "--state",
+        str(state),
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
     expect_ok(verify(*snap.args(), "--state", state), snap.size)
     # ikrar audit's own state, then the tool on it, then rollback seen by both.
     own = world.tmp / "audit-state"
-    audit = ikrar(world.env, "audit", "--file", str(snap.entries), "--checkpoint", str(snap.checkpoint),
-                  "--key", snap.key, "--jwks", str(snap.jwks), "--no-records", "--state", str(own))
+    audit = ikrar(
+        world.env,
+        "audit",
+        "--file",
+        str(snap.entries),
+        "--checkpoint",
+        str(snap.checkpoint),
+        "--key",
+        snap.key,
+        "--jwks",
+        str(snap.jwks),
+        "--no-records",
+        "--state",
+        str(own),
+    )
     assert audit.returncode == 0, audit.stdout + audit.stderr
     expect_ok(verify(*snap.args(), "--state", own), snap.size)
     lines = snap.lines()

@@ -113,8 +113,9 @@ def parse_json(data: bytes) -> Any:
     """Strict JSON: valid UTF-8, no duplicate keys, no NaN/Infinity, no floats."""
     try:
         text = data.decode("utf-8")
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_float=_no_float,
-                          parse_constant=_no_constant)
+        return json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_float=_no_float, parse_constant=_no_constant
+        )
     except Invalid:
         raise
     except UnicodeDecodeError:
@@ -125,8 +126,7 @@ def parse_json(data: bytes) -> Any:
         raise Invalid(f"not valid JSON ({exc})") from None
 
 
-_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f",
-                  "\r": "\\r"}
+_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
 _NEEDS_ESCAPE = re.compile(r'["\\\x00-\x1f]')
 
 
@@ -254,15 +254,18 @@ def hex_sha256(data: bytes) -> str:
 # ──────────────────────────────────── §2 keys ──────────────────────────────────────────
 
 P25519 = 2**255 - 19
-SMALL_ORDER = frozenset(bytes.fromhex(h) for h in (
-    "0000000000000000000000000000000000000000000000000000000000000000",
-    "0100000000000000000000000000000000000000000000000000000000000000",
-    "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-    "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-    "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-    "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-))
+SMALL_ORDER = frozenset(
+    bytes.fromhex(h)
+    for h in (
+        "0000000000000000000000000000000000000000000000000000000000000000",
+        "0100000000000000000000000000000000000000000000000000000000000000",
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    )
+)
 
 
 def ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
@@ -360,8 +363,23 @@ def load_jwks(path: Path) -> dict[str, Jwk]:
 
 # ─────────────────────────────── §3 signed records ─────────────────────────────────────
 
-RECORD_MEMBERS = frozenset({"type", "id", "code", "commitment", "signatory", "dimensions", "consent",
-                            "handwriting", "signed_at", "claimed_at", "operator", "device", "kid"})
+RECORD_MEMBERS = frozenset(
+    {
+        "type",
+        "id",
+        "code",
+        "commitment",
+        "signatory",
+        "dimensions",
+        "consent",
+        "handwriting",
+        "signed_at",
+        "claimed_at",
+        "operator",
+        "device",
+        "kid",
+    }
+)
 
 
 def _text(value: Any) -> bool:
@@ -405,13 +423,16 @@ def check_record_shape(value: Any, *, check_symbol: bool) -> dict[str, Any]:
         raise Invalid("commitment id/version malformed")
     if not is_hex256(commitment["text_sha256"]):
         raise Invalid("commitment.text_sha256 is not hex SHA-256")
-    signatory = _exact(record["signatory"], {"name", "position", "institution", "category"},
-                       "signatory")
+    signatory = _exact(record["signatory"], {"name", "position", "institution", "category"}, "signatory")
     if not all(_text(v) for v in signatory.values()):
         raise Invalid("signatory members must be non-empty text")
     dimensions = record["dimensions"]
-    if (not isinstance(dimensions, list) or not dimensions or not all(_text(d) for d in dimensions)
-            or len(set(dimensions)) != len(dimensions)):
+    if (
+        not isinstance(dimensions, list)
+        or not dimensions
+        or not all(_text(d) for d in dimensions)
+        or len(set(dimensions)) != len(dimensions)
+    ):
         raise Invalid("dimensions must be a non-empty list of distinct ids")
     consent = _exact(record["consent"], {"text_sha256", "public_display"}, "consent")
     if not is_hex256(consent["text_sha256"]) or not isinstance(consent["public_display"], bool):
@@ -443,8 +464,9 @@ class VerifiedRecord:
     line: int
 
 
-def verify_record_document(document: Any, jwks: dict[str, Jwk], line: int, *,
-                           check_symbol: bool) -> VerifiedRecord:
+def verify_record_document(
+    document: Any, jwks: dict[str, Jwk], line: int, *, check_symbol: bool
+) -> VerifiedRecord:
     """§3 steps 1–5 for one ``GET /api/v1/signatures/{id}`` document."""
     if not isinstance(document, dict) or not {"record", "signature", "kid"} <= set(document):
         raise Invalid('a signature document is an object with "record", "signature" and "kid"')
@@ -465,16 +487,26 @@ def verify_record_document(document: Any, jwks: dict[str, Jwk], line: int, *,
     if key.purpose != "record":
         raise Invalid(f"key {kid} has purpose {key.purpose!r}, not record")
     if not key.valid_at(record["signed_at"]):
-        raise Invalid(f"signed_at {record['signed_at']} lies outside key {kid}'s validity window "
-                      f"[{key.not_before}, {key.not_after or '∞'})")
+        raise Invalid(
+            f"signed_at {record['signed_at']} lies outside key {kid}'s validity window "
+            f"[{key.not_before}, {key.not_after or '∞'})"
+        )
     signature = b64url_decode(document["signature"])
     if len(signature) != 64:
         raise Invalid("the signature is not 64 bytes")
     body = canonical_bytes(record)
     if not ed25519_verify(key.key, signature, body):
         raise Invalid("the Ed25519 signature over the record's canonical bytes does not verify")
-    return VerifiedRecord(record["id"], hex_sha256(body), record["signed_at"], kid,
-                          record["commitment"]["id"], record["commitment"]["version"], log_index, line)
+    return VerifiedRecord(
+        record["id"],
+        hex_sha256(body),
+        record["signed_at"],
+        kid,
+        record["commitment"]["id"],
+        record["commitment"]["version"],
+        log_index,
+        line,
+    )
 
 
 def load_records(path: Path, jwks: dict[str, Jwk], *, check_symbol: bool) -> dict[str, VerifiedRecord]:
@@ -490,14 +522,18 @@ def load_records(path: Path, jwks: dict[str, Jwk], *, check_symbol: bool) -> dic
                 verified = verify_record_document(document, jwks, number, check_symbol=check_symbol)
             except Invalid as exc:
                 index = document.get("log_index") if isinstance(document, dict) else None
-                raise Failure("record", f"{path} line {number}: {exc}",
-                              index if is_int(index) else None) from None
+                raise Failure(
+                    "record", f"{path} line {number}: {exc}", index if is_int(index) else None
+                ) from None
             if verified.id in records:
                 raise Failure("record", f"{path} line {number}: record {verified.id} supplied twice")
             if verified.log_index is not None:
                 if verified.log_index in indexes:
-                    raise Failure("record", f"{path} line {number}: two records claim this log index",
-                                  verified.log_index)
+                    raise Failure(
+                        "record",
+                        f"{path} line {number}: two records claim this log index",
+                        verified.log_index,
+                    )
                 indexes.add(verified.log_index)
             records[verified.id] = verified
     return records
@@ -560,7 +596,7 @@ def open_note(note: bytes, key: VerifierKey) -> str:
     split = text.rfind("\n\n")
     if split < 0:
         raise Invalid("the note has no blank line before its signatures")
-    body, signatures = text[: split + 1], text[split + 2:]
+    body, signatures = text[: split + 1], text[split + 2 :]
     lines = signatures.split("\n")
     if lines[-1] != "" or len(lines) < 2:
         raise Invalid("the note has no signature lines")
@@ -656,8 +692,11 @@ def load_state(directory: Path, key: VerifierKey) -> SavedState:
     """Read ``DIR/verifier-key``, ``DIR/checkpoint`` and ``DIR/hashes`` (all optional at first)."""
     if directory.exists() and not directory.is_dir():
         raise Failure("state", f"{directory} is not a directory")
-    key_file, checkpoint_file, hashes_file = (directory / "verifier-key", directory / "checkpoint",
-                                              directory / "hashes")
+    key_file, checkpoint_file, hashes_file = (
+        directory / "verifier-key",
+        directory / "checkpoint",
+        directory / "hashes",
+    )
     try:
         if key_file.exists():
             pinned = key_file.read_text("utf-8").strip()
@@ -667,14 +706,18 @@ def load_state(directory: Path, key: VerifierKey) -> SavedState:
             if hashes_file.exists():
                 raise Failure("state", f"{hashes_file} exists without {checkpoint_file}")
             return SavedState(None, None)
-        saved = read_checkpoint(read_small(checkpoint_file, MAX_NOTE), key,
-                                f"saved checkpoint {checkpoint_file}", "state")
+        saved = read_checkpoint(
+            read_small(checkpoint_file, MAX_NOTE), key, f"saved checkpoint {checkpoint_file}", "state"
+        )
         length = hashes_file.stat().st_size if hashes_file.exists() else 0
         # A crash between the two renames of a save can leave hashes longer than the checkpoint
         # (a superset that starts with the verified ones); fewer hashes is a damaged state.
         if length % 32 or length < 32 * saved.size:
-            raise Failure("state", f"{hashes_file} holds {length} bytes; the saved checkpoint of "
-                                   f"size {saved.size} needs {32 * saved.size}")
+            raise Failure(
+                "state",
+                f"{hashes_file} holds {length} bytes; the saved checkpoint of "
+                f"size {saved.size} needs {32 * saved.size}",
+            )
         hashes = hashes_file.open("rb") if saved.size else None
         return SavedState(saved, hashes)
     except OSError as exc:
@@ -740,12 +783,12 @@ class StateWriter:
 
 # ──────────────────────────────────── §7 the log ───────────────────────────────────────
 
-COMMITMENT_TYPES = frozenset({"commitment:create", "commitment:edit", "commitment:revise",
-                              "commitment:publish", "commitment:close"})
+COMMITMENT_TYPES = frozenset(
+    {"commitment:create", "commitment:edit", "commitment:revise", "commitment:publish", "commitment:close"}
+)
 
 
-def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None,
-                  retiring: dict[str, str]) -> None:
+def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: dict[str, str]) -> None:
     """The payloads of the entry types §7 documents; other types are accepted unread."""
     kind, payload, time = entry["type"], entry["payload"], entry["time"]
     if kind in ("key:generate", "key:rotate"):
@@ -760,25 +803,36 @@ def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None,
         if jwks is not None:
             jwk = jwks.get(payload["kid"])
             if jwk is None or (jwk.x, jwk.purpose, jwk.not_before) != (
-                    payload["x"], payload["purpose"], payload["not_before"]):
-                raise Failure("record", f"key {payload['kid']} in the log is missing from the pinned "
-                                        "JWKS or differs from it", entry["index"])
+                payload["x"],
+                payload["purpose"],
+                payload["not_before"],
+            ):
+                raise Failure(
+                    "record",
+                    f"key {payload['kid']} in the log is missing from the pinned JWKS or differs from it",
+                    entry["index"],
+                )
             old = retiring.get(jwk.purpose)
             if kind == "key:rotate" and old is not None and jwks[old].not_after != time:
-                raise Failure("record", f"rotated-out key {old} has not_after "
-                                        f"{jwks[old].not_after}, not the rotation time {time}",
-                              entry["index"])
+                raise Failure(
+                    "record",
+                    f"rotated-out key {old} has not_after "
+                    f"{jwks[old].not_after}, not the rotation time {time}",
+                    entry["index"],
+                )
             retiring[jwk.purpose] = jwk.kid
     elif kind in COMMITMENT_TYPES:
-        payload = _exact(payload, {"commitment", "version", "text_sha256", "consent_sha256"},
-                         f"{kind} payload")
+        payload = _exact(
+            payload, {"commitment", "version", "text_sha256", "consent_sha256"}, f"{kind} payload"
+        )
         if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
             raise Invalid("commitment id/version malformed")
         if not is_hex256(payload["text_sha256"]) or not is_hex256(payload["consent_sha256"]):
             raise Invalid("text_sha256/consent_sha256 malformed")
     elif kind == "signature:create":
-        payload = _exact(payload, {"record_id", "record_sha256", "commitment", "version", "kid"},
-                         f"{kind} payload")
+        payload = _exact(
+            payload, {"record_id", "record_sha256", "commitment", "version", "kid"}, f"{kind} payload"
+        )
         if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
             raise Invalid("record_id malformed")
         if not is_hex256(payload["record_sha256"]):
@@ -788,13 +842,15 @@ def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None,
         if jwks is not None:
             jwk = jwks.get(payload["kid"])
             if jwk is None or jwk.purpose != "record" or not jwk.valid_at(time):
-                raise Failure("record", f"signature:create names key {payload['kid']!r}, which is not "
-                                        "a record key of the pinned JWKS valid at the entry's time",
-                              entry["index"])
+                raise Failure(
+                    "record",
+                    f"signature:create names key {payload['kid']!r}, which is not "
+                    "a record key of the pinned JWKS valid at the entry's time",
+                    entry["index"],
+                )
 
 
-def check_record_entry(entry: dict[str, Any], records: dict[str, VerifiedRecord],
-                       matched: set[str]) -> None:
+def check_record_entry(entry: dict[str, Any], records: dict[str, VerifiedRecord], matched: set[str]) -> None:
     payload, index = entry["payload"], entry["index"]
     record = records.get(payload["record_id"])
     if record is None:
@@ -802,8 +858,9 @@ def check_record_entry(entry: dict[str, Any], records: dict[str, VerifiedRecord]
     matched.add(record.id)
     problems = []
     if record.sha256 != payload["record_sha256"]:
-        problems.append(f"SHA-256 of its canonical bytes is {record.sha256}, the entry says "
-                        f"{payload['record_sha256']}")
+        problems.append(
+            f"SHA-256 of its canonical bytes is {record.sha256}, the entry says {payload['record_sha256']}"
+        )
     if record.signed_at != entry["time"]:
         problems.append(f"signed_at {record.signed_at} differs from the entry's time {entry['time']}")
     if record.kid != payload["kid"]:
@@ -813,8 +870,9 @@ def check_record_entry(entry: dict[str, Any], records: dict[str, VerifiedRecord]
     if record.log_index is not None and record.log_index != index:
         problems.append(f"the document gives log_index {record.log_index}")
     if problems:
-        raise Failure("record", f"record {record.id} (records line {record.line}): "
-                                + "; ".join(problems), index)
+        raise Failure(
+            "record", f"record {record.id} (records line {record.line}): " + "; ".join(problems), index
+        )
 
 
 def iter_lines(stream: IO[bytes], what: str) -> Iterator[bytes]:
@@ -830,9 +888,15 @@ def iter_lines(stream: IO[bytes], what: str) -> Iterator[bytes]:
         yield line
 
 
-def verify_entries(stream: IO[bytes], checkpoint: Checkpoint, state: SavedState | None,
-                   writer: StateWriter | None, jwks: dict[str, Jwk] | None,
-                   records: dict[str, VerifiedRecord], matched: set[str]) -> bytes:
+def verify_entries(
+    stream: IO[bytes],
+    checkpoint: Checkpoint,
+    state: SavedState | None,
+    writer: StateWriter | None,
+    jwks: dict[str, Jwk] | None,
+    records: dict[str, VerifiedRecord],
+    matched: set[str],
+) -> bytes:
     """Walk entries 0 … size−1 of the export; return the Merkle root of those entries."""
     frontier = Frontier()
     previous_hash, previous_time = ZERO_HASH, ""
@@ -842,20 +906,29 @@ def verify_entries(stream: IO[bytes], checkpoint: Checkpoint, state: SavedState 
     for position in range(checkpoint.size):
         line = stream.readline(MAX_LINE + 1)
         if not line:
-            raise Failure("truncation", f"the export ends after {position} entries but the checkpoint "
-                                        f"covers {checkpoint.size}", position)
+            raise Failure(
+                "truncation",
+                f"the export ends after {position} entries but the checkpoint covers {checkpoint.size}",
+                position,
+            )
         if len(line) > MAX_LINE:
             raise Failure("chain", f"line longer than {MAX_LINE} bytes", position)
         if not line.endswith(b"\n"):  # the file ends inside this line
-            raise Failure("truncation", "the export ends inside this entry (no final newline)",
-                          position)
+            raise Failure("truncation", "the export ends inside this entry (no final newline)", position)
         data = line[:-1]
         # Compared first: the saved hashes tell which of two entries around a broken link changed.
         digest = hashlib.sha256(data).digest()
-        if (saved is not None and saved_hashes is not None and position < saved.size
-                and saved_hashes.read(32) != digest):
-            raise Failure("fork", "the entry's hash differs from the one saved in the state "
-                                  "(the log was forked or rewritten)", position)
+        if (
+            saved is not None
+            and saved_hashes is not None
+            and position < saved.size
+            and saved_hashes.read(32) != digest
+        ):
+            raise Failure(
+                "fork",
+                "the entry's hash differs from the one saved in the state (the log was forked or rewritten)",
+                position,
+            )
         try:
             entry = parse_canonical(data)
             if not isinstance(entry, dict) or set(entry) != ENTRY_MEMBERS:
@@ -863,20 +936,31 @@ def verify_entries(stream: IO[bytes], checkpoint: Checkpoint, state: SavedState 
         except Invalid as exc:
             raise Failure("chain", str(exc), position) from None
         if not is_int(entry["index"]) or entry["index"] != position:
-            raise Failure("chain", f"the entry's index is {entry['index']!r}, expected {position} "
-                                   "(an entry is missing, extra or out of order)", position)
+            raise Failure(
+                "chain",
+                f"the entry's index is {entry['index']!r}, expected {position} "
+                "(an entry is missing, extra or out of order)",
+                position,
+            )
         if not is_hex256(entry["prev"]):
             raise Failure("chain", "prev is not a hex SHA-256", position)
         if entry["prev"] != previous_hash:
             if position == 0:
                 raise Failure("chain", "entry 0's prev is not 64 zeros", 0)
-            raise Failure("chain", f"the link to entry {position} is broken: its prev differs from "
-                                   f"the hash of entry {position - 1}", position - 1)
+            raise Failure(
+                "chain",
+                f"the link to entry {position} is broken: its prev differs from "
+                f"the hash of entry {position - 1}",
+                position - 1,
+            )
         if not is_instant(entry["time"]):
             raise Failure("chain", f"time {entry['time']!r} is not an instant", position)
         if entry["time"] < previous_time:
-            raise Failure("chain", f"time {entry['time']} is earlier than the previous entry's "
-                                   f"{previous_time}", position)
+            raise Failure(
+                "chain",
+                f"time {entry['time']} is earlier than the previous entry's {previous_time}",
+                position,
+            )
         if not isinstance(entry["type"], str) or not ENTRY_TYPE.match(entry["type"]):
             raise Failure("chain", f"type {entry['type']!r} is not subject:action", position)
         if not isinstance(entry["payload"], dict):
@@ -889,15 +973,21 @@ def verify_entries(stream: IO[bytes], checkpoint: Checkpoint, state: SavedState 
             check_record_entry(entry, records, matched)
         frontier.append(data)
         if saved is not None and frontier.size == saved.size and frontier.root() != saved.root:
-            raise Failure("fork", f"the tree of the first {saved.size} entries does not have the root "
-                                  "of the saved checkpoint (the log signed two different trees)")
+            raise Failure(
+                "fork",
+                f"the tree of the first {saved.size} entries does not have the root "
+                "of the saved checkpoint (the log signed two different trees)",
+            )
         if writer is not None:
             writer.write_hash(digest)
         previous_hash, previous_time = digest.hex(), entry["time"]
     root = frontier.root()
     if root != checkpoint.root:
-        raise Failure("root", f"the {checkpoint.size} entries hash to root {root.hex()}, the checkpoint "
-                              f"says {checkpoint.root.hex()}")
+        raise Failure(
+            "root",
+            f"the {checkpoint.size} entries hash to root {root.hex()}, the checkpoint "
+            f"says {checkpoint.root.hex()}",
+        )
     return root
 
 
@@ -927,8 +1017,9 @@ def run(args: argparse.Namespace) -> str:
         key = parse_verifier_key(args.key.strip())
     except Invalid as exc:
         raise Failure("checkpoint", f"the verifier key is invalid: {exc}") from None
-    checkpoint = read_checkpoint(read_small(args.checkpoint, MAX_NOTE), key,
-                                 f"checkpoint {args.checkpoint}", "checkpoint")
+    checkpoint = read_checkpoint(
+        read_small(args.checkpoint, MAX_NOTE), key, f"checkpoint {args.checkpoint}", "checkpoint"
+    )
     jwks = load_jwks(args.jwks) if args.jwks else None
     if jwks is not None:  # §8: the log key is also in the JWKS, with purpose log
         x = base64.urlsafe_b64encode(key.public).rstrip(b"=").decode("ascii")
@@ -945,9 +1036,12 @@ def run(args: argparse.Namespace) -> str:
             state = load_state(args.state, key)
             saved = state.checkpoint
             if saved is not None and checkpoint.size < saved.size:
-                raise Failure("rollback", f"the checkpoint has size {checkpoint.size}, smaller than "
-                                          f"the saved size {saved.size} (rollback or truncation)",
-                              checkpoint.size)
+                raise Failure(
+                    "rollback",
+                    f"the checkpoint has size {checkpoint.size}, smaller than "
+                    f"the saved size {saved.size} (rollback or truncation)",
+                    checkpoint.size,
+                )
             # A checkpoint of the saved size with another root is found by the walk below, which
             # names the first entry whose hash differs from the saved one.
             writer = StateWriter(args.state)
@@ -955,9 +1049,13 @@ def run(args: argparse.Namespace) -> str:
         root = verify_entries(entries, checkpoint, state, writer, jwks, records, matched)
         for record in sorted(records.values(), key=lambda r: r.line):
             if record.id not in matched:
-                raise Failure("record", f"record {record.id} (records line {record.line}) has no "
-                                        f"signature:create entry among the {checkpoint.size} entries "
-                                        "the checkpoint covers", record.log_index)
+                raise Failure(
+                    "record",
+                    f"record {record.id} (records line {record.line}) has no "
+                    f"signature:create entry among the {checkpoint.size} entries "
+                    "the checkpoint covers",
+                    record.log_index,
+                )
         previous = state.checkpoint.size if state and state.checkpoint else None
         if writer is not None:
             writer.commit(checkpoint, key)
@@ -972,8 +1070,11 @@ def run(args: argparse.Namespace) -> str:
     if args.records:
         summary += f", {len(records)} records verified"
     if args.state is not None:
-        summary += (f", state saved (previous size {previous})" if previous is not None
-                    else ", state saved (first run)")
+        summary += (
+            f", state saved (previous size {previous})"
+            if previous is not None
+            else ", state saved (first run)"
+        )
     return summary
 
 
@@ -984,8 +1085,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--key", required=True, help="the pinned verifier key origin+hex8+base64")
     parser.add_argument("--state", type=Path, help="state folder shared with `ikrar audit`")
     parser.add_argument("--jwks", type=Path, help="the pinned JWKS (/.well-known/jwks.json)")
-    parser.add_argument("--records", type=Path,
-                        help="signature documents (GET /api/v1/signatures/{id}), one per line")
+    parser.add_argument(
+        "--records", type=Path, help="signature documents (GET /api/v1/signatures/{id}), one per line"
+    )
     args = parser.parse_args(argv)
     if args.records and not args.jwks:
         parser.error("--records needs --jwks (records are verified with the pinned JWKS)")

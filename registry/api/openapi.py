@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any
+
+from flask import current_app
 
 from registry import __version__
 
@@ -239,7 +243,7 @@ def document() -> dict[str, Any]:
         "schema": {"type": "string"},
         "description": "Commitment id.",
     }
-    return {
+    document: dict[str, Any] = {
         "openapi": "3.1.0",
         "info": {
             "title": "Ikrar registry API",
@@ -390,3 +394,47 @@ def document() -> dict[str, Any]:
         },
         "components": {"schemas": SCHEMAS},
     }
+    _add_pages(document["paths"])
+    return document
+
+
+_PATH_PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
+
+
+def _add_pages(paths: dict[str, Any]) -> None:
+    """List the HTML pages and forms too, so the document names every route the app answers.
+
+    They are for browsers, not a contract for other systems: each is tagged ``pages`` and
+    summarised from its view's docstring.
+    """
+    for rule in current_app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = _PATH_PARAM.sub(r"{\1}", rule.rule)
+        item = paths.setdefault(path, {})
+        view = current_app.view_functions[rule.endpoint]
+        summary = (inspect.getdoc(view) or rule.endpoint).splitlines()[0]
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            if method.lower() in item:
+                continue
+            responses: dict[str, Any] = (
+                {"200": {"description": "HTML page.", "content": {"text/html": {}}}}
+                if method == "GET"
+                else {
+                    "303": {"description": "Done; redirect to the next page."},
+                    "400": {"description": "Form invalid or CSRF token missing."},
+                }
+            )
+            parameters = [
+                {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                for name in _PATH_PARAM.findall(rule.rule)
+            ]
+            operation: dict[str, Any] = {
+                "operationId": f"page_{rule.endpoint.replace('.', '_')}_{method.lower()}",
+                "tags": ["pages"],
+                "summary": summary,
+                "responses": responses,
+            }
+            if parameters:
+                operation["parameters"] = parameters
+            item[method.lower()] = operation

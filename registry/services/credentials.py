@@ -1,0 +1,108 @@
+"""Bearer credentials: devices locked to one commitment, and operators' tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from registry.db import write_transaction
+from registry.extensions import db
+from registry.models import Commitment, Credential, User
+from registry.services import log
+from registry.services.accounts import new_public_id
+from registry.services.errors import Conflict, InvalidInput, NotFound
+from registry.services.text import clean_text
+
+TOKEN = re.compile(r"^ikr_(dev_[a-z2-7]{16}|opr_[a-z2-7]{16})_([A-Za-z0-9_-]{43})$")
+
+
+@dataclass(frozen=True)
+class Issued:
+    credential: Credential
+    token: str  # shown once; only its SHA-256 is stored
+
+
+def _digest(secret: str) -> str:
+    # The secret is 256 random bits, so a plain hash suffices (nothing to brute-force).
+    return hashlib.sha256(secret.encode("ascii")).hexdigest()
+
+
+def issue(kind: str, label: str, *, commitment: str | None = None, user: User | None = None) -> Issued:
+    """A new credential; a device must name an open or published commitment it is locked to."""
+    if kind not in ("device", "operator"):
+        raise InvalidInput("kind must be device or operator", field="kind")
+    label = clean_text(label, "label", max_length=200)
+    if kind == "operator" and (user is None or user.role not in ("operator", "admin")):
+        raise InvalidInput("an operator token belongs to an operator or admin", field="user")
+    secret = secrets.token_urlsafe(32)
+    user_id = user.id if user is not None else None
+
+    def work() -> Issued:
+        writer = log.lock()
+        commitment_row = None
+        if kind == "device":
+            if commitment is None:
+                raise InvalidInput("a device is locked to one commitment: give its id", field="commitment")
+            commitment_row = db.session.execute(
+                select(Commitment).where(Commitment.slug == commitment)
+            ).scalar_one_or_none()
+            if commitment_row is None:
+                raise NotFound(f"there is no commitment {commitment!r:.70}", field="commitment")
+        credential = Credential(
+            id=new_public_id("dev_" if kind == "device" else "opr_"),
+            kind=kind,
+            label=label,
+            commitment_id=commitment_row.id if commitment_row else None,
+            user_id=user_id,
+            secret_sha256=_digest(secret),
+            created_at=writer.now(),
+        )
+        db.session.add(credential)
+        db.session.flush()
+        payload = {
+            "credential": credential.id,
+            "kind": kind,
+            "commitment": commitment_row.slug if commitment_row else None,
+            "user": credential.user.public_id if credential.user else None,
+        }
+        writer.append("credential:issue", payload)
+        return Issued(credential, f"ikr_{credential.id}_{secret}")
+
+    return write_transaction(work)
+
+
+def authenticate(token: str) -> Credential | None:
+    """The live credential this bearer token names, or None."""
+    match = TOKEN.fullmatch(token or "")
+    if match is None:
+        return None
+    credential = db.session.get(Credential, match.group(1))
+    if credential is None or credential.revoked_at is not None:
+        return None
+    if not hmac.compare_digest(credential.secret_sha256, _digest(match.group(2))):
+        return None
+    return credential
+
+
+def revoke(credential_id: str) -> Credential:
+    def work() -> Credential:
+        writer = log.lock()
+        credential = db.session.get(Credential, credential_id)
+        if credential is None:
+            raise NotFound(f"there is no credential {credential_id!r:.40}")
+        if credential.revoked_at is not None:
+            raise Conflict(f"credential {credential_id} is already revoked")
+        credential.revoked_at = writer.now()
+        writer.append("credential:revoke", {"credential": credential.id})
+        return credential
+
+    return write_transaction(work)
+
+
+def list_credentials() -> list[Credential]:
+    return list(db.session.execute(select(Credential).order_by(Credential.created_at)).scalars())

@@ -1,0 +1,154 @@
+"""Signing in and out, sessions with idle and absolute timeouts, and role checks."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response
+from wtforms import PasswordField, StringField
+from wtforms.validators import DataRequired, Length
+
+from registry.extensions import limiter, login_manager
+from registry.models import User
+from registry.services import accounts
+
+auth = Blueprint("auth", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+IDLE_SECONDS = 30 * 60
+ABSOLUTE_SECONDS = 12 * 60 * 60
+
+
+class LoginForm(FlaskForm):  # type: ignore[misc]
+    username = StringField("username", validators=[DataRequired(), Length(max=64)])
+    password = PasswordField("password", validators=[DataRequired(), Length(max=1024)])
+
+
+@login_manager.user_loader  # type: ignore[untyped-decorator]
+def _load_user(public_id: str) -> User | None:
+    return accounts.by_public_id(public_id)
+
+
+def local_target(target: str | None) -> str | None:
+    """``target`` if it is a path on this site; None for anything that could leave it."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    parts = urlsplit(target)
+    return target if not parts.scheme and not parts.netloc else None
+
+
+def _login_limit() -> str:
+    return str(current_app.config.get("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day"))
+
+
+@auth.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login() -> tuple[str, int] | Response:
+    """Sign in (admins, operators, auditors)."""
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = accounts.authenticate(form.username.data, form.password.data)
+        if user is not None:
+            session.clear()  # no session fixation: a fresh session for the signed-in user
+            login_user(user)
+            now = int(time.time())
+            session["login_at"] = now
+            session["seen_at"] = now
+            return redirect(local_target(request.args.get("next")) or url_for("auth.home"), code=303)
+        flash(_("Nama pengguna atau kata sandi salah."), "error")
+    return render_template("login.html", form=form), (400 if form.errors else 200)
+
+
+@auth.post("/logout")
+def logout() -> Response:
+    """Sign out."""
+    logout_user()
+    session.clear()
+    return redirect(url_for("auth.login"), code=303)
+
+
+@auth.get("/home")
+def home() -> Response:
+    """The signed-in user's start page for their role."""
+    if not current_user.is_authenticated:
+        return redirect(url_for("auth.login"))
+    return redirect(_home_for(current_user.role))
+
+
+def _home_for(role: str) -> str:
+    endpoints = {"admin": "admin.commitments", "operator": "operator.home", "auditor": "log.audit_page"}
+    endpoint = endpoints[role]
+    return url_for(endpoint) if endpoint in current_app.view_functions else url_for("log.audit_page")
+
+
+def roles_required(*roles: str) -> Callable[[F], F]:
+    """Only signed-in users with one of ``roles``; others are sent to sign in, or refused with 403."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if not current_user.is_authenticated:
+                return redirect(url_for("auth.login", next=request.full_path.rstrip("?")))
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapper  # type: ignore[return-value]
+
+    return decorator
+
+
+LANGUAGES = ("id", "en")
+
+
+def select_locale() -> str:
+    """Bahasa Indonesia unless this browser chose English."""
+    chosen = session.get("lang")
+    return chosen if chosen in LANGUAGES else "id"
+
+
+@auth.post("/lang")
+def set_language() -> Response:
+    """Switch the interface language (Bahasa Indonesia or English)."""
+    chosen = request.form.get("lang")
+    if chosen not in LANGUAGES:
+        abort(400)
+    session["lang"] = chosen
+    return redirect(local_target(request.form.get("next")) or url_for("auth.login"), code=303)
+
+
+def register(app: Flask) -> None:
+    login_manager.login_view = "auth.login"
+
+    @app.before_request
+    def _session_timeouts() -> None:
+        if not current_user.is_authenticated:
+            return
+        now = int(time.time())
+        login_at = int(session.get("login_at", 0))
+        seen_at = int(session.get("seen_at", 0))
+        if now - login_at > ABSOLUTE_SECONDS or now - seen_at > IDLE_SECONDS:
+            logout_user()
+            session.clear()
+            flash(_("Sesi berakhir; silakan masuk lagi."), "info")
+            return
+        session["seen_at"] = now
