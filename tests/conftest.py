@@ -194,3 +194,23 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
         log_file.close()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (Playwright's own browser download is not used)."""
+    if not CHROMIUM.exists():
+        if IS_CI:
+            pytest.fail("browser tests need /usr/bin/chromium (apt-get install chromium)")
+        pytest.skip("browser tests need /usr/bin/chromium (apt-get install chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield launched
+        finally:
+            launched.close()
