@@ -214,3 +214,34 @@ def browser() -> Iterator[Any]:
             yield launched
         finally:
             launched.close()
+
+
+def sign_in(app: Flask, client: FlaskClient, role: str, username: str | None = None) -> Any:
+    """Create a user with ``role`` and sign ``client`` in through the real login form (CSRF included)."""
+    import re as _re
+
+    from registry.services import accounts
+
+    username = username or f"{role}-{secrets.token_hex(3)}"
+    password = "correct horse battery staple"
+    with app.app_context():
+        user = accounts.create_user(username, f"Test {role}", role, password)
+        public_id = user.public_id
+    page = client.get("/login").get_data(as_text=True)
+    token = _re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)
+    assert token, "login form has no CSRF token"
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": token.group(1)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:500]
+    return public_id
+
+
+def csrf_token(client: FlaskClient, path: str) -> str:
+    """The CSRF token of the form on ``path`` (the page must render ``csrf_token()``)."""
+    import re as _re
+
+    page = client.get(path).get_data(as_text=True)
+    found = _re.search(r'name="csrf[_-]token"[^>]*(?:value|content)="([^"]+)"', page)
+    assert found, f"no CSRF token on {path}"
+    return found.group(1)
