@@ -62,6 +62,7 @@ def key_settings(app: Flask) -> KeySettings:
 
 
 def register_blueprints(app: Flask) -> None:
+    from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
     from registry.web.auth import auth
     from registry.web.log_views import log

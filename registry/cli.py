@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 import getpass
 import os
 import sys
@@ -15,6 +14,8 @@ from flask.cli import FlaskGroup, with_appcontext
 from flask_migrate import upgrade
 
 from registry.app import create_app, key_settings
+from registry.cli_accounts import demo_accounts, tokens_group, users_group
+from registry.cli_support import clear_errors
 from registry.core.canonical import format_instant
 from registry.core.errors import IkrarError
 from registry.extensions import db
@@ -27,19 +28,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 def _factory() -> Flask:
     # Commands such as `init` must run before any key exists, so checks happen per command.
     return create_app(startup_checks=False)
-
-
-def clear_errors(command: F) -> F:
-    """Report Ikrar's own errors as one line and exit 1, never as a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except (IkrarError, ServiceError) as exc:
-            raise click.ClickException(str(exc)) from exc
-
-    return wrapper  # type: ignore[return-value]
 
 
 @click.group(
@@ -102,9 +90,20 @@ def demo(host: str, port: int) -> None:
         f"  demo          {base}/api/v1/commitments/{demo_data.SLUG}\n"
         f"  public keys   {base}/.well-known/jwks.json\n"
         f"  API document  {base}/openapi.json\n"
-        "  demo accounts none yet: sign-in and the kiosk arrive with the signing issue\n"
+        f"  sign in       {base}/login\n"
+        f"  auditors      {base}/audit\n"
     )
+    accounts = demo_accounts()
+    if accounts:
+        click.echo(f"Demo accounts (passwords kept in {current_app.instance_path}/demo-credentials):")
+        for role, username, password in accounts:
+            click.echo(f"  {role:<9} {username:<9} {password}")
+    click.echo("")
     _serve(host, port, workers=2, threads=4)
+
+
+cli.add_command(users_group)
+cli.add_command(tokens_group)
 
 
 @cli.command()

@@ -180,6 +180,96 @@ SCHEMAS: dict[str, Any] = {
             },
         },
     },
+    "SigningRequest": {
+        "type": "object",
+        "description": "Give either signatory (a walk-in) or invitee_id (someone on the list). "
+        "Unknown fields, "
+        "duplicate keys, NaN and non-finite numbers are refused.",
+        "additionalProperties": False,
+        "required": ["dimensions", "consent", "strokes"],
+        "properties": {
+            "signatory": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["name", "position", "institution", "category"],
+                "properties": {
+                    "name": {"type": "string", "maxLength": 200},
+                    "position": {"type": "string", "maxLength": 200},
+                    "institution": {"type": "string", "maxLength": 200},
+                    "category": {"type": "string", "description": "A category id of the commitment."},
+                },
+            },
+            "invitee_id": {"type": "integer", "minimum": 1},
+            "dimensions": {
+                "type": "array",
+                "minItems": 1,
+                "items": {"type": "string"},
+                "description": "Dimension ids of the commitment version.",
+            },
+            "consent": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["accepted", "public_display"],
+                "properties": {"accepted": {"const": True}, "public_display": {"type": "boolean"}},
+            },
+            "strokes": {
+                "type": "array",
+                "description": "Handwritten signature: strokes of points; x, y in pad pixels "
+                "(0–10000), t in ms, "
+                "p pressure 0–1. At most 200 strokes and 6000 points; a trivial scribble is refused.",
+                "items": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "required": ["x", "y", "t"],
+                        "properties": {
+                            "x": {"type": "number"},
+                            "y": {"type": "number"},
+                            "t": {"type": "number"},
+                            "p": {"type": "number", "minimum": 0, "maximum": 1},
+                        },
+                    },
+                },
+            },
+            "claimed_time": {
+                "type": ["string", "null"],
+                "format": "date-time",
+                "description": "The tablet's clock, RFC 3339 with offset; stored as claimed_at. The server's "
+                "time is the signing time.",
+            },
+        },
+    },
+    "SigningResponse": {
+        "type": "object",
+        "required": [
+            "id",
+            "code",
+            "record",
+            "signature",
+            "kid",
+            "log_index",
+            "url",
+            "certificate_url",
+            "verify_url",
+        ],
+        "properties": {
+            "id": {"type": "string"},
+            "code": {
+                "type": "string",
+                "description": "The short verification code printed on the certificate.",
+            },
+            "record": _ref("Record"),
+            "signature": {
+                "type": "string",
+                "description": "base64url Ed25519 signature over the record's JCS bytes.",
+            },
+            "kid": {"type": "string"},
+            "log_index": {"type": "integer", "minimum": 0},
+            "url": {"type": "string", "format": "uri"},
+            "certificate_url": {"type": "string", "format": "uri"},
+            "verify_url": {"type": "string", "format": "uri"},
+        },
+    },
     "JWK": {
         "type": "object",
         "required": ["kty", "crv", "x", "kid", "alg", "use", "purpose", "status", "not_before"],
@@ -290,6 +380,50 @@ def document() -> dict[str, Any]:
                     },
                 }
             },
+            "/api/v1/commitments/{slug}/signatures": {
+                "post": {
+                    "operationId": "createSignature",
+                    "summary": "Sign the commitment's open version for one signatory.",
+                    "description": "Authenticate with a device or operator bearer token (`ikrar "
+                    "tokens create`), "
+                    "or from an enrolled kiosk / signed-in browser session together with an "
+                    "X-CSRFToken header. "
+                    "Repeating a request with the same Idempotency-Key returns the first response unchanged "
+                    "(header Idempotent-Replayed: true), also when the repeats arrive concurrently; "
+                    "the same key "
+                    "with a different body is refused.",
+                    "security": [{"bearer": []}, {"kioskSession": []}],
+                    "parameters": [
+                        slug,
+                        {
+                            "name": "Idempotency-Key",
+                            "in": "header",
+                            "required": True,
+                            "schema": {"type": "string", "pattern": "^[A-Za-z0-9_-]{8,128}$"},
+                        },
+                    ],
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": _ref("SigningRequest")}},
+                    },
+                    "responses": {
+                        "201": _json(
+                            _ref("SigningResponse"), "Signed (or the replay of the first response)."
+                        ),
+                        "400": _problem("CSRF token missing or invalid (browser sessions)."),
+                        "401": _problem("No valid credential."),
+                        "403": _problem(
+                            "The device is locked to another commitment, or the role may not sign."
+                        ),
+                        "404": _problem("No such commitment or invitee."),
+                        "409": _problem("Already signed, or signing is not open."),
+                        "413": _problem("Body too large."),
+                        "415": _problem("Body is not application/json."),
+                        "422": _problem("A field is invalid; `field` names it."),
+                        "429": _problem("Too many requests; see Retry-After."),
+                    },
+                }
+            },
             "/api/v1/signatures/{record_id}": {
                 "get": {
                     "operationId": "getSignature",
@@ -392,7 +526,17 @@ def document() -> dict[str, Any]:
                 }
             },
         },
-        "components": {"schemas": SCHEMAS},
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {
+                "bearer": {
+                    "type": "http",
+                    "scheme": "bearer",
+                    "description": "ikr_dev_… or ikr_opr_… token.",
+                },
+                "kioskSession": {"type": "apiKey", "in": "cookie", "name": "ikrar_session"},
+            },
+        },
     }
     _add_pages(document["paths"])
     return document

@@ -14,7 +14,7 @@ from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import ROLES, User
 from registry.services import log
-from registry.services.errors import Conflict, InvalidInput
+from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
 # argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommended profile): above OWASP ASVS 5.0's
@@ -88,6 +88,29 @@ def authenticate(username: str, password: str) -> User | None:
         return found
 
     return write_transaction(record_login)
+
+
+def by_username(username: str) -> User | None:
+    return db.session.execute(
+        select(User).where(User.username == username.strip().lower())
+    ).scalar_one_or_none()
+
+
+def set_active(username: str, active: bool) -> User:
+    """Disable or re-enable an account; a disabled account's sessions and tokens stop working at once."""
+
+    def work() -> User:
+        writer = log.lock()
+        user = by_username(username)
+        if user is None:
+            raise NotFound(f"there is no user {username!r:.70}")
+        if user.active == active:
+            raise Conflict(f"user {user.username} is already {'enabled' if active else 'disabled'}")
+        user.active = active
+        writer.append("user:enable" if active else "user:disable", {"user": user.public_id})
+        return user
+
+    return write_transaction(work)
 
 
 def by_public_id(public_id: str) -> User | None:

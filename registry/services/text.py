@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from typing import Any
 
@@ -9,6 +10,18 @@ from registry.core.canonical import nfc
 from registry.services.errors import InvalidInput
 
 _ALLOWED_IN_MULTILINE = {"\n", "\t"}
+# Bidi embeddings, overrides and isolates reorder what a reader sees (Trojan-Source style spoofing of
+# a name on a certificate); the plain marks U+200E, U+200F and U+061C stay allowed.
+_BIDI_CONTROLS = {chr(c) for c in (*range(0x202A, 0x202F), *range(0x2066, 0x206A))}
+# HTML elements and script vectors. Other angle brackets stay ordinary text ("PT <Maju> & Jaya" is a
+# real company name); every output escapes them anyway, this only refuses what is clearly markup.
+_MARKUP = re.compile(
+    r"<\s*/?\s*(?:a|abbr|audio|b|base|body|br|button|code|div|em|embed|font|form|frame|frameset|h[1-6]|head"
+    r"|html|i|iframe|img|input|link|marquee|math|meta|object|option|p|picture|pre|s|script|select|small|source"
+    r"|span|strong|style|sub|sup|svg|table|td|template|textarea|th|tr|u|video)(?=[\s/>]|$)"
+    r"|<\s*[!?]|javascript\s*:|\bon[a-z]+\s*=",
+    re.IGNORECASE,
+)
 
 
 def clean_text(
@@ -16,8 +29,9 @@ def clean_text(
 ) -> str:
     """Return ``value`` as NFC text with outer whitespace removed, or raise InvalidInput saying why.
 
-    Markup is ordinary text here: ``PT <Maju> & Jaya`` is a real company name. Every output
-    escapes it instead.
+    Angle brackets are ordinary text here: ``PT <Maju> & Jaya`` is a real company name, and every
+    output escapes it. Single-line fields refuse what is clearly markup (HTML elements, comments,
+    ``javascript:``, ``on…=`` handlers) and bidi overrides, which have no place in a name.
     """
     if value is None and optional:
         return ""
@@ -31,11 +45,18 @@ def clean_text(
             raise InvalidInput(f"{field} contains a control character (U+{ord(ch):04X})", field=field)
         if category == "Cs":
             raise InvalidInput(f"{field} contains an unpaired surrogate", field=field)
+        if ch in _BIDI_CONTROLS:
+            raise InvalidInput(
+                f"{field} contains a bidirectional override (U+{ord(ch):04X}) that could disguise it",
+                field=field,
+            )
         if category == "Cn":
             raise InvalidInput(f"{field} contains an unassigned code point (U+{ord(ch):04X})", field=field)
     text = nfc(value).strip()
     if not multiline:
         text = " ".join(text.split())
+    if not multiline and _MARKUP.search(text):
+        raise InvalidInput(f"{field} contains HTML markup or a script; type the plain text", field=field)
     if not text and not optional:
         raise InvalidInput(f"{field} must not be empty", field=field)
     if len(text) > max_length:

@@ -45,7 +45,9 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 @login_manager.user_loader  # type: ignore[untyped-decorator]
 def _load_user(public_id: str) -> User | None:
-    return accounts.by_public_id(public_id)
+    user = accounts.by_public_id(public_id)
+    # A disabled account loses its open sessions at once, not when they time out.
+    return user if user is not None and user.active else None
 
 
 def local_target(target: str | None) -> str | None:

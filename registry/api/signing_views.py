@@ -1,0 +1,238 @@
+"""POST /api/v1/commitments/{slug}/signatures: the signing API the kiosk and other systems use."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from flask import Response, current_app, jsonify, request, session
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+
+from registry.api.body import json_object
+from registry.api.problems import problem
+from registry.api.views import api, signature_document
+from registry.extensions import csrf, db, limiter
+from registry.models import Credential
+from registry.services import credentials, signing
+from registry.services.errors import InvalidInput
+from registry.services.signing import Signatory, SigningRequest
+
+IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+# RFC 3339 with a mandatory offset; fromisoformat alone would also take dates and offset-less times.
+RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$")
+TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time"}
+SIGNATORY_FIELDS = ("name", "position", "institution", "category")
+CONSENT_FIELDS = {"accepted", "public_display"}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who submits a signing: the ids the record will name, and the commitment a device is locked to."""
+
+    client_id: str
+    operator: str | None
+    device: str | None
+    locked_to: str | None
+
+
+class Unauthorized(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class Forbidden(Exception):
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+def _from_credential(credential: Credential) -> Caller:
+    user = credential.user
+    if user is not None and not user.active:
+        raise Unauthorized("the account this credential belongs to is disabled")
+    return Caller(
+        client_id=credential.id,
+        operator=user.public_id if user is not None else None,
+        device=credential.id,
+        locked_to=credential.commitment.slug if credential.commitment is not None else None,
+    )
+
+
+def _caller() -> Caller:
+    """A bearer token, else a kiosk or signed-in browser session (which must also prove CSRF)."""
+    header = request.headers.get("Authorization")
+    if header is not None:
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("send the credential as 'Authorization: Bearer ikr_…'")
+        credential = credentials.authenticate(token.strip())
+        if credential is None:
+            raise Unauthorized("the bearer token is unknown, revoked or malformed")
+        return _from_credential(credential)
+    device_id = session.get("kiosk_device")
+    if isinstance(device_id, str):
+        csrf.protect()
+        credential = db.session.get(Credential, device_id)
+        if credential is None or credential.revoked_at is not None or credential.kind != "device":
+            raise Unauthorized("this tablet's enrolment was withdrawn; ask the operator to enrol it again")
+        caller = _from_credential(credential)
+        operator = session.get("kiosk_operator")
+        return Caller(
+            caller.client_id,
+            operator if isinstance(operator, str) else caller.operator,
+            caller.device,
+            caller.locked_to,
+        )
+    if current_user.is_authenticated and current_user.role in ("operator", "admin"):
+        csrf.protect()
+        return Caller(current_user.public_id, current_user.public_id, None, None)
+    if current_user.is_authenticated:
+        raise Forbidden("only operators and admins may sign on someone's behalf")
+    raise Unauthorized("sign in, enrol this tablet, or send a bearer token")
+
+
+def _string(value: Any, field: str) -> str:
+    if not isinstance(value, str):
+        raise InvalidInput(f"{field} must be a string", field=field)
+    return value
+
+
+def _boolean(value: Any, field: str) -> bool:
+    if not isinstance(value, bool):
+        raise InvalidInput(f"{field} must be true or false", field=field)
+    return value
+
+
+def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) -> SigningRequest:
+    unknown = sorted(set(body) - TOP_LEVEL)
+    if unknown:
+        raise InvalidInput(f"unknown field {unknown[0]!r:.40}", field=unknown[0][:40])
+    signatory = None
+    invitee_id = None
+    if "signatory" in body and "invitee_id" in body:
+        raise InvalidInput("give either signatory or invitee_id, not both", field="signatory")
+    if "invitee_id" in body:
+        value = body["invitee_id"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+            raise InvalidInput("invitee_id must be a positive integer", field="invitee_id")
+        invitee_id = value
+    elif "signatory" in body:
+        given = body["signatory"]
+        if not isinstance(given, dict):
+            raise InvalidInput("signatory must be an object", field="signatory")
+        extra = sorted(set(given) - set(SIGNATORY_FIELDS))
+        if extra:
+            raise InvalidInput(f"unknown signatory field {extra[0]!r:.40}", field="signatory")
+        missing = [f for f in SIGNATORY_FIELDS if f not in given]
+        if missing:
+            raise InvalidInput(f"signatory.{missing[0]} is missing", field=missing[0])
+        signatory = Signatory(**{f: _string(given[f], f) for f in SIGNATORY_FIELDS})
+    else:
+        raise InvalidInput("give the signatory's details or an invitee_id", field="signatory")
+    consent = body.get("consent")
+    if not isinstance(consent, dict):
+        raise InvalidInput("consent must be an object with accepted and public_display", field="consent")
+    if set(consent) != CONSENT_FIELDS:
+        raise InvalidInput("consent has exactly the fields accepted and public_display", field="consent")
+    accepted = _boolean(consent["accepted"], "consent.accepted")
+    public_display = _boolean(consent["public_display"], "consent.public_display")
+    if "dimensions" not in body:
+        raise InvalidInput("dimensions is missing", field="dimensions")
+    if "strokes" not in body:
+        raise InvalidInput("strokes is missing: draw the signature first", field="strokes")
+    claimed_at = None
+    if body.get("claimed_time") is not None:
+        claimed = _string(body["claimed_time"], "claimed_time")
+        if not RFC3339.fullmatch(claimed):
+            raise InvalidInput("claimed_time must be an RFC 3339 time with an offset", field="claimed_time")
+        try:
+            claimed_at = datetime.fromisoformat(claimed.upper().replace("Z", "+00:00"))
+        except ValueError:
+            raise InvalidInput("claimed_time is not a real time", field="claimed_time") from None
+    return SigningRequest(
+        commitment=slug,
+        dimensions=body["dimensions"],
+        consent_accepted=accepted,
+        public_display=public_display,
+        strokes=body["strokes"],
+        invitee_id=invitee_id,
+        signatory=signatory,
+        claimed_at=claimed_at,
+        operator=caller.operator,
+        device=caller.device,
+        client_id=caller.client_id,
+        idempotency_key=key,
+    )
+
+
+def _signing_limit() -> str:
+    return str(current_app.config.get("IKRAR_SIGNING_LIMIT", "600 per minute"))
+
+
+def _limit_key() -> str:
+    header = request.headers.get("Authorization")
+    if header:
+        return "token:" + hashlib.sha256(header.encode("utf-8", "replace")).hexdigest()[:32]
+    return "client:" + str(session.get("kiosk_device") or request.remote_addr)
+
+
+@api.post("/commitments/<slug>/signatures")
+@limiter.limit(_signing_limit, key_func=_limit_key)
+def create_signature(slug: str) -> Response:
+    """Sign a commitment for one signatory; repeats with the same Idempotency-Key return the first record."""
+    try:
+        caller = _caller()
+    except Unauthorized as exc:
+        response = problem(401, "Unauthorized", exc.detail, slug="unauthorized")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ikrar"'
+        return response
+    except Forbidden as exc:
+        return problem(403, "Forbidden", exc.detail, slug="forbidden")
+    except CSRFError as exc:
+        return problem(400, "CSRF token missing or invalid", str(exc.description), slug="csrf")
+    if caller.locked_to is not None and caller.locked_to != slug:
+        return problem(
+            403,
+            "Forbidden",
+            f"this device is enrolled for {caller.locked_to!r}, not {slug!r:.70}",
+            slug="forbidden",
+        )
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        raise InvalidInput(
+            "the Idempotency-Key header is required (8–128 of A–Z a–z 0–9 _ -)", field="Idempotency-Key"
+        )
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise InvalidInput("Idempotency-Key must be 8–128 of A–Z a–z 0–9 _ -", field="Idempotency-Key")
+    result = signing.sign(
+        _signing_request(slug, json_object(), caller, key), current_app.extensions["ikrar.signers"]
+    )
+    document = signing_response(result.record)
+    response = jsonify(document)
+    # A replay gets the first response unchanged, status included; the header tells them apart.
+    response.status_code = 201
+    response.headers["Location"] = document["url"]
+    if not result.created:
+        response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def signing_response(row: Any) -> dict[str, Any]:
+    base = str(current_app.config["IKRAR_BASE_URL"])
+    document = signature_document(row)
+    return {
+        "id": document["id"],
+        "code": document["code"],
+        "record": document["record"],
+        "signature": document["signature"],
+        "kid": document["kid"],
+        "log_index": document["log_index"],
+        "url": f"{base}/api/v1/signatures/{row.id}",
+        "certificate_url": f"{base}/api/v1/signatures/{row.id}/certificate.pdf",
+        "verify_url": f"{base}/v/{row.code}",
+    }

@@ -1,0 +1,168 @@
+"""``ikrar users …`` and ``ikrar tokens …``: accounts and bearer credentials from the command line."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from registry.cli_support import clear_errors
+from registry.core.canonical import format_instant
+from registry.models import ROLES
+from registry.services import accounts, credentials
+from registry.services.errors import NotFound
+
+DEMO_ACCOUNTS = (("admin", "Admin Demo", "admin"), ("operator", "Operator Demo", "operator"),
+                 ("auditor", "Auditor Demo", "auditor"))  # fmt: skip
+
+
+def _clear(command: click.Command) -> click.Command:
+    assert command.callback is not None
+    command.callback = clear_errors(command.callback)
+    return command
+
+
+def generate_password() -> str:
+    # 16 characters of base64url: 96 bits, easy to type from a printed sheet.
+    return secrets.token_urlsafe(12)
+
+
+@click.group("users")
+def users_group() -> None:
+    """Accounts: admins, operators, auditors."""
+
+
+@users_group.command("create")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True)
+@click.option("--name", "display_name", help="Name shown in the interface (default: the username).")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
+)
+@click.option("--generate", is_flag=True, help="Generate a strong password and print it once.")
+@with_appcontext
+def users_create(
+    username: str, role: str, display_name: str | None, password_stdin: bool, generate: bool
+) -> None:
+    """Create an account (the first admin, operators, auditors); asks for the password by default."""
+    if password_stdin and generate:
+        raise click.UsageError("choose one of --password-stdin and --generate")
+    if generate:
+        password = generate_password()
+    elif password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    user = accounts.create_user(username, display_name or username, role, password)
+    click.echo(f"created {user.role} {user.username} ({user.public_id})")
+    if generate:
+        click.echo(f"password: {password}")
+
+
+@users_group.command("list")
+@with_appcontext
+def users_list() -> None:
+    """Every account with its role and state."""
+    for user in accounts.list_users():
+        state = "active" if user.active else "disabled"
+        last = format_instant(user.last_login_at) if user.last_login_at else "never"
+        click.echo(f"{user.public_id}  {user.role:<8}  {state:<8}  last login {last}  {user.username}")
+
+
+@users_group.command("disable")
+@click.argument("username")
+@with_appcontext
+def users_disable(username: str) -> None:
+    """Disable an account: it can no longer sign in, and its operator tokens stop working."""
+    user = accounts.set_active(username, False)
+    click.echo(f"disabled {user.username}")
+
+
+@users_group.command("enable")
+@click.argument("username")
+@with_appcontext
+def users_enable(username: str) -> None:
+    """Enable a disabled account again."""
+    user = accounts.set_active(username, True)
+    click.echo(f"enabled {user.username}")
+
+
+@click.group("tokens")
+def tokens_group() -> None:
+    """Bearer tokens for devices, scripts and integrations."""
+
+
+@tokens_group.command("create")
+@click.option("--commitment", help="A device token locked to this commitment id.")
+@click.option(
+    "--operator", "operator_name", help="An operator token for this operator's or admin's username."
+)
+@click.option("--label", default="integration", show_default=True, help="What the token is for.")
+@with_appcontext
+def tokens_create(commitment: str | None, operator_name: str | None, label: str) -> None:
+    """Issue a token; it is printed once, alone on the last line (only its hash is stored)."""
+    if (commitment is None) == (operator_name is None):
+        raise click.UsageError("give exactly one of --commitment ID (device) or --operator USERNAME")
+    if commitment is not None:
+        issued = credentials.issue("device", label, commitment=commitment)
+        click.echo(
+            f"device credential {issued.credential.id} for {commitment}, label {issued.credential.label!r}"
+        )
+    else:
+        user = accounts.by_username(operator_name or "")
+        if user is None:
+            raise NotFound(f"there is no user {operator_name!r:.70}")
+        issued = credentials.issue("operator", label, user=user)
+        click.echo(f"operator credential {issued.credential.id} for {user.username}")
+    click.echo("keep it secret; send it as 'Authorization: Bearer <token>':")
+    click.echo(issued.token)
+
+
+@tokens_group.command("list")
+@with_appcontext
+def tokens_list() -> None:
+    """Every credential (never the secret)."""
+    for credential in credentials.list_credentials():
+        state = f"revoked {format_instant(credential.revoked_at)}" if credential.revoked_at else "live"
+        scope = credential.commitment.slug if credential.commitment else "-"
+        owner = credential.user.username if credential.user else "-"
+        click.echo(f"{credential.id}  {credential.kind:<8}  {scope}  {owner}  {state}  {credential.label}")
+
+
+@tokens_group.command("revoke")
+@click.argument("credential_id")
+@with_appcontext
+def tokens_revoke(credential_id: str) -> None:
+    """Revoke a credential at once."""
+    credential = credentials.revoke(credential_id)
+    click.echo(f"revoked {credential.id}")
+
+
+for _command in (*users_group.commands.values(), *tokens_group.commands.values()):
+    _clear(_command)
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """Create the demo accounts on first run; (role, username, password) read back from the instance folder.
+
+    The passwords are random per installation and kept in ``<instance>/demo-credentials`` (mode 0600),
+    so a demo never runs with a published password.
+    """
+    path = Path(current_app.instance_path) / "demo-credentials"
+    if not path.exists() and accounts.count_users() == 0:
+        lines = []
+        for username, display_name, role in DEMO_ACCOUNTS:
+            password = generate_password()
+            accounts.create_user(username, display_name, role, password)
+            lines.append(f"{role} {username} {password}\n")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text("".join(lines), encoding="utf-8")
+    if not path.exists():
+        return []
+    rows = [line.split(" ") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return [(row[0], row[1], row[2]) for row in rows if len(row) == 3]
