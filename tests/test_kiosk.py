@@ -142,6 +142,7 @@ def test_enrolment_switches_the_session_to_kiosk_mode(app: Flask, client: FlaskC
     assert client.get("/operator").status_code == 302
     page = client.get("/kiosk")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert page.mimetype == "text/html"
     html = page.get_data(as_text=True)
     csp = page.headers["Content-Security-Policy"]
     assert "'unsafe-inline'" not in csp

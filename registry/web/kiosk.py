@@ -57,7 +57,7 @@ def _open_versions() -> list[CommitmentVersion]:
 def home() -> Response:
     """Operator: enrol this tablet for an open commitment."""
     page = render_template("operator/home.html", versions=_open_versions())
-    return _no_store(Response(page))
+    return _no_store(Response(page, mimetype="text/html"))
 
 
 def _login_limit() -> str:
@@ -130,7 +130,7 @@ def page(credential: Credential) -> Response:
         slug=credential.commitment.slug if credential.commitment else "",
         device=credential,
     )
-    return _no_store(Response(html))
+    return _no_store(Response(html, mimetype="text/html"))
 
 
 @kiosk.get("/state")
@@ -265,4 +265,4 @@ def leave() -> Response | tuple[str, int]:
             _("Tablet dipensiunkan; kredensialnya dicabut.") if retired else _("Mode kiosk ditutup."), "info"
         )
         return redirect(url_for("auth.home"), code=303)
-    return _no_store(Response(render_template("kiosk/leave.html", device=credential)))
+    return _no_store(Response(render_template("kiosk/leave.html", device=credential), mimetype="text/html"))
