@@ -213,7 +213,7 @@ def test_refusals_stay_on_the_screen_and_a_scribble_is_refused(
     page.click("#undo")  # the second stroke goes; the first one alone is still a signature
     page.click("#sign-next")
     page.wait_for_selector("#step-review:not([hidden])")
-    assert page.text_content("#r-public") == "Tidak ditampilkan"
+    assert page.text_content("#r-public") == "Tidak, jangan tampilkan"
     page.click("#submit")
     page.wait_for_selector("#step-done:not([hidden])")
     page.click("#step-done [data-next-signer]")
@@ -333,3 +333,16 @@ def test_an_auditor_cannot_enrol_a_tablet(browser: Any, app: Flask, live_server:
     page.goto(live_server.url + "/kiosk")
     assert page.url.endswith("/operator")
     context.close()
+
+
+def test_the_kiosk_switches_to_english_and_back(browser: Any, app: Flask, live_server: LiveServer) -> None:
+    page = enrolled_page(browser, app, live_server, "opr-lang")
+    assert page.text_content("#step-find h1") == "Selamat datang"
+    page.click("#lang-form button")
+    page.wait_for_selector("#step-find:not([hidden])")
+    assert page.text_content("#step-find h1") == "Welcome"
+    assert page.evaluate("() => document.documentElement.lang") == "en"
+    page.click("#lang-form button")
+    page.wait_for_selector("#step-find:not([hidden])")
+    assert page.text_content("#step-find h1") == "Selamat datang"
+    page.context.close()
