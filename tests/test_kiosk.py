@@ -111,7 +111,8 @@ def test_operator_home_lists_open_commitments_and_login_sends_operators_there(
         data={"username": "opr1", "password": "correct horse battery staple", "csrf_token": token.group(1)},
     )
     assert response.status_code == 303
-    assert client.get(response.headers["Location"]).headers.get("Location", "/operator") == "/operator"
+    home = client.get(response.headers["Location"])
+    assert home.status_code == 302 and home.headers["Location"] == "/operator"
     page = client.get("/operator")
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
     assert f'value="{DEMO}"' in page.get_data(as_text=True)
@@ -360,3 +361,17 @@ def test_kiosk_pages_are_in_the_openapi_document(client: FlaskClient) -> None:
     paths = client.get("/openapi.json").get_json()["paths"]
     for path in ("/operator", "/kiosk", "/kiosk/invitees", "/kiosk/leave", "/kiosk/sw.js"):
         assert path in paths, path
+
+
+def test_a_closed_commitment_says_so_on_the_kiosk(app: Flask, client: FlaskClient) -> None:
+    enrol(app, client)
+    assert 'id="closed"' not in client.get("/kiosk").get_data(as_text=True)
+    with app.app_context():
+        commitments.close(DEMO, 1)
+    assert 'id="closed"' in client.get("/kiosk").get_data(as_text=True)
+    assert client.get("/kiosk/state").get_json()["open"] is False
+    response = sign(
+        client,
+        signatory={"name": "Terlambat", "position": "Warga", "institution": "RT 09", "category": "komunitas"},
+    )
+    assert response.status_code == 409

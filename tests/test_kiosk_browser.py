@@ -214,9 +214,12 @@ def test_refusals_stay_on_the_screen_and_a_scribble_is_refused(
     page.click("#sign-next")
     page.wait_for_selector("#step-review:not([hidden])")
     assert page.text_content("#r-public") == "Tidak, jangan tampilkan"
+    # The success screen resets by itself after its countdown (shortened here).
+    page.evaluate("() => { document.getElementById('kiosk').dataset.resetSeconds = '1'; }")
     page.click("#submit")
     page.wait_for_selector("#step-done:not([hidden])")
-    page.click("#step-done [data-next-signer]")
+    page.wait_for_selector("#step-find:not([hidden])")
+    assert no_trace(page)["values"] == []
     # The same walk-in again: the server refuses (409) and the kiosk says so on the review screen.
     walk_through(
         page,
@@ -345,4 +348,25 @@ def test_the_kiosk_switches_to_english_and_back(browser: Any, app: Flask, live_s
     page.click("#lang-form button")
     page.wait_for_selector("#step-find:not([hidden])")
     assert page.text_content("#step-find h1") == "Selamat datang"
+    page.context.close()
+
+
+def test_a_queued_signing_the_server_refuses_is_shown_and_dropped(
+    browser: Any, app: Flask, live_server: LiveServer
+) -> None:
+    page = enrolled_page(browser, app, live_server, "opr-twice")
+    page.context.set_offline(True)
+    walk_in = {"name": "Sari Dewi", "position": "Warga", "institution": "RT 07", "category": "komunitas"}
+    for _ in range(2):  # the same person twice while offline: the server will take only the first
+        walk_through(page, search=None, walk_in=walk_in)
+        page.click("#submit")
+        page.wait_for_selector("#step-queued:not([hidden])")
+        page.click("#step-queued [data-next-signer]")
+    page.wait_for_function("() => document.getElementById('pending-count').textContent === '2'")
+    page.context.set_offline(False)
+    page.wait_for_function("() => document.getElementById('kiosk').dataset.pending === '0'", timeout=60_000)
+    page.wait_for_selector("#rejected:not([hidden])")
+    assert "Sari Dewi" in page.text_content("#rejected")
+    with app.app_context():
+        assert [r.name for r in db.session.execute(select(SignatureRecord)).scalars()] == ["Sari Dewi"]
     page.context.close()

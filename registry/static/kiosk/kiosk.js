@@ -404,7 +404,7 @@
 
   function finish(step) {
     show(step);
-    countdown = RESET_SECONDS;
+    countdown = parseInt(cfg.resetSeconds, 10) || RESET_SECONDS;
     tick();
     clearInterval(resetTimer);
     resetTimer = setInterval(function () { countdown -= 1; tick(); if (countdown <= 0) reset(); }, 1000);
