@@ -375,3 +375,12 @@ def test_a_closed_commitment_says_so_on_the_kiosk(app: Flask, client: FlaskClien
         signatory={"name": "Terlambat", "position": "Warga", "institution": "RT 09", "category": "komunitas"},
     )
     assert response.status_code == 409
+
+
+def test_an_admin_may_enrol_a_tablet_too(app: Flask, client: FlaskClient) -> None:
+    public_id = enrol(app, client, role="admin")
+    response = sign(
+        client,
+        signatory={"name": "Tamu Admin", "position": "Warga", "institution": "RT 04", "category": "komunitas"},
+    )
+    assert response.status_code == 201 and response.get_json()["record"]["operator"] == public_id
