@@ -381,6 +381,11 @@ def test_an_admin_may_enrol_a_tablet_too(app: Flask, client: FlaskClient) -> Non
     public_id = enrol(app, client, role="admin")
     response = sign(
         client,
-        signatory={"name": "Tamu Admin", "position": "Warga", "institution": "RT 04", "category": "komunitas"},
+        signatory={
+            "name": "Tamu Admin",
+            "position": "Warga",
+            "institution": "RT 04",
+            "category": "komunitas",
+        },
     )
     assert response.status_code == 201 and response.get_json()["record"]["operator"] == public_id
