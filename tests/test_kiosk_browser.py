@@ -370,3 +370,68 @@ def test_a_queued_signing_the_server_refuses_is_shown_and_dropped(
     with app.app_context():
         assert [r.name for r in db.session.execute(select(SignatureRecord)).scalars()] == ["Sari Dewi"]
     page.context.close()
+
+
+def test_stylus_pressure_and_touch_reach_the_record(
+    browser: Any, app: Flask, live_server: LiveServer
+) -> None:
+    """Pen input (with pressure) and a finger (touch) through Chromium's input pipeline, as a tablet sends them."""
+    import json
+
+    page = enrolled_page(browser, app, live_server, "opr-pen")
+    walk_in = {"name": "Pena Stylus", "position": "Warga", "institution": "RT 08", "category": "komunitas"}
+    page.click("#walk-in")
+    for field, value in walk_in.items():
+        if field == "category":
+            page.select_option("#f-category", value)
+        else:
+            page.fill(f"#f-{field}", value)
+    page.click("#identity-next")
+    page.click("#read-next")
+    page.check("input[name=dimension][value=smart-economy]")
+    page.click("#dimensions-next")
+    page.check("#consent")
+    page.check("input[name=public_display][value=no]")
+    page.click("#consent-next")
+    page.wait_for_selector("#step-sign:not([hidden])")
+    box = page.locator("#pad").bounding_box()
+    assert box is not None
+    cdp = page.context.new_cdp_session(page)
+    x0, y0 = box["x"] + 80, box["y"] + box["height"] / 2
+    # A pen stroke whose pressure rises from 0.2 to 0.9.
+    pen = {"pointerType": "pen", "button": "left", "clickCount": 1}
+    cdp.send("Input.dispatchMouseEvent", {"type": "mousePressed", "x": x0, "y": y0, "force": 0.2, **pen})
+    for i in range(1, 30):
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {
+                "type": "mouseMoved",
+                "x": x0 + i * 8,
+                "y": y0 + 40 * math.sin(i / 3),
+                "force": round(0.2 + 0.7 * i / 29, 3),
+                "buttons": 1,
+                **pen,
+            },
+        )
+    cdp.send(
+        "Input.dispatchMouseEvent", {"type": "mouseReleased", "x": x0 + 232, "y": y0, "force": 0.0, **pen}
+    )
+    # A finger stroke.
+    tx, ty = box["x"] + 420, box["y"] + box["height"] / 2
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": tx, "y": ty}]})
+    for i in range(1, 20):
+        point = {"x": tx + i * 6, "y": ty + 30 * math.cos(i / 2)}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    page.click("#sign-next")
+    page.wait_for_selector("#step-review:not([hidden])")
+    page.click("#submit")
+    page.wait_for_selector("#step-done:not([hidden])")
+    with app.app_context():
+        record = db.session.execute(select(SignatureRecord)).scalar_one()
+        strokes = json.loads(record.strokes)
+    assert len(strokes) == 2
+    pen_pressures = [p[3] for p in strokes[0]]
+    assert min(pen_pressures) < 400 < 800 < max(pen_pressures)  # thousandths: the pen's own pressure
+    assert {p[3] for p in strokes[1]} == {500}  # a finger reports no usable pressure: the neutral 0.5
+    page.context.close()
