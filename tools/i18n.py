@@ -52,7 +52,9 @@ KINDS = (
 
 def source_strings(kind: Kind) -> set[str]:
     found: set[str] = set()
-    for _name, _line, message, _comments, _context in extract_from_dir(str(ROOT), METHODS, keywords=kind.keywords):
+    for _name, _line, message, _comments, _context in extract_from_dir(
+        str(ROOT), METHODS, keywords=kind.keywords
+    ):
         found.add(message[0] if isinstance(message, tuple) else message)
     return found
 
