@@ -67,6 +67,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
+    from registry.web.verify_views import verify
     from registry.web.views import web
 
     csrf.exempt(api)  # bearer-token API; the kiosk's cookie-authenticated calls check CSRF themselves
@@ -76,6 +77,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(log)
     app.register_blueprint(operator)
     app.register_blueprint(kiosk)
+    app.register_blueprint(verify)
 
 
 def register_errorhandlers(app: Flask) -> None:

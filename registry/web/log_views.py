@@ -10,11 +10,11 @@ from sqlalchemy import select
 
 from registry.api.problems import single_arg
 from registry.core import merkle
-from registry.core.note import TlogProof
 from registry.extensions import db
 from registry.models import LogEntry
 from registry.services import checkpoints, keyring, signing
 from registry.services.errors import InvalidInput
+from registry.services.receipts import signature_receipt
 
 log = Blueprint("log", __name__)
 PAGE = 1000
@@ -124,16 +124,6 @@ def consistency() -> Response:
 def receipt(record_id: str) -> Response:
     row = signing.get(record_id)
     return _text(signature_receipt(row.log_index))
-
-
-def signature_receipt(index: int) -> str:
-    """A C2SP tlog-proof for entry ``index`` against the checkpoint of size index+1 (stable bytes)."""
-    size = index + 1
-    body = db.session.execute(select(LogEntry.body).where(LogEntry.index == index)).scalar_one()
-    proof = merkle.inclusion_proof(index, size, checkpoints.fetch_nodes)
-    return TlogProof(
-        index=index, hashes=tuple(proof), checkpoint_note=checkpoints.sign_at(size), extra=bytes(body)
-    ).to_text()
 
 
 @log.get("/audit")

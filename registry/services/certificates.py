@@ -1,0 +1,84 @@
+"""Certificate PDFs of signature records: deterministic bytes, QR statement, embedded receipt."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from flask import current_app
+
+from registry.certificate import CertificateData, render_certificate
+from registry.core import qr
+from registry.core.canonical import format_instant, parse_canonical
+from registry.core.errors import FormatError, KeyRingError
+from registry.core.keys import Signer
+from registry.core.keystore import KeyDirectory
+from registry.models import SignatureRecord
+from registry.services import keyring
+from registry.services.receipts import signature_receipt
+
+
+def record_signer(kid: str) -> Signer | None:
+    """The private key ``kid`` if this server still holds it (the active one or a retired one)."""
+    signers = current_app.extensions["ikrar.signers"]
+    try:
+        active = signers.for_purpose("record")
+        if active.kid == kid:
+            return active  # type: ignore[no-any-return]
+    except KeyRingError:
+        pass
+    try:
+        settings = keyring.KeySettings(
+            directory=current_app.config["IKRAR_KEYS_DIR"],
+            passphrase=current_app.config["IKRAR_KEY_PASSPHRASE"],
+            passphrase_file=current_app.config["IKRAR_KEY_PASSPHRASE_FILE"],
+        )
+        return KeyDirectory(settings.directory).load(kid, keyring.passphrase(settings))
+    except KeyRingError:
+        return None
+
+
+def qr_url_for(row: SignatureRecord) -> tuple[str, bool]:
+    """(the QR URL of ``row``, whether it carries a signed statement)."""
+    record = parse_canonical(bytes(row.body))
+    base = str(current_app.config["IKRAR_BASE_URL"])
+    signer = record_signer(row.kid)
+    try:
+        return qr.qr_url(record, row.log_index, base, signer), signer is not None
+    except FormatError:
+        return qr.qr_url(record, row.log_index, base, None), False
+
+
+def certificate_data(row: SignatureRecord) -> CertificateData:
+    record = parse_canonical(bytes(row.body))
+    version = row.commitment_version
+    categories = {c["id"]: c["label"] for c in version.categories}
+    dimensions = {d["id"]: d["label"] for d in version.dimensions}
+    withdrawal = row.withdrawal
+    return CertificateData(
+        record=record,
+        signature=row.signature,
+        commitment_title=version.title,
+        place=version.place,
+        category_label=categories.get(row.category, row.category),
+        dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
+        strokes=parse_canonical(bytes(row.strokes)),
+        verify_url=qr_url_for(row)[0],
+        log_index=row.log_index,
+        receipt=signature_receipt(row.log_index),
+        withdrawn=None
+        if withdrawal is None
+        else (format_instant(withdrawal.withdrawn_at), withdrawal.reason),
+    )
+
+
+def certificate_pdf(record: SignatureRecord) -> bytes:
+    """The certificate of ``record``: the same record (and withdrawal state) gives the same bytes."""
+    return render_certificate(certificate_data(record))
+
+
+def certificate_filename(record: SignatureRecord) -> str:
+    """``ikrar-<code>-<name slug>.pdf``: ASCII only, safe in a Content-Disposition header."""
+    ascii_name = unicodedata.normalize("NFKD", record.name).encode("ascii", "ignore").decode("ascii")
+    slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()[:40].strip("-")
+    return f"ikrar-{record.code}{'-' + slug if slug else ''}.pdf"

@@ -1,0 +1,112 @@
+"""Public verification: the QR target page, its JSON twin, verify-by-upload, and certificate PDFs."""
+
+from __future__ import annotations
+
+import base64
+
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask_babel import gettext as _
+
+from registry.certificate import format_wib
+from registry.core.canonical import format_instant, parse_canonical
+from registry.core.strokes import svg_document
+from registry.extensions import limiter
+from registry.services import certificates, signing, verification
+
+verify = Blueprint("verify", __name__)
+MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+
+
+def _verify_limit() -> str:
+    return str(current_app.config.get("IKRAR_VERIFY_LIMIT", "60 per minute"))
+
+
+def _noindex(response: Response) -> Response:
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@verify.get("/api/v1/signatures/<record_id>/certificate.pdf")
+def certificate_pdf(record_id: str) -> Response:
+    """The signature's certificate PDF (deterministic bytes)."""
+    row = signing.get(record_id)
+    response = Response(certificates.certificate_pdf(row), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{certificates.certificate_filename(row)}"'
+    response.cache_control.no_cache = True
+    return _noindex(response)
+
+
+@verify.get("/v/<code>")
+@limiter.limit(_verify_limit)
+def verify_page(code: str) -> Response:
+    """Verify page: the verdict and the allow-listed fields of a signature (the QR target)."""
+    row = verification.find(code)
+    document = verification.status_document(row, code)
+    signature_image = None
+    signed_wib = withdrawn_wib = None
+    if row is not None:
+        signed_wib = format_wib(document["signed_at"])
+        if document["withdrawal"]:
+            withdrawn_wib = format_wib(document["withdrawal"]["at"])
+        if row.public_display:
+            svg = svg_document(parse_canonical(bytes(row.strokes)))
+            signature_image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    commitment_url = (
+        url_for(
+            "api.get_commitment", slug=document["commitment"]["id"], version=document["commitment"]["version"]
+        )
+        if row is not None
+        else None
+    )
+    html = render_template(
+        "verify/page.html",
+        doc=document,
+        signed_wib=signed_wib,
+        withdrawn_wib=withdrawn_wib,
+        signature_image=signature_image,
+        commitment_url=commitment_url,
+    )
+    response = Response(html, status=200 if row is not None else 404, mimetype="text/html")
+    response.cache_control.no_store = True
+    return _noindex(response)
+
+
+@verify.get("/api/v1/verify/<code>")
+@limiter.limit(_verify_limit)
+def verify_json(code: str) -> Response:
+    """Status of a signature by its verification code (allow-listed fields only)."""
+    row = verification.find(code)
+    response = jsonify(verification.status_document(row, code))
+    response.status_code = 200 if row is not None else 404
+    response.cache_control.no_store = True
+    return _noindex(response)
+
+
+@verify.route("/verify/upload", methods=["GET", "POST"])
+@limiter.limit(_verify_limit, methods=["POST"])
+def verify_upload() -> Response:
+    """Verify a certificate PDF by uploading it: valid, withdrawn, altered or not ours."""
+    result = None
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("certificate")
+        if upload is None or not upload.filename:
+            error = _("Pilih berkas PDF sertifikat.")
+        else:
+            data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
+            if len(data) > MAX_UPLOAD_BYTES:
+                error = _("Berkas terlalu besar (maksimal 2 MB).")
+            elif not data.startswith(b"%PDF-"):
+                error = _("Berkas ini bukan PDF.")
+            else:
+                result = verification.check_upload(data)
+    html = render_template(
+        "verify/upload.html",
+        result=result,
+        error=error,
+        withdrawn_wib=format_wib(format_instant(result.row.withdrawal.withdrawn_at))
+        if result is not None and result.row is not None and result.row.withdrawal is not None
+        else None,
+    )
+    status = 400 if error else 200
+    return _noindex(Response(html, status=status, mimetype="text/html"))
