@@ -14,7 +14,7 @@ from registry.extensions import limiter
 from registry.services import certificates, signing, verification
 
 verify = Blueprint("verify", __name__)
-MAX_UPLOAD_BYTES = 2 * 1024 * 1024
+MAX_UPLOAD_BYTES = 512 * 1024  # a certificate is ~60 KB; the global body limit is larger
 
 
 def _verify_limit() -> str:
@@ -37,7 +37,7 @@ def certificate_pdf(record_id: str) -> Response:
 
 
 @verify.get("/v/<code>")
-@limiter.limit(_verify_limit)
+@limiter.shared_limit(_verify_limit, scope="verify")
 def verify_page(code: str) -> Response:
     """Verify page: the verdict and the allow-listed fields of a signature (the QR target)."""
     row = verification.find(code)
@@ -72,7 +72,7 @@ def verify_page(code: str) -> Response:
 
 
 @verify.get("/api/v1/verify/<code>")
-@limiter.limit(_verify_limit)
+@limiter.shared_limit(_verify_limit, scope="verify")
 def verify_json(code: str) -> Response:
     """Status of a signature by its verification code (allow-listed fields only)."""
     row = verification.find(code)
@@ -83,7 +83,7 @@ def verify_json(code: str) -> Response:
 
 
 @verify.route("/verify/upload", methods=["GET", "POST"])
-@limiter.limit(_verify_limit, methods=["POST"])
+@limiter.shared_limit(_verify_limit, scope="verify", methods=["POST"])
 def verify_upload() -> Response:
     """Verify a certificate PDF by uploading it: valid, withdrawn, altered or not ours."""
     result = None
@@ -93,9 +93,10 @@ def verify_upload() -> Response:
         if upload is None or not upload.filename:
             error = _("Pilih berkas PDF sertifikat.")
         else:
-            data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
-            if len(data) > MAX_UPLOAD_BYTES:
-                error = _("Berkas terlalu besar (maksimal 2 MB).")
+            cap = int(current_app.config.get("IKRAR_UPLOAD_MAX_BYTES", MAX_UPLOAD_BYTES))
+            data = upload.stream.read(cap + 1)
+            if len(data) > cap:
+                error = _("Berkas terlalu besar (maksimal %(kb)s KB).", kb=cap // 1024)
             elif not data.startswith(b"%PDF-"):
                 error = _("Berkas ini bukan PDF.")
             else:
