@@ -27,6 +27,39 @@ def _problem(description: str) -> dict[str, Any]:
 
 
 SCHEMAS: dict[str, Any] = {
+    "VerifyStatus": {
+        "type": "object",
+        "description": "What the registry says about a verification code; only allow-listed fields.",
+        "required": ["status", "code"],
+        "properties": {
+            "status": {"type": "string", "enum": ["valid", "withdrawn", "unknown"]},
+            "code": {"type": ["string", "null"], "description": "Compact code (null if mistyped)."},
+            "id": {"type": "string"},
+            "commitment": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string"},
+                    "version": {"type": "integer"},
+                    "title": {"type": "string"},
+                },
+            },
+            "name": {"type": "string"},
+            "position": {"type": "string"},
+            "institution": {"type": "string"},
+            "signed_at": {"type": "string", "format": "date-time"},
+            "kid": {"type": "string"},
+            "log_index": {"type": "integer"},
+            "record_sha256": {
+                "type": "string",
+                "description": "SHA-256 (hex) of the record's canonical bytes.",
+            },
+            "public_display": {"type": "boolean"},
+            "withdrawal": {
+                "type": ["object", "null"],
+                "properties": {"at": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}},
+            },
+        },
+    },
     "Problem": {
         "type": "object",
         "description": "RFC 9457 problem details.",
@@ -449,6 +482,40 @@ def document() -> dict[str, Any]:
                     "responses": {
                         "200": _text("c2sp.org/tlog-proof@v1 text."),
                         "404": _problem("No such signature."),
+                    },
+                }
+            },
+            "/api/v1/signatures/{record_id}/certificate.pdf": {
+                "get": {
+                    "operationId": "getCertificate",
+                    "summary": "The signature's certificate PDF (embeds record.json, record.sig, receipt).",
+                    "description": "Deterministic: the same record and withdrawal state give the same bytes. "
+                    "Its QR code encodes `<BASE>/v/<code>#<QR statement>` (docs/FORMATS.md).",
+                    "parameters": [
+                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": "PDF, with Content-Disposition naming ikrar-<code>-<name>.pdf.",
+                            "content": {"application/pdf": {}},
+                        },
+                        "404": _problem("No such signature."),
+                    },
+                }
+            },
+            "/api/v1/verify/{code}": {
+                "get": {
+                    "operationId": "verifyCode",
+                    "summary": "Status of a signature by its verification code (allow-listed fields only).",
+                    "description": "The code as printed: case, spaces and dashes do not matter. Rate limited "
+                    "per client (429 with Retry-After). Save the answer for `ikrar verify --status`.",
+                    "parameters": [
+                        {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+                    ],
+                    "responses": {
+                        "200": _json(_ref("VerifyStatus"), "A known signature: valid or withdrawn."),
+                        "404": _json(_ref("VerifyStatus"), "Unknown code: status `unknown`."),
+                        "429": _problem("Too many requests; see Retry-After."),
                     },
                 }
             },
