@@ -23,7 +23,7 @@ sys.path.insert(0, str(ROOT))
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
 from registry.certificate import CertificateData, render_certificate  # noqa: E402
-from registry.core import codes  # noqa: E402
+from registry.core import codes, qr  # noqa: E402
 from registry.core.canonical import canonical_bytes, sha256_hex  # noqa: E402
 from registry.core.errors import FormatError  # noqa: E402
 from registry.core.keys import Signer  # noqa: E402
@@ -158,7 +158,8 @@ def sample(withdrawn: bool = False) -> CertificateData:
         category_label="Pemerintah / OPD",
         dimension_labels=["Smart Governance", "Smart Living"],
         strokes=strokes,
-        verify_url=f"https://ikrar.purbalinggakab.go.id/v/{record['code']}",
+        # The QR carries the signed QR statement (docs/FORMATS.md, "QR statement") in its fragment.
+        verify_url=qr.qr_url(record, 17, "https://ikrar.purbalinggakab.go.id", signer),
         log_index=17,
         withdrawn=("2024-09-13T02:00:00.000Z", "Ditandatangani oleh orang yang salah") if withdrawn else None,
     )
