@@ -161,3 +161,20 @@ def test_statement_is_jcs_and_expires_with_its_key(signer: Signer) -> None:
     )
     with pytest.raises(VerificationError):  # signed_at outside the key's validity
         qr.verify_url(url, retired)
+
+
+def test_worked_example_in_formats_md() -> None:
+    import hashlib
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    seed = hashlib.sha256(b"ikrar sample certificate: a public, throw-away key").digest()
+    sample = Signer(Ed25519PrivateKey.from_private_bytes(seed))
+    record = make_record(sample)
+    record["code"] = "PBG24SC0KMR"
+    url = qr.qr_url(record, 17, "https://ikrar.purbalinggakab.go.id", sample)
+    formats = (Path(__file__).resolve().parent.parent / "docs" / "FORMATS.md").read_text("utf-8")
+    assert url in formats and sample.kid in formats
+    assert len(url.encode()) == 402
+    assert verify_qr(url, ring_of(sample)).status == "valid"
