@@ -143,10 +143,12 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 report.fatal = f"the file has more than {MAX_ROWS} rows; split it into smaller files"
                 return []
             raw_name = values[columns["name"]] if columns["name"] < len(values) else ""
-            label = raw_name.strip()[:80]
+            label = raw_name.strip()
             if len(values) != len(header):
                 report.rejected.append(
-                    RowProblem(line, label, f"{len(values)} columns where the header has {len(header)}")
+                    RowProblem(
+                        line, _printable(label), f"{len(values)} columns where the header has {len(header)}"
+                    )
                 )
                 continue
             try:
@@ -182,7 +184,16 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
             seen[key] = line
             if any(unicodedata.normalize("NFC", v) != v for v in values):
                 report.notes.append(RowProblem(line, cleaned["name"], "text normalised to NFC"))
-            rows.append(_Row(line, cleaned["name"], cleaned["position"], cleaned["institution"], category, contact or None))
+            rows.append(
+                _Row(
+                    line,
+                    cleaned["name"],
+                    cleaned["position"],
+                    cleaned["institution"],
+                    category,
+                    contact or None,
+                )
+            )
     except csv.Error as exc:
         report.fatal = f"line {reader.line_num} cannot be read as CSV: {exc}"
         return []
@@ -192,8 +203,9 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
 
 
 def _printable(text: str) -> str:
-    """A rejected name as the report may show it: control characters replaced by U+FFFD."""
-    return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cs", "Cf") else ch for ch in text)
+    """A rejected name as the report may show it: control characters replaced by U+FFFD, shortened."""
+    shown = "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cs", "Cf") else ch for ch in text)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
 
 
 def import_csv(slug: str, data: bytes) -> ImportReport:
@@ -218,7 +230,9 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
         existing = {
             _key(name, institution)
             for name, institution in db.session.execute(
-                select(Invitee.name, Invitee.institution).where(Invitee.commitment_id == version.commitment_id)
+                select(Invitee.name, Invitee.institution).where(
+                    Invitee.commitment_id == version.commitment_id
+                )
             )
         }
         added = 0
@@ -287,7 +301,9 @@ def progress(slug: str, version_number: int) -> Progress:
     )
     invitees = list(
         db.session.execute(
-            select(Invitee).where(Invitee.commitment_id == version.commitment_id).order_by(Invitee.name, Invitee.id)
+            select(Invitee)
+            .where(Invitee.commitment_id == version.commitment_id)
+            .order_by(Invitee.name, Invitee.id)
         ).scalars()
     )
     by_invitee = {r.invitee_id: r for r in records if r.invitee_id is not None}

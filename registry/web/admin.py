@@ -115,7 +115,9 @@ def _values_of(version: CommitmentVersion) -> dict[str, str]:
     }
 
 
-def _form_page(mode: str, values: dict[str, str], errors: dict[str, str], status: int = 200, **extra: Any) -> Page:
+def _form_page(
+    mode: str, values: dict[str, str], errors: dict[str, str], status: int = 200, **extra: Any
+) -> Page:
     page = render_template("admin/commitment_form.html", mode=mode, values=values, errors=errors, **extra)
     return (page, status) if status != 200 else page
 
@@ -149,7 +151,9 @@ def commitment_page(slug: str) -> str:
     statuses = invitees.progress(slug, current.version).invited if current else None
     people = list(
         db.session.execute(
-            select(Invitee).where(Invitee.commitment_id == commitment.id, Invitee.walk_in.is_(False)).order_by(Invitee.name)
+            select(Invitee)
+            .where(Invitee.commitment_id == commitment.id, Invitee.walk_in.is_(False))
+            .order_by(Invitee.name)
         ).scalars()
     )
     return render_template(
@@ -169,7 +173,9 @@ def version_page(slug: str, version: int) -> str:
     found = commitments.get_version(slug, version)
     latest = commitments.get_version(slug)
     signed = db.session.execute(
-        select(func.count()).select_from(SignatureRecord).where(SignatureRecord.commitment_version_id == found.id)
+        select(func.count())
+        .select_from(SignatureRecord)
+        .where(SignatureRecord.commitment_version_id == found.id)
     ).scalar_one()
     return render_template("admin/version.html", v=found, slug=slug, latest=latest, signed=signed)
 
@@ -249,7 +255,9 @@ def import_invitees(slug: str) -> Page:
     # Read one byte past the cap, so an oversized file is recognised without reading all of it.
     data = upload.stream.read(invitees.MAX_CSV_BYTES + 1)
     report = invitees.import_csv(slug, data)
-    return render_template("admin/import_report.html", slug=slug, report=report), (422 if report.fatal else 200)
+    return render_template("admin/import_report.html", slug=slug, report=report), (
+        422 if report.fatal else 200
+    )
 
 
 # --- progress --------------------------------------------------------------------------------
