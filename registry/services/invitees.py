@@ -116,7 +116,8 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
         name = unicodedata.normalize("NFC", raw).strip().casefold()
         known = COLUMNS.get(name)
         if known is None:
-            report.ignored_columns.append(raw.strip()[:40])
+            if raw.strip():
+                report.ignored_columns.append(raw.strip()[:40])
         elif known in columns:
             report.fatal = f"the column {known!r} appears twice in the header row"
             return []
@@ -144,6 +145,8 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 return []
             raw_name = values[columns["name"]] if columns["name"] < len(values) else ""
             label = raw_name.strip()
+            if len(values) < len(header) and all(columns[c] < len(values) for c in REQUIRED):
+                values = values + [""] * (len(header) - len(values))  # trailing optional cells left out
             if len(values) != len(header):
                 report.rejected.append(
                     RowProblem(

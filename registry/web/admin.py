@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -37,6 +37,19 @@ def format_wib(moment: datetime | None) -> str:
 @admin.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> tuple[str, int]:
     return render_template("admin/error.html", message=exc.detail), 404
+
+
+@admin.errorhandler(413)
+def _too_large(_exc: Exception) -> tuple[str, int]:
+    # The whole request was refused by its declared length before any view ran: say why in the page.
+    limit = int(current_app.config["MAX_CONTENT_LENGTH"]) // 1024
+    message = _(
+        "Berkas terlalu besar: permintaan lebih dari %(limit)d KiB ditolak. "
+        "Impor paling banyak %(kib)d KiB sekaligus; bagi berkas menjadi beberapa bagian.",
+        limit=limit,
+        kib=invitees.MAX_CSV_BYTES // 1024,
+    )
+    return render_template("admin/error.html", message=message, title=_("Berkas terlalu besar")), 413
 
 
 # --- commitments -----------------------------------------------------------------------------
