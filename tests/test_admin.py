@@ -68,6 +68,12 @@ def test_every_page_renders_for_an_admin(app: Flask, client: FlaskClient) -> Non
         assert response.status_code == 200, path
         assert "text/html" in response.content_type
         assert 'name="csrf_token"' in response.get_data(as_text=True), path
+    # Bahasa Indonesia first, English on request.
+    assert "Komitmen baru" in client.get("/admin/commitments").get_data(as_text=True)
+    token = csrf_token(client, "/admin/commitments")
+    client.post("/lang", data={"lang": "en", "next": "/admin/commitments", "csrf_token": token})
+    english = client.get(f"{DEMO_V1}/progress").get_data(as_text=True)
+    assert "Not signed yet" in english and "open" in english and "Belum menandatangani" not in english
     # The login page sends admins to the commitments list.
     assert client.get("/home").headers["Location"] == "/admin/commitments"
     # The style sheet is served from the app (the CSP allows no inline styles).

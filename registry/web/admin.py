@@ -34,6 +34,13 @@ def format_wib(moment: datetime | None) -> str:
     return f"{local:%d-%m-%Y %H.%M} WIB"
 
 
+@admin.app_template_filter("status_label")
+def status_label(status: str) -> str:
+    """A commitment version's status in the interface language."""
+    labels: dict[str, str] = {"draft": _("draf"), "open": _("dibuka"), "closed": _("ditutup")}
+    return labels.get(status, status)
+
+
 @admin.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> tuple[str, int]:
     return render_template("admin/error.html", message=exc.detail), 404
