@@ -66,6 +66,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.api.views import api
     from registry.web.admin import admin
     from registry.web.auth import auth
+    from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
     from registry.web.views import web
 
@@ -74,6 +75,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api)
     app.register_blueprint(web)
     app.register_blueprint(log)
+    app.register_blueprint(operator)
+    app.register_blueprint(kiosk)
     app.register_blueprint(admin)
 
 

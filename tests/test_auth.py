@@ -103,3 +103,14 @@ def test_disabled_user_loses_the_session(app: Flask, client: FlaskClient) -> Non
 def test_logout_needs_post(app: Flask, client: FlaskClient) -> None:
     sign_in(app, client, "auditor")
     assert client.get("/logout").status_code == 405
+
+
+def test_pages_carry_no_inline_style_or_script(client: FlaskClient) -> None:
+    # The CSP forbids inline styles and scripts; a page relying on them would render broken.
+    for path in ("/login", "/audit"):
+        page = client.get(path).get_data(as_text=True)
+        assert "<style" not in page and "style=" not in page and "<script>" not in page, path
+        assert "/static/base.css" in page
+    response = client.get("/static/base.css")
+    assert response.status_code == 200
+    response.close()

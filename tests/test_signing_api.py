@@ -373,3 +373,29 @@ def test_unknown_commitment_is_404(app: Flask, client: FlaskClient) -> None:
     assert (
         post(client, token, body("Gita Operator Token")).get_json()["record"]["operator"].startswith("usr_")
     )
+
+
+def test_messages_follow_the_callers_language(app: Flask, client: FlaskClient) -> None:
+    token = device_token(app)
+    scribbled = _bad(strokes=[[{"x": 1, "y": 1, "t": 0}, {"x": 2, "y": 1, "t": 5}]])
+    english = post(client, token, scribbled).get_json()["detail"]
+    assert english == "the signature is too short: please sign with your usual signature"
+    indonesian = post(client, token, scribbled, headers={"Accept-Language": "id-ID,id;q=0.9"}).get_json()
+    assert indonesian["detail"] == "tanda tangan terlalu pendek: silakan tanda tangan seperti biasa"
+    assert indonesian["field"] == "strokes"
+    markup = post(client, token, body("<script>x</script>"), headers={"Accept-Language": "id"}).get_json()
+    assert markup["detail"] == "nama berisi markah HTML atau skrip; ketik teks biasa saja"
+    # A browser session speaks the interface language: Indonesian unless switched, whatever Accept-Language says.
+    sign_in(app, client, "operator")
+    page = client.get("/login").get_data(as_text=True)
+    csrf = page.split('name="csrf_token" type="hidden" value="')[1].split('"')[0]
+    twice = body("Ika Dua Kali")
+    assert post(client, None, twice, headers={"X-CSRFToken": csrf}).status_code == 201
+    again = post(client, None, twice, headers={"X-CSRFToken": csrf, "Accept-Language": "en-US"}).get_json()
+    assert (
+        again["detail"]
+        == "Ika Dua Kali dari Dinas Komunikasi dan Informatika sudah menandatangani versi 1 komitmen ini"
+    )
+    client.post("/lang", data={"lang": "en", "csrf_token": csrf})
+    again = post(client, None, twice, headers={"X-CSRFToken": csrf}).get_json()
+    assert again["detail"].startswith("Ika Dua Kali of Dinas Komunikasi dan Informatika has already signed")

@@ -511,6 +511,7 @@ def document() -> dict[str, Any]:
                     "responses": {"200": {"description": "HTML page.", "content": {"text/html": {}}}},
                 }
             },
+            **KIOSK_PATHS,
             "/.well-known/jwks.json": {
                 "get": {
                     "operationId": "getJwks",
@@ -541,6 +542,88 @@ def document() -> dict[str, Any]:
     _add_pages(document["paths"])
     return document
 
+
+# The kiosk's own browser endpoints (registry/web/kiosk.py): only for an enrolled tablet's session.
+KIOSK_PATHS: dict[str, Any] = {
+    "/kiosk/invitees": {
+        "get": {
+            "operationId": "kioskSearchInvitees",
+            "summary": "Invitees of the tablet's commitment matching `q` (≥ 2 characters, ≤ 8 results).",
+            "security": [{"kioskSession": []}],
+            "parameters": [{"name": "q", "in": "query", "required": False, "schema": {"type": "string"}}],
+            "responses": {
+                "200": {
+                    "description": "Matches (empty for a query under 2 characters).",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "invitees": {
+                                        "type": "array",
+                                        "items": {
+                                            "type": "object",
+                                            "properties": {
+                                                "id": {"type": "integer"},
+                                                "name": {"type": "string"},
+                                                "position": {"type": "string"},
+                                                "institution": {"type": "string"},
+                                                "category": {"type": "string"},
+                                                "category_label": {"type": "string"},
+                                                "signed": {"type": "boolean"},
+                                            },
+                                        },
+                                    }
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": {"description": "This browser holds no live tablet enrolment."},
+            },
+        }
+    },
+    "/kiosk/state": {
+        "get": {
+            "operationId": "kioskState",
+            "summary": "A fresh CSRF token for the tablet and whether its commitment is open.",
+            "security": [{"kioskSession": []}],
+            "responses": {
+                "200": {
+                    "description": "State.",
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {
+                                    "csrf_token": {"type": "string"},
+                                    "open": {"type": "boolean"},
+                                    "device": {"type": "string"},
+                                },
+                            }
+                        }
+                    },
+                },
+                "401": {"description": "This browser holds no live tablet enrolment."},
+            },
+        }
+    },
+    "/kiosk/qr/{record_id}.svg": {
+        "get": {
+            "operationId": "kioskCertificateQr",
+            "summary": "QR code (SVG) of the certificate URL of a record signed on the tablet's commitment.",
+            "security": [{"kioskSession": []}],
+            "parameters": [
+                {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+            ],
+            "responses": {
+                "200": {"description": "SVG image.", "content": {"image/svg+xml": {}}},
+                "401": {"description": "This browser holds no live tablet enrolment."},
+                "404": {"description": "No such record on this tablet's commitment."},
+            },
+        }
+    },
+}
 
 _PATH_PARAM = re.compile(r"<(?:[^:>]+:)?([^>]+)>")
 

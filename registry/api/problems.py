@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from registry.core.errors import N_, IkrarError
 from registry.services.errors import InvalidInput, ServiceError
 
 PROBLEM_TYPE = "urn:ikrar:problem:"
@@ -27,6 +29,20 @@ def problem(status: int, title: str, detail: str, *, slug: str | None = None, **
     return response
 
 
+# Parameters that are words of the message (a field's name, a status), translated with it.
+WORDS = {"label", "status"}
+STATUS_WORDS = (N_("draft"), N_("open"), N_("closed"))
+
+
+def localized(error: IkrarError) -> str:
+    """The error's message in the request's language (see registry/web/auth.py select_locale).
+
+    Templates marked with N_ have Indonesian translations; anything else stays as written.
+    """
+    params = {k: gettext(v) if k in WORDS and isinstance(v, str) else v for k, v in error.params.items()}
+    return str(gettext(error.template, **params) if params else gettext(error.template or str(error)))
+
+
 def single_arg(name: str) -> str | None:
     """A query parameter given at most once (two values would be read differently by different parsers)."""
     values = request.args.getlist(name)
@@ -42,7 +58,7 @@ def wants_json() -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
-        return problem(exc.status, exc.title, exc.detail, slug=exc.slug, field=exc.field)
+        return problem(exc.status, exc.title, localized(exc), slug=exc.slug, field=exc.field)
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:

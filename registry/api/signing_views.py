@@ -9,12 +9,14 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, session
+from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
 from registry.api.body import json_object
-from registry.api.problems import problem
+from registry.api.problems import localized, problem
 from registry.api.views import api, signature_document
+from registry.core.errors import N_, IkrarError
 from registry.extensions import csrf, db, limiter
 from registry.models import Credential
 from registry.services import credentials, signing
@@ -39,22 +41,18 @@ class Caller:
     locked_to: str | None
 
 
-class Unauthorized(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+class Unauthorized(IkrarError):
+    pass
 
 
-class Forbidden(Exception):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail)
-        self.detail = detail
+class Forbidden(IkrarError):
+    pass
 
 
 def _from_credential(credential: Credential) -> Caller:
     user = credential.user
     if user is not None and not user.active:
-        raise Unauthorized("the account this credential belongs to is disabled")
+        raise Unauthorized(N_("the account this credential belongs to is disabled"))
     return Caller(
         client_id=credential.id,
         operator=user.public_id if user is not None else None,
@@ -69,17 +67,19 @@ def _caller() -> Caller:
     if header is not None:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized("send the credential as 'Authorization: Bearer ikr_…'")
+            raise Unauthorized(N_("send the credential as 'Authorization: Bearer ikr_…'"))
         credential = credentials.authenticate(token.strip())
         if credential is None:
-            raise Unauthorized("the bearer token is unknown, revoked or malformed")
+            raise Unauthorized(N_("the bearer token is unknown, revoked or malformed"))
         return _from_credential(credential)
     device_id = session.get("kiosk_device")
     if isinstance(device_id, str):
         csrf.protect()
         credential = db.session.get(Credential, device_id)
         if credential is None or credential.revoked_at is not None or credential.kind != "device":
-            raise Unauthorized("this tablet's enrolment was withdrawn; ask the operator to enrol it again")
+            raise Unauthorized(
+                N_("this tablet's enrolment was withdrawn; ask the operator to enrol it again")
+            )
         caller = _from_credential(credential)
         operator = session.get("kiosk_operator")
         return Caller(
@@ -92,8 +92,8 @@ def _caller() -> Caller:
         csrf.protect()
         return Caller(current_user.public_id, current_user.public_id, None, None)
     if current_user.is_authenticated:
-        raise Forbidden("only operators and admins may sign on someone's behalf")
-    raise Unauthorized("sign in, enrol this tablet, or send a bearer token")
+        raise Forbidden(N_("only operators and admins may sign on someone's behalf"))
+    raise Unauthorized(N_("sign in, enrol this tablet, or send a bearer token"))
 
 
 def _string(value: Any, field: str) -> str:
@@ -188,20 +188,25 @@ def create_signature(slug: str) -> Response:
     try:
         caller = _caller()
     except Unauthorized as exc:
-        response = problem(401, "Unauthorized", exc.detail, slug="unauthorized")
+        response = problem(401, "Unauthorized", localized(exc), slug="unauthorized")
         response.headers["WWW-Authenticate"] = 'Bearer realm="ikrar"'
         return response
     except Forbidden as exc:
-        return problem(403, "Forbidden", exc.detail, slug="forbidden")
-    except CSRFError as exc:
-        return problem(400, "CSRF token missing or invalid", str(exc.description), slug="csrf")
-    if caller.locked_to is not None and caller.locked_to != slug:
+        return problem(403, "Forbidden", localized(exc), slug="forbidden")
+    except CSRFError:
         return problem(
-            403,
-            "Forbidden",
-            f"this device is enrolled for {caller.locked_to!r}, not {slug!r:.70}",
-            slug="forbidden",
+            400,
+            "CSRF token missing or invalid",
+            gettext(N_("the page has expired (CSRF token missing or invalid); reload it and try again")),
+            slug="csrf",
         )
+    if caller.locked_to is not None and caller.locked_to != slug:
+        locked = Forbidden(
+            N_("this device is enrolled for %(locked)s, not %(asked)s"),
+            locked=repr(caller.locked_to),
+            asked=repr(slug[:70]),
+        )
+        return problem(403, "Forbidden", localized(locked), slug="forbidden")
     key = request.headers.get("Idempotency-Key")
     if key is None:
         raise InvalidInput(

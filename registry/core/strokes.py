@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from registry.core.canonical import canonical_bytes, sha256_hex
-from registry.core.errors import FormatError
+from registry.core.errors import N_, FormatError
 
 MAX_STROKES = 200
 MAX_POINTS = 6000
@@ -25,31 +25,31 @@ CanonicalStrokes = list[list[list[int]]]
 
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise FormatError(f"{what} must be a number")
+        raise FormatError(N_("%(what)s must be a number"), what=what)
     try:
         number = float(value)
     except OverflowError as exc:  # an int beyond the float range, e.g. 10**400
-        raise FormatError(f"{what} is out of range") from exc
+        raise FormatError(N_("%(what)s is out of range"), what=what) from exc
     if not math.isfinite(number):
-        raise FormatError(f"{what} must be finite")
+        raise FormatError(N_("%(what)s must be finite"), what=what)
     return number
 
 
 def canonicalise(strokes: Any) -> CanonicalStrokes:
     """Validate strokes as the kiosk sends them and return their canonical integer form."""
     if not isinstance(strokes, list) or not strokes:
-        raise FormatError("the signature is empty: draw it on the pad")
+        raise FormatError(N_("the signature is empty: draw it on the pad"))
     if len(strokes) > MAX_STROKES:
-        raise FormatError(f"too many strokes: at most {MAX_STROKES}")
+        raise FormatError(N_("too many strokes: at most %(n)d"), n=MAX_STROKES)
     total = sum(len(s) if isinstance(s, list) else 0 for s in strokes)
     if total > MAX_POINTS:
-        raise FormatError(f"too many points: at most {MAX_POINTS}")
+        raise FormatError(N_("too many points: at most %(n)d"), n=MAX_POINTS)
     origin: float | None = None
     last_t = -math.inf
     result: CanonicalStrokes = []
     for i, stroke in enumerate(strokes):
         if not isinstance(stroke, list) or not stroke:
-            raise FormatError(f"stroke {i} must be a non-empty list of points")
+            raise FormatError(N_("stroke %(i)d must be a non-empty list of points"), i=i)
         canonical_stroke: list[list[int]] = []
         for j, point in enumerate(stroke):
             where = f"stroke {i} point {j}"
@@ -58,21 +58,23 @@ def canonicalise(strokes: Any) -> CanonicalStrokes:
                 or not {"x", "y", "t"} <= set(point)
                 or set(point) - {"x", "y", "t", "p"}
             ):
-                raise FormatError(f"{where} must be an object with x, y, t and optional p")
+                raise FormatError(N_("%(where)s must be an object with x, y, t and optional p"), where=where)
             x, y, t = (_number(point[k], f"{where}.{k}") for k in ("x", "y", "t"))
             p = _number(point.get("p", 0.5), f"{where}.p")
             if not (0 <= x <= MAX_COORDINATE and 0 <= y <= MAX_COORDINATE):
-                raise FormatError(f"{where} lies outside the pad (0–{MAX_COORDINATE})")
+                raise FormatError(
+                    N_("%(where)s lies outside the pad (0–%(max)d)"), where=where, max=MAX_COORDINATE
+                )
             if not 0 <= p <= 1:
-                raise FormatError(f"{where}.p (pressure) must lie between 0 and 1")
+                raise FormatError(N_("%(where)s.p (pressure) must lie between 0 and 1"), where=where)
             if origin is None:
                 origin = t
             if t < last_t:
-                raise FormatError(f"{where}: time runs backwards")
+                raise FormatError(N_("%(where)s: time runs backwards"), where=where)
             last_t = t
             rel = t - origin
             if rel > MAX_DURATION_MS:
-                raise FormatError("the signature took longer than 10 minutes to draw")
+                raise FormatError(N_("the signature took longer than 10 minutes to draw"))
             canonical_stroke.append([round(x * 10), round(y * 10), round(rel), round(p * 1000)])
         result.append(canonical_stroke)
     _refuse_trivial(result)
@@ -82,13 +84,13 @@ def canonicalise(strokes: Any) -> CanonicalStrokes:
 def _refuse_trivial(strokes: CanonicalStrokes) -> None:
     points = [pt for stroke in strokes for pt in stroke]
     if len(points) < MIN_POINTS:
-        raise FormatError("the signature is too short: please sign with your usual signature")
+        raise FormatError(N_("the signature is too short: please sign with your usual signature"))
     xs, ys = [p[0] for p in points], [p[1] for p in points]
     if max(max(xs) - min(xs), max(ys) - min(ys)) < MIN_EXTENT * 10:
-        raise FormatError("the signature is too small: please sign larger")
+        raise FormatError(N_("the signature is too small: please sign larger"))
     ink = sum(math.dist(a[:2], b[:2]) for stroke in strokes for a, b in itertools.pairwise(stroke)) / 10
     if ink < MIN_INK_LENGTH:
-        raise FormatError("the signature is too short: please sign with your usual signature")
+        raise FormatError(N_("the signature is too short: please sign with your usual signature"))
 
 
 def strokes_bytes(strokes: CanonicalStrokes) -> bytes:

@@ -10,10 +10,15 @@ class ServiceError(IkrarError):
     slug = "bad-request"
     title = "Bad request"
 
-    def __init__(self, detail: str, *, field: str | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
+    def __init__(self, detail: str, *, field: str | None = None, **params: object) -> None:
+        super().__init__(detail, **params)
+        self.detail = str(self)
         self.field = field
+
+    @classmethod
+    def wrap(cls, error: IkrarError, *, field: str | None = None) -> ServiceError:
+        """This kind of service error carrying a core error's message template and parameters."""
+        return cls(error.template or str(error), field=field, **error.params)
 
 
 class InvalidInput(ServiceError):

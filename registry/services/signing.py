@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from registry.core import codes
 from registry.core import strokes as strokes_core
 from registry.core.canonical import canonical_bytes, format_instant, sha256_hex, truncate_to_millis
-from registry.core.errors import FormatError
+from registry.core.errors import N_, FormatError
 from registry.core.records import RECORD_TYPE, sign_record
 from registry.db import write_transaction
 from registry.extensions import db
@@ -24,6 +24,8 @@ from registry.services.keyring import ActiveSigners
 from registry.services.text import clean_text
 
 MAX_FIELD = 200
+# How the signatory's fields are named in messages a signer may read (translated with them).
+FIELD_LABELS = (N_("name"), N_("position"), N_("institution"), N_("category"))
 
 
 @dataclass(frozen=True)
@@ -73,22 +75,24 @@ def _clean_signatory(s: Signatory, version: CommitmentVersion) -> Signatory:
     )
     if cleaned.category not in version.category_ids:
         raise InvalidInput(
-            f"category {cleaned.category!r:.40} is not one of {', '.join(version.category_ids)}",
+            N_("category %(given)s is not one of %(choices)s"),
             field="category",
+            given=repr(cleaned.category[:40]),
+            choices=", ".join(version.category_ids),
         )
     return cleaned
 
 
 def _clean_dimensions(dimensions: Any, version: CommitmentVersion) -> list[str]:
     if not isinstance(dimensions, list) or not dimensions:
-        raise InvalidInput("choose at least one dimension", field="dimensions")
+        raise InvalidInput(N_("choose at least one dimension"), field="dimensions")
     if any(not isinstance(d, str) for d in dimensions):
         raise InvalidInput("dimensions are given by their ids", field="dimensions")
     unknown = [d for d in dimensions if d not in version.dimension_ids]
     if unknown:
-        raise InvalidInput(f"unknown dimension {unknown[0]!r:.40}", field="dimensions")
+        raise InvalidInput(N_("unknown dimension %(given)s"), field="dimensions", given=repr(unknown[0][:40]))
     if len(set(dimensions)) != len(dimensions):
-        raise InvalidInput("a dimension is chosen twice", field="dimensions")
+        raise InvalidInput(N_("a dimension is chosen twice"), field="dimensions")
     # The commitment's own order, so the same choice always signs the same bytes.
     return [d for d in version.dimension_ids if d in dimensions]
 
@@ -121,13 +125,13 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
     A repeat with the same idempotency key returns the first record, never a second one.
     """
     if req.consent_accepted is not True:
-        raise InvalidInput("consent must be given before signing", field="consent")
+        raise InvalidInput(N_("consent must be given before signing"), field="consent")
     if (req.invitee_id is None) == (req.signatory is None):
         raise InvalidInput("give either an invitee_id or the signatory's details", field="signatory")
     try:
         canonical_strokes = strokes_core.canonicalise(req.strokes)
     except FormatError as exc:
-        raise InvalidInput(str(exc), field="strokes") from exc
+        raise InvalidInput.wrap(exc, field="strokes") from exc
     strokes_blob = strokes_core.strokes_bytes(canonical_strokes)
     if req.claimed_at is not None and req.claimed_at.tzinfo is None:
         raise InvalidInput("claimed_time must carry a time zone offset", field="claimed_time")
@@ -155,7 +159,10 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
                 return SigningResult(previous, created=False)
         if version.status != "open":
             raise NotOpen(
-                f"signing of {req.commitment!r} version {version.version} is {version.status}, not open"
+                N_("signing of %(commitment)s version %(version)d is %(status)s, not open"),
+                commitment=repr(req.commitment),
+                version=version.version,
+                status=version.status,
             )
         invitee = _resolve_invitee(req, version, signatory)
         moment = writer.now()
@@ -234,7 +241,9 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
         invitee = db.session.get(Invitee, req.invitee_id)
         if invitee is None or invitee.commitment_id != version.commitment_id:
             raise NotFound(
-                f"invitee {req.invitee_id} is not on the list of this commitment", field="invitee_id"
+                N_("invitee %(id)d is not on the list of this commitment"),
+                field="invitee_id",
+                id=req.invitee_id,
             )
         done = db.session.execute(
             select(SignatureRecord.id).where(
@@ -244,7 +253,9 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
         ).first()
         if done is not None:
             raise AlreadySigned(
-                f"{invitee.name} has already signed version {version.version} of this commitment"
+                N_("%(name)s has already signed version %(version)d of this commitment"),
+                name=invitee.name,
+                version=version.version,
             )
         return invitee
     assert signatory is not None
@@ -258,8 +269,10 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
     ).first()
     if twin is not None:
         raise AlreadySigned(
-            f"{signatory.name} of {signatory.institution} has already signed version "
-            f"{version.version} of this commitment"
+            N_("%(name)s of %(institution)s has already signed version %(version)d of this commitment"),
+            name=signatory.name,
+            institution=signatory.institution,
+            version=version.version,
         )
     invitee = Invitee(commitment_id=version.commitment_id, walk_in=True, **signatory.__dict__)
     db.session.add(invitee)

@@ -7,6 +7,7 @@ import unicodedata
 from typing import Any
 
 from registry.core.canonical import nfc
+from registry.core.errors import N_
 from registry.services.errors import InvalidInput
 
 _ALLOWED_IN_MULTILINE = {"\n", "\t"}
@@ -36,29 +37,45 @@ def clean_text(
     if value is None and optional:
         return ""
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be text", field=field)
+        raise InvalidInput(N_("%(label)s must be text"), field=field, label=field)
     if multiline:
         value = value.replace("\r\n", "\n").replace("\r", "\n")
     for ch in value:
         category = unicodedata.category(ch)
         if category == "Cc" and not (multiline and ch in _ALLOWED_IN_MULTILINE):
-            raise InvalidInput(f"{field} contains a control character (U+{ord(ch):04X})", field=field)
+            raise InvalidInput(
+                N_("%(label)s contains a control character (U+%(code)04X)"),
+                field=field,
+                label=field,
+                code=ord(ch),
+            )
         if category == "Cs":
-            raise InvalidInput(f"{field} contains an unpaired surrogate", field=field)
+            raise InvalidInput(N_("%(label)s contains an unpaired surrogate"), field=field, label=field)
         if ch in _BIDI_CONTROLS:
             raise InvalidInput(
-                f"{field} contains a bidirectional override (U+{ord(ch):04X}) that could disguise it",
+                N_("%(label)s contains a bidirectional override (U+%(code)04X) that could disguise it"),
                 field=field,
+                label=field,
+                code=ord(ch),
             )
         if category == "Cn":
-            raise InvalidInput(f"{field} contains an unassigned code point (U+{ord(ch):04X})", field=field)
+            raise InvalidInput(
+                N_("%(label)s contains an unassigned code point (U+%(code)04X)"),
+                field=field,
+                label=field,
+                code=ord(ch),
+            )
     text = nfc(value).strip()
     if not multiline:
         text = " ".join(text.split())
     if not multiline and _MARKUP.search(text):
-        raise InvalidInput(f"{field} contains HTML markup or a script; type the plain text", field=field)
+        raise InvalidInput(
+            N_("%(label)s contains HTML markup or a script; type the plain text"), field=field, label=field
+        )
     if not text and not optional:
-        raise InvalidInput(f"{field} must not be empty", field=field)
+        raise InvalidInput(N_("%(label)s must not be empty"), field=field, label=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters", field=field)
+        raise InvalidInput(
+            N_("%(label)s is longer than %(n)d characters"), field=field, label=field, n=max_length
+        )
     return text

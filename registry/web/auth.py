@@ -14,6 +14,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -123,9 +124,20 @@ LANGUAGES = ("id", "en")
 
 
 def select_locale() -> str:
-    """Bahasa Indonesia unless this browser chose English."""
+    """The language of this request: what the browser chose, else Bahasa Indonesia.
+
+    Integrations calling the API with a bearer token get what their Accept-Language asks for,
+    English by default; a kiosk's or signed-in browser's API calls follow the interface language.
+    Outside a request (the CLI) messages are English.
+    """
+    if not has_request_context():
+        return "en"
     chosen = session.get("lang")
-    return chosen if chosen in LANGUAGES else "id"
+    if chosen in LANGUAGES:
+        return str(chosen)
+    if request.path.startswith("/api/") and "kiosk_device" not in session and "_user_id" not in session:
+        return str(request.accept_languages.best_match(LANGUAGES, default="en"))
+    return "id"
 
 
 @auth.post("/lang")

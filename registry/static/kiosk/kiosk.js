@@ -1,0 +1,544 @@
+/* Ikrar kiosk: one signer after another on a shared tablet, with an offline queue.
+ * No external resources; loaded as a static file so a strict CSP applies. */
+(function () {
+  "use strict";
+
+  var root = document.getElementById("kiosk");
+  if (!root) return;
+  var cfg = root.dataset;
+  var msg = document.getElementById("messages").dataset;
+  var form = document.getElementById("flow");
+  var ORDER = ["find", "identity", "read", "dimensions", "consent", "sign", "review"];
+  var RESET_SECONDS = parseInt(cfg.resetSeconds, 10) || 45;
+  var IDLE_SECONDS = 180;
+  var MAX_POINTS = 5800; // server limit 6000
+  var MAX_STROKES = 190; // server limit 200
+  var csrf = cfg.csrf;
+
+  // ---- per-signer state: everything here is wiped by reset() ----
+  var signer = { invitee: null, strokes: [], key: null, current: "find" };
+
+  function $(id) { return document.getElementById(id); }
+  function stepEl(name) { return $("step-" + name); }
+
+  function show(name) {
+    var steps = document.querySelectorAll(".step");
+    for (var i = 0; i < steps.length; i++) steps[i].hidden = steps[i].dataset.step !== name;
+    signer.current = name;
+    // One history entry for the whole flow: the back button never walks through a signer's steps.
+    history.replaceState(null, "", location.pathname);
+    window.scrollTo(0, 0);
+    if (name === "sign") pad.resize();
+    if (name === "review") fillReview();
+  }
+
+  function uuid() {
+    // crypto.randomUUID needs a secure context; getRandomValues does not.
+    var b = new Uint8Array(16);
+    crypto.getRandomValues(b);
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    var h = Array.prototype.map.call(b, function (x) { return (x + 0x100).toString(16).slice(1); }).join("");
+    return h.slice(0, 8) + "-" + h.slice(8, 12) + "-" + h.slice(12, 16) + "-" + h.slice(16, 20) + "-" + h.slice(20);
+  }
+
+  function rfc3339(d) {
+    function p(n, w) { return String(n).padStart(w || 2, "0"); }
+    var off = -d.getTimezoneOffset();
+    var sign = off >= 0 ? "+" : "-";
+    off = Math.abs(off);
+    return d.getFullYear() + "-" + p(d.getMonth() + 1) + "-" + p(d.getDate()) + "T" + p(d.getHours()) + ":" +
+      p(d.getMinutes()) + ":" + p(d.getSeconds()) + "." + p(d.getMilliseconds(), 3) + sign +
+      p(Math.floor(off / 60)) + ":" + p(off % 60);
+  }
+
+  // ---------------------------------------------------------------- search
+  var searchInput = $("search");
+  var results = $("results");
+  var searchSeq = 0;
+  var searchTimer = null;
+
+  function clearResults() {
+    while (results.firstChild) results.removeChild(results.firstChild);
+    $("no-results").hidden = true;
+  }
+
+  function runSearch() {
+    var q = searchInput.value.trim();
+    var seq = ++searchSeq;
+    if (q.length < 2) { clearResults(); return; }
+    fetch(cfg.inviteesUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : { invitees: [] }; })
+      .then(function (data) {
+        if (seq !== searchSeq || signer.current !== "find") return; // a newer query or another signer
+        clearResults();
+        data.invitees.forEach(function (inv) {
+          var li = document.createElement("li");
+          var b = document.createElement("button");
+          b.type = "button";
+          b.className = "result";
+          var n = document.createElement("b"); n.textContent = inv.name; b.appendChild(n);
+          var s = document.createElement("small"); s.textContent = inv.position + " · " + inv.institution; b.appendChild(s);
+          if (inv.signed) {
+            b.disabled = true;
+            var d = document.createElement("em"); d.textContent = msg.signed; b.appendChild(d);
+          }
+          b.addEventListener("click", function () { chooseInvitee(inv); });
+          li.appendChild(b);
+          results.appendChild(li);
+        });
+        $("no-results").hidden = data.invitees.length > 0;
+      })
+      .catch(function () { if (seq === searchSeq) { clearResults(); $("no-results").hidden = false; } });
+  }
+
+  searchInput.addEventListener("input", function () {
+    clearTimeout(searchTimer);
+    searchTimer = setTimeout(runSearch, 200);
+  });
+  searchInput.addEventListener("keydown", function (e) { if (e.key === "Enter") e.preventDefault(); });
+  form.addEventListener("submit", function (e) { e.preventDefault(); });
+
+  var fields = ["name", "position", "institution", "category"];
+
+  function setIdentity(inv) {
+    fields.forEach(function (f) {
+      var el = $("f-" + f);
+      el.value = inv ? inv[f] : "";
+      if (el.tagName === "SELECT") el.disabled = !!inv; else el.readOnly = !!inv;
+    });
+    $("identity-invitee-note").hidden = !inv;
+    $("identity-walkin-note").hidden = !!inv;
+  }
+
+  function chooseInvitee(inv) {
+    signer.invitee = inv;
+    setIdentity(inv);
+    show("identity");
+  }
+
+  $("walk-in").addEventListener("click", function () {
+    signer.invitee = null;
+    setIdentity(null);
+    show("identity");
+    $("f-name").focus();
+  });
+
+  // ---------------------------------------------------------------- steps
+  function back() {
+    var i = ORDER.indexOf(signer.current);
+    if (i > 0) show(ORDER[i - 1]);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-back]"), function (b) { b.addEventListener("click", back); });
+
+  $("identity-next").addEventListener("click", function () {
+    var ok = fields.every(function (f) { return $("f-" + f).value.trim() !== ""; });
+    $("identity-error").hidden = ok;
+    if (ok) show("read");
+  });
+  $("read-next").addEventListener("click", function () { show("dimensions"); });
+
+  function chosenDimensions() {
+    return Array.prototype.filter.call(form.querySelectorAll("input[name=dimension]"), function (c) { return c.checked; })
+      .map(function (c) { return c.value; });
+  }
+  $("dimensions-next").addEventListener("click", function () {
+    var ok = chosenDimensions().length > 0;
+    $("dimensions-error").hidden = ok;
+    if (ok) show("consent");
+  });
+
+  function publicChoice() {
+    var c = form.querySelector("input[name=public_display]:checked");
+    return c ? c.value === "yes" : null;
+  }
+  $("consent-next").addEventListener("click", function () {
+    var ok = $("consent").checked && publicChoice() !== null;
+    $("consent-error").hidden = ok;
+    if (ok) show("sign");
+  });
+
+  // ---------------------------------------------------------------- signature pad
+  var pad = (function () {
+    var canvas = $("pad");
+    var ctx = canvas.getContext("2d");
+    var active = null; // the stroke being drawn
+    var activePointer = null;
+
+    function resize() {
+      var rect = canvas.getBoundingClientRect();
+      if (!rect.width) return;
+      var ratio = window.devicePixelRatio || 1;
+      canvas.width = Math.round(rect.width * ratio);
+      canvas.height = Math.round(rect.height * ratio);
+      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+      redraw();
+    }
+
+    function width(p) { return 1.2 + 3.2 * p; }
+
+    function drawSegment(c, a, b, scale) {
+      c.lineWidth = width(b.p) * (scale || 1);
+      c.beginPath();
+      c.moveTo(a.x, a.y);
+      c.lineTo(b.x, b.y);
+      c.stroke();
+    }
+
+    function paint(c, strokes, scale, dx, dy) {
+      c.lineCap = "round";
+      c.lineJoin = "round";
+      c.strokeStyle = "#10243e";
+      strokes.forEach(function (s) {
+        var pts = s.map(function (p) { return { x: p.x * scale + dx, y: p.y * scale + dy, p: p.p }; });
+        if (pts.length === 1) drawSegment(c, pts[0], { x: pts[0].x + 0.1, y: pts[0].y, p: pts[0].p }, scale);
+        for (var i = 1; i < pts.length; i++) drawSegment(c, pts[i - 1], pts[i], scale);
+      });
+    }
+
+    function redraw() {
+      ctx.clearRect(0, 0, canvas.width, canvas.height);
+      paint(ctx, signer.strokes, 1, 0, 0);
+    }
+
+    function total() { return signer.strokes.reduce(function (n, s) { return n + s.length; }, 0); }
+
+    function point(e) {
+      var rect = canvas.getBoundingClientRect();
+      var x = Math.min(Math.max(e.clientX - rect.left, 0), rect.width);
+      var y = Math.min(Math.max(e.clientY - rect.top, 0), rect.height);
+      var p = e.pointerType === "pen" && e.pressure > 0 ? e.pressure : 0.5;
+      return {
+        x: Math.round(x * 10) / 10,
+        y: Math.round(y * 10) / 10,
+        t: Math.round(performance.timeOrigin + e.timeStamp),
+        p: Math.round(Math.min(p, 1) * 1000) / 1000
+      };
+    }
+
+    function add(e) {
+      if (total() >= MAX_POINTS) return;
+      var pt = point(e);
+      var last = active[active.length - 1];
+      if (last) {
+        if (Math.abs(pt.x - last.x) < 0.5 && Math.abs(pt.y - last.y) < 0.5) return;
+        if (pt.t < last.t) pt.t = last.t;
+        drawSegment(ctx, last, pt);
+      }
+      active.push(pt);
+    }
+
+    canvas.addEventListener("pointerdown", function (e) {
+      if (activePointer !== null || signer.strokes.length >= MAX_STROKES) return;
+      e.preventDefault();
+      activePointer = e.pointerId;
+      canvas.setPointerCapture(e.pointerId);
+      active = [];
+      var prev = signer.strokes.length ? signer.strokes[signer.strokes.length - 1] : null;
+      signer.strokes.push(active);
+      add(e);
+      if (prev && active.length && active[0].t < prev[prev.length - 1].t) active[0].t = prev[prev.length - 1].t;
+      $("sign-error").hidden = true;
+    });
+    canvas.addEventListener("pointermove", function (e) {
+      if (e.pointerId !== activePointer) return;
+      e.preventDefault();
+      var events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
+      if (!events.length) events = [e];
+      events.forEach(add);
+    });
+    function end(e) {
+      if (e.pointerId !== activePointer) return;
+      activePointer = null;
+      if (active && active.length === 0) signer.strokes.pop();
+      active = null;
+    }
+    canvas.addEventListener("pointerup", end);
+    canvas.addEventListener("pointercancel", end);
+    canvas.addEventListener("contextmenu", function (e) { e.preventDefault(); });
+
+    function clear() { signer.strokes = []; active = null; activePointer = null; redraw(); }
+    function undo() { signer.strokes.pop(); redraw(); }
+
+    // The server refuses trivial marks (registry/core/strokes.py); the same rule here saves a round trip.
+    function acceptable() {
+      var pts = [].concat.apply([], signer.strokes);
+      if (pts.length < 8) return false;
+      var xs = pts.map(function (p) { return p.x; }), ys = pts.map(function (p) { return p.y; });
+      var extent = Math.max(Math.max.apply(null, xs) - Math.min.apply(null, xs), Math.max.apply(null, ys) - Math.min.apply(null, ys));
+      if (extent < 20) return false;
+      var ink = 0;
+      signer.strokes.forEach(function (s) {
+        for (var i = 1; i < s.length; i++) ink += Math.hypot(s[i].x - s[i - 1].x, s[i].y - s[i - 1].y);
+      });
+      return ink >= 60;
+    }
+
+    function preview(target) {
+      var rect = target.getBoundingClientRect();
+      var ratio = window.devicePixelRatio || 1;
+      target.width = Math.round(rect.width * ratio);
+      target.height = Math.round(rect.height * ratio);
+      var c = target.getContext("2d");
+      c.setTransform(ratio, 0, 0, ratio, 0, 0);
+      c.clearRect(0, 0, rect.width, rect.height);
+      var pts = [].concat.apply([], signer.strokes);
+      if (!pts.length) return;
+      var minX = Math.min.apply(null, pts.map(function (p) { return p.x; }));
+      var minY = Math.min.apply(null, pts.map(function (p) { return p.y; }));
+      var w = Math.max.apply(null, pts.map(function (p) { return p.x; })) - minX || 1;
+      var h = Math.max.apply(null, pts.map(function (p) { return p.y; })) - minY || 1;
+      var scale = Math.min((rect.width - 20) / w, (rect.height - 20) / h, 1.5);
+      paint(c, signer.strokes, scale, 10 - minX * scale, 10 - minY * scale);
+    }
+
+    window.addEventListener("resize", function () { if (signer.current === "sign") resize(); });
+    return { resize: resize, clear: clear, undo: undo, acceptable: acceptable, preview: preview, redraw: redraw };
+  })();
+
+  $("clear").addEventListener("click", pad.clear);
+  $("undo").addEventListener("click", pad.undo);
+  $("sign-next").addEventListener("click", function () {
+    var ok = pad.acceptable();
+    $("sign-error").hidden = ok;
+    if (ok) show("review");
+  });
+
+  function categoryLabel() {
+    var sel = $("f-category");
+    return sel.selectedIndex > 0 ? sel.options[sel.selectedIndex].textContent : "";
+  }
+
+  function fillReview() {
+    $("r-name").textContent = $("f-name").value.trim();
+    $("r-position").textContent = $("f-position").value.trim();
+    $("r-institution").textContent = $("f-institution").value.trim();
+    $("r-category").textContent = categoryLabel();
+    $("r-dimensions").textContent = Array.prototype.filter.call(form.querySelectorAll("input[name=dimension]"), function (c) { return c.checked; })
+      .map(function (c) { return c.parentNode.querySelector("b").textContent; }).join(", ");
+    $("r-public").textContent = publicChoice() ? msg.yes : msg.no;
+    $("review-error").hidden = true;
+    pad.preview($("preview"));
+    signer.key = uuid(); // one key per exact submission; a retry of the same body reuses it
+  }
+
+  // ---------------------------------------------------------------- signing
+  function body() {
+    var doc = {
+      dimensions: chosenDimensions(),
+      consent: { accepted: true, public_display: publicChoice() === true },
+      strokes: signer.strokes,
+      claimed_time: rfc3339(new Date())
+    };
+    if (signer.invitee) doc.invitee_id = signer.invitee.id;
+    else doc.signatory = {
+      name: $("f-name").value.trim(), position: $("f-position").value.trim(),
+      institution: $("f-institution").value.trim(), category: $("f-category").value
+    };
+    return doc;
+  }
+
+  function post(item) {
+    return fetch(cfg.signUrl, {
+      method: "POST",
+      credentials: "same-origin",
+      headers: {
+        "Content-Type": "application/json",
+        "Accept": "application/json",
+        "Accept-Language": cfg.lang,
+        "X-CSRFToken": csrf,
+        "Idempotency-Key": item.key
+      },
+      body: item.body
+    });
+  }
+
+  function refreshState() {
+    return fetch(cfg.stateUrl, { credentials: "same-origin", headers: { Accept: "application/json" }, cache: "no-store" })
+      .then(function (r) {
+        if (r.status === 401) { notice(msg.unenrolled); throw new Error("unenrolled"); }
+        if (!r.ok) throw new Error("state " + r.status);
+        return r.json();
+      })
+      .then(function (s) { csrf = s.csrf_token; return s; });
+  }
+
+  // A refused CSRF token (the page may be an offline copy) is renewed once and the request repeated.
+  function send(item) {
+    return post(item).then(function (r) {
+      if (r.status !== 400) return r;
+      return r.clone().json().catch(function () { return {}; }).then(function (p) {
+        if (!/csrf/.test(p.type || "")) return r;
+        return refreshState().then(function () { return post(item); });
+      });
+    });
+  }
+
+  function retryable(status) { return status === 408 || status === 429 || status === 401 || status >= 500; }
+
+  var submitBtn = $("submit");
+  submitBtn.addEventListener("click", function () {
+    if (submitBtn.disabled) return;
+    submitBtn.disabled = true;
+    submitBtn.textContent = msg.sending;
+    var item = { key: signer.key, body: JSON.stringify(body()), name: $("f-name").value.trim(), queued_at: Date.now() };
+    send(item).then(function (r) {
+      if (r.ok) return r.json().then(function (doc) { succeeded(doc); });
+      if (retryable(r.status)) return queue.put(item).then(queued);
+      return r.json().catch(function () { return {}; }).then(function (p) {
+        var err = $("review-error");
+        err.textContent = p.detail || (r.status + " " + r.statusText);
+        err.hidden = false;
+      });
+    }, function () {
+      // fetch rejects only when the request could not be made or answered: the network.
+      return queue.put(item).then(queued);
+    }).catch(function () { /* shown above or queued */ }).then(function () {
+      submitBtn.disabled = false;
+      submitBtn.textContent = msg.sign;
+    });
+  });
+
+  var resetTimer = null;
+  var countdown = 0;
+
+  function finish(step) {
+    show(step);
+    countdown = parseInt(cfg.resetSeconds, 10) || RESET_SECONDS;
+    tick();
+    clearInterval(resetTimer);
+    resetTimer = setInterval(function () { countdown -= 1; tick(); if (countdown <= 0) reset(); }, 1000);
+  }
+  function tick() {
+    Array.prototype.forEach.call(document.querySelectorAll("[data-countdown]"), function (el) { el.textContent = String(countdown); });
+  }
+
+  function succeeded(doc) {
+    $("qr").src = cfg.qrUrl + encodeURIComponent(doc.id) + ".svg";
+    $("done-code").textContent = doc.code;
+    finish("done");
+  }
+  function queued() {
+    refreshCount();
+    finish("queued");
+  }
+
+  Array.prototype.forEach.call(document.querySelectorAll("[data-next-signer]"), function (b) { b.addEventListener("click", reset); });
+
+  // ---------------------------------------------------------------- reset: no trace of the previous signer
+  function reset() {
+    clearInterval(resetTimer);
+    resetTimer = null;
+    clearTimeout(searchTimer);
+    searchSeq++;
+    form.reset();
+    setIdentity(null);
+    clearResults();
+    signer = { invitee: null, strokes: [], key: null, current: "find" };
+    pad.clear();
+    var prev = $("preview");
+    prev.getContext("2d").clearRect(0, 0, prev.width, prev.height);
+    prev.width = 0;
+    $("qr").removeAttribute("src");
+    $("done-code").textContent = "";
+    ["r-name", "r-position", "r-institution", "r-category", "r-dimensions", "r-public", "review-error"].forEach(function (id) { $(id).textContent = ""; });
+    Array.prototype.forEach.call(document.querySelectorAll(".error"), function (e) { e.hidden = true; });
+    try { localStorage.clear(); sessionStorage.clear(); } catch (e) { /* storage disabled */ }
+    if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
+    show("find");
+  }
+
+  // Abandoned half-way: back to the start after a few minutes without a touch.
+  var idleTimer = null;
+  function touched() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(function () { if (signer.current !== "find") reset(); }, IDLE_SECONDS * 1000);
+  }
+  ["pointerdown", "keydown", "input"].forEach(function (t) { document.addEventListener(t, touched, true); });
+
+  // ---------------------------------------------------------------- offline queue (IndexedDB)
+  var queue = (function () {
+    var dbp = null;
+    function open() {
+      if (!dbp) dbp = new Promise(function (resolve, reject) {
+        var req = indexedDB.open("ikrar-kiosk", 1);
+        req.onupgradeneeded = function () { req.result.createObjectStore("queue", { keyPath: "key" }); };
+        req.onsuccess = function () { resolve(req.result); };
+        req.onerror = function () { reject(req.error); };
+      });
+      return dbp;
+    }
+    function tx(mode, fn) {
+      return open().then(function (db) {
+        return new Promise(function (resolve, reject) {
+          var t = db.transaction("queue", mode);
+          var out = fn(t.objectStore("queue"));
+          t.oncomplete = function () { resolve(out && out.result); };
+          t.onerror = function () { reject(t.error); };
+          t.onabort = function () { reject(t.error); };
+        });
+      });
+    }
+    return {
+      put: function (item) { return tx("readwrite", function (s) { return s.put(item); }); },
+      remove: function (key) { return tx("readwrite", function (s) { return s.delete(key); }); },
+      all: function () { return tx("readonly", function (s) { return s.getAll(); }); },
+      count: function () { return tx("readonly", function (s) { return s.count(); }); }
+    };
+  })();
+
+  function refreshCount() {
+    return queue.count().then(function (n) {
+      $("pending-count").textContent = String(n);
+      $("pending").hidden = n === 0;
+      root.dataset.pending = String(n);
+    });
+  }
+
+  function notice(text) {
+    var el = $("rejected");
+    el.textContent = text;
+    el.hidden = false;
+  }
+
+  var flushing = false;
+  function flush() {
+    if (flushing) return Promise.resolve();
+    flushing = true;
+    return queue.all().then(function (items) {
+      if (!items.length) return;
+      items.sort(function (a, b) { return a.queued_at - b.queued_at; });
+      return refreshState().then(function () {
+        return items.reduce(function (chain, item) {
+          return chain.then(function () {
+            return send(item).then(function (r) {
+              if (r.ok) return queue.remove(item.key);
+              if (retryable(r.status)) throw new Error("retry later");
+              // Refused for good (e.g. already signed): the operator must see it; retrying cannot help.
+              return r.json().catch(function () { return {}; }).then(function (p) {
+                notice(msg.rejected + " " + item.name + " — " + (p.detail || r.status));
+                return queue.remove(item.key);
+              });
+            });
+          });
+        }, Promise.resolve());
+      });
+    }).catch(function () { /* offline or server busy: the next attempt follows */ })
+      .then(function () { flushing = false; return refreshCount(); });
+  }
+
+  function online() { $("offline").hidden = navigator.onLine; }
+  window.addEventListener("online", function () { online(); flush(); });
+  window.addEventListener("offline", online);
+  setInterval(flush, 15000);
+  online();
+  refreshCount().then(flush);
+
+  // ---------------------------------------------------------------- service worker (kiosk shell offline)
+  if ("serviceWorker" in navigator) {
+    navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.swUrl.replace(/\/sw\.js$/, "") }).catch(function () {});
+  }
+
+  window.ikrarKiosk = { flush: flush, reset: reset, pending: refreshCount };
+  reset();
+})();

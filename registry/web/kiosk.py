@@ -1,0 +1,268 @@
+"""Tablets at the event: an operator enrols a tablet for one open commitment, signers use the kiosk."""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from flask_wtf.csrf import generate_csrf
+from sqlalchemy import func, or_, select
+from werkzeug.wrappers import Response
+
+from registry.extensions import db, limiter
+from registry.models import CommitmentVersion, Credential, Invitee, SignatureRecord
+from registry.services import accounts, commitments, credentials
+from registry.services.errors import ServiceError
+from registry.web.auth import roles_required
+
+operator = Blueprint("operator", __name__, url_prefix="/operator")
+kiosk = Blueprint("kiosk", __name__, url_prefix="/kiosk")
+F = TypeVar("F", bound=Callable[..., Any])
+
+STATIC = Path(__file__).resolve().parent.parent / "static" / "kiosk"
+MIN_QUERY = 2
+MAX_RESULTS = 8
+
+
+def _no_store(response: Response) -> Response:
+    # Nothing a signer saw may come back from the browser's cache or the back button.
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _open_versions() -> list[CommitmentVersion]:
+    return [v for v in commitments.list_published() if v.status == "open"]
+
+
+@operator.get("")
+@roles_required("operator", "admin")
+def home() -> Response:
+    """Operator: enrol this tablet for an open commitment."""
+    page = render_template("operator/home.html", versions=_open_versions())
+    return _no_store(Response(page, mimetype="text/html"))
+
+
+def _login_limit() -> str:
+    return str(current_app.config.get("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day"))
+
+
+@operator.post("/enrol")
+@roles_required("operator", "admin")
+def enrol() -> Response:
+    """Enrol this tablet: issue a device credential for one open commitment and switch to kiosk mode."""
+    slug = request.form.get("commitment", "")
+    label = (request.form.get("label") or "").strip() or _("Tablet kiosk")
+    if slug not in {v.commitment.slug for v in _open_versions()}:
+        flash(_("Pilih komitmen yang sedang dibuka untuk penandatanganan."), "error")
+        return redirect(url_for("operator.home"), code=303)
+    try:
+        issued = credentials.issue("device", label, commitment=slug, user=current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("operator.home"), code=303)
+    operator_id = current_user.public_id
+    lang = session.get("lang")
+    logout_user()
+    session.clear()
+    session["kiosk_device"] = issued.credential.id
+    session["kiosk_operator"] = operator_id
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("kiosk.page"), code=303)
+
+
+def _device() -> Credential | None:
+    device_id = session.get("kiosk_device")
+    if not isinstance(device_id, str):
+        return None
+    credential = db.session.get(Credential, device_id)
+    if credential is None or credential.revoked_at is not None or credential.kind != "device":
+        return None
+    return credential
+
+
+def kiosk_required(view: F) -> F:
+    """Only a browser session holding a live device enrolment; others are sent to the operator page."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        credential = _device()
+        if credential is None:
+            if request.endpoint != "kiosk.page":
+                abort(401)
+            return redirect(url_for("operator.home"))
+        return view(credential, *args, **kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _version(credential: Credential) -> CommitmentVersion:
+    assert credential.commitment is not None  # a device credential always names a commitment
+    return commitments.get_version(credential.commitment.slug, published_only=True)
+
+
+@kiosk.get("")
+@kiosk_required
+def page(credential: Credential) -> Response:
+    """Kiosk: the signing flow on an enrolled tablet."""
+    version = _version(credential)
+    html = render_template(
+        "kiosk/kiosk.html",
+        version=version,
+        slug=credential.commitment.slug if credential.commitment else "",
+        device=credential,
+    )
+    return _no_store(Response(html, mimetype="text/html"))
+
+
+@kiosk.get("/state")
+@kiosk_required
+def state(credential: Credential) -> Response:
+    """A fresh CSRF token and whether the commitment is still open (the page may be a cached copy)."""
+    version = _version(credential)
+    return _no_store(
+        jsonify({"csrf_token": generate_csrf(), "open": version.status == "open", "device": credential.id})
+    )
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+@kiosk.get("/invitees")
+@kiosk_required
+def invitees(credential: Credential) -> Response:
+    """Invitees of this tablet's commitment whose name or institution contains the query (≥ 2 characters)."""
+    query = " ".join(request.args.get("q", "").split())[:100]
+    if len(query) < MIN_QUERY:
+        return _no_store(jsonify({"invitees": []}))
+    version = _version(credential)
+    pattern = "%" + _escape_like(query.lower()) + "%"
+    rows = db.session.execute(
+        select(Invitee)
+        .where(
+            Invitee.commitment_id == credential.commitment_id,
+            Invitee.walk_in.is_(False),
+            or_(
+                func.lower(Invitee.name).like(pattern, escape="\\"),
+                func.lower(Invitee.institution).like(pattern, escape="\\"),
+            ),
+        )
+        .order_by(Invitee.name)
+        .limit(MAX_RESULTS)
+    ).scalars()
+    found = list(rows)
+    signed = set(
+        db.session.execute(
+            select(SignatureRecord.invitee_id).where(
+                SignatureRecord.commitment_version_id == version.id,
+                SignatureRecord.invitee_id.in_([i.id for i in found]),
+            )
+        ).scalars()
+    )
+    labels = {c["id"]: c["label"] for c in version.categories}
+    return _no_store(
+        jsonify(
+            {
+                "invitees": [
+                    {
+                        "id": i.id,
+                        "name": i.name,
+                        "position": i.position,
+                        "institution": i.institution,
+                        "category": i.category,
+                        "category_label": labels.get(i.category, i.category),
+                        "signed": i.id in signed,
+                    }
+                    for i in found
+                ]
+            }
+        )
+    )
+
+
+@kiosk.get("/qr/<record_id>.svg")
+@kiosk_required
+def qr(credential: Credential, record_id: str) -> Response:
+    """The QR code (SVG) of a certificate signed on this tablet's commitment."""
+    from registry.certificate import qr_matrix
+
+    row = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
+    if row is None or row.commitment_version.commitment_id != credential.commitment_id:
+        abort(404)
+    url = f"{current_app.config['IKRAR_BASE_URL']}/api/v1/signatures/{row.id}/certificate.pdf"
+    matrix = qr_matrix(url)
+    n = len(matrix)
+    path = "".join(
+        f"M{c} {r}h1v1h-1z" for r, line in enumerate(matrix) for c, dark in enumerate(line) if dark
+    )
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {n} {n}" shape-rendering="crispEdges">'
+        f'<rect width="{n}" height="{n}" fill="#fff"/><path d="{path}" fill="#000"/></svg>'
+    )
+    response = Response(svg, mimetype="image/svg+xml")
+    return _no_store(response)
+
+
+@kiosk.get("/sw.js")
+def service_worker() -> Response:
+    """The kiosk's service worker (keeps the kiosk page available offline)."""
+    response = send_file(STATIC / "sw.js", mimetype="text/javascript", max_age=0)
+    response.headers["Service-Worker-Allowed"] = "/kiosk"
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+@kiosk.route("/leave", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def leave() -> Response | tuple[str, int]:
+    """Leave kiosk mode (the operator who enrolled the tablet, or an admin, signs in)."""
+    credential = _device()
+    if credential is None and "kiosk_device" not in session:
+        return redirect(url_for("operator.home"))
+    if request.method == "POST":
+        user = accounts.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        allowed = user is not None and (
+            user.public_id == session.get("kiosk_operator") or user.role == "admin"
+        )
+        if user is None or not allowed:
+            flash(
+                _("Hanya operator yang mendaftarkan tablet ini atau admin yang dapat keluar."),
+                "error",
+            )
+            return render_template("kiosk/leave.html", device=credential), 403
+        retired = False
+        if request.form.get("retire") == "1" and credential is not None:
+            credentials.revoke(credential.id)
+            retired = True
+        lang = session.get("lang")
+        session.clear()
+        login_user(user)
+        now = int(time.time())
+        session["login_at"] = now
+        session["seen_at"] = now
+        if lang:
+            session["lang"] = lang
+        flash(
+            _("Tablet dipensiunkan; kredensialnya dicabut.") if retired else _("Mode kiosk ditutup."), "info"
+        )
+        return redirect(url_for("auth.home"), code=303)
+    return _no_store(Response(render_template("kiosk/leave.html", device=credential), mimetype="text/html"))
