@@ -200,13 +200,13 @@ def test_create_publish_revise_makes_version_2_and_leaves_version_1_unchanged(
     [
         ({"slug": "Bad Slug"}, "slug", "commitment id must be"),
         ({"slug": DEMO}, "slug", "already exists"),
-        ({"title": ""}, "title", "title must not be empty"),
+        ({"title": ""}, "title", "judul wajib diisi"),
         ({"event_date": "12/09/2024"}, "event_date", "YYYY-MM-DD"),
         ({"dimensions": "tanpa pemisah"}, "dimensions", "id | label"),
         ({"dimensions": "a | A\na | B"}, "dimensions", "appears twice"),
         ({"categories": "Bad Id | X"}, "categories", "lowercase"),
-        ({"consent_text": " "}, "consent_text", "must not be empty"),
-        ({"title": "Judul\x07"}, "title", "control character"),
+        ({"consent_text": " "}, "consent_text", "teks persetujuan wajib diisi"),
+        ({"title": "Judul\x07"}, "title", "judul berisi karakter kontrol (U+0007)"),
     ],
 )
 def test_invalid_commitment_form_shows_the_error_at_its_field(
@@ -231,6 +231,11 @@ def _csv_file(data: bytes, name: str = "undangan.csv") -> tuple[Any, str]:
     import io
 
     return (io.BytesIO(data), name)
+
+
+def _english(client: FlaskClient) -> None:
+    token = csrf_token(client, "/login")
+    assert client.post("/lang", data={"lang": "en", "next": "/login", "csrf_token": token}).status_code == 303
 
 
 def _import(app: Flask, client: FlaskClient, data: bytes) -> tuple[int, str]:
@@ -281,13 +286,14 @@ def test_csv_import_reports_every_rejected_row_and_imports_the_valid_ones(
     app: Flask, client: FlaskClient
 ) -> None:
     sign_in(app, client, "admin")
+    _english(client)  # the reasons in English; the Indonesian ones are checked below
     before = _invitee_names(app)
     with app.app_context():
         log_size = db.session.execute(select(func.count()).select_from(LogEntry)).scalar_one()
     status, page = _import(app, client, b"\xef\xbb\xbf" + HOSTILE_CSV.encode("utf-8"))
     assert status == 200, page
-    assert "4 diimpor" in page and "8 ditolak" in page and "dari 12 baris" in page
-    assert "BOM UTF-8" in page and "“;”" in page
+    assert "4 imported" in page and "8 rejected" in page and "of 12 rows" in page
+    assert "BOM UTF-8" in page and "separator “;”" in page
     rejected = _rejected(page)
     assert sorted(rejected) == [3, 4, 5, 6, 7, 8, 9, 13]
     assert "markup" in rejected[3]
@@ -330,13 +336,13 @@ def test_csv_import_accepts_comma_separated_without_bom_and_english_headers(
     status, page = _import(app, client, data)
     assert status == 200
     assert "3 diimpor" in page and "1 ditolak" in page and "“,”" in page and "notes" in page
-    assert "3 columns where the header has 5" in _rejected(page)[5]
+    assert "3 kolom, padahal baris judul memuat 5" in _rejected(page)[5]
     with app.app_context():
         row = db.session.execute(select(Invitee).where(Invitee.name == "Rina Marlina")).scalar_one()
         assert row.position == "Kepala Bagian, Umum" and row.contact is None
     # Importing the same file again adds nobody.
     status, page = _import(app, client, data)
-    assert "0 diimpor" in page and "4 ditolak" in page and "already on the invitee list" in page
+    assert "0 diimpor" in page and "4 ditolak" in page and "sudah ada dalam daftar undangan" in page
 
 
 @pytest.mark.parametrize(
@@ -355,6 +361,7 @@ def test_csv_import_accepts_comma_separated_without_bom_and_english_headers(
 )
 def test_fatal_csv_errors_import_nothing(app: Flask, client: FlaskClient, data: bytes, message: str) -> None:
     sign_in(app, client, "admin")
+    _english(client)
     before = _invitee_names(app)
     with app.app_context():
         log_size = db.session.execute(select(func.count()).select_from(LogEntry)).scalar_one()

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from registry.core.errors import N_, IkrarError
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
@@ -38,20 +39,33 @@ COLUMNS = {
 REQUIRED = ("name", "position", "institution", "category")
 
 
+# Column labels, translated with the messages that name them.
+LABELS = (N_("name"), N_("position"), N_("institution"), N_("category"), N_("contact"))
+
+
+def _problem(template: str, **params: object) -> IkrarError:
+    """A reason kept as an English template and parameters, so each reader gets it in their language."""
+    return IkrarError(template, **params)
+
+
 @dataclass(frozen=True)
 class RowProblem:
     """One row of the file, rejected or accepted with a note; ``line`` counts the header as line 1."""
 
     line: int
     name: str
-    reason: str
+    error: IkrarError
+
+    @property
+    def reason(self) -> str:
+        return str(self.error)
 
 
 @dataclass
 class ImportReport:
     """What an import did. ``fatal`` set means nothing at all was imported."""
 
-    fatal: str | None = None
+    fatal: IkrarError | None = None
     delimiter: str = ","
     bom: bool = False
     rows: int = 0
@@ -77,9 +91,14 @@ def _key(name: str, institution: str) -> tuple[str, str]:
 
 def _decode(data: bytes, report: ImportReport) -> str | None:
     if len(data) > MAX_CSV_BYTES:
-        report.fatal = (
-            f"the file is {len(data) // 1024} KiB; at most {MAX_CSV_BYTES // 1024} KiB "
-            f"(about {MAX_ROWS} rows) can be imported at once — split it into smaller files"
+        report.fatal = _problem(
+            N_(
+                "the file is %(kib)d KiB; at most %(max)d KiB (about %(rows)d rows) can be imported "
+                "at once — split it into smaller files"
+            ),
+            kib=len(data) // 1024,
+            max=MAX_CSV_BYTES // 1024,
+            rows=MAX_ROWS,
         )
         return None
     if data.startswith(BOM):
@@ -87,12 +106,13 @@ def _decode(data: bytes, report: ImportReport) -> str | None:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        report.fatal = (
-            f"the file is not UTF-8 (byte {exc.start + 1}); save it as “CSV UTF-8 (Comma delimited)”"
+        report.fatal = _problem(
+            N_("the file is not UTF-8 (byte %(at)d); save it as “CSV UTF-8 (Comma delimited)”"),
+            at=exc.start + 1,
         )
         return None
     if not text.strip():
-        report.fatal = "the file is empty"
+        report.fatal = _problem(N_("the file is empty"))
         return None
     return text
 
@@ -109,7 +129,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
     try:
         header = next(reader)
     except (csv.Error, StopIteration) as exc:
-        report.fatal = f"the header row cannot be read: {exc}"
+        report.fatal = _problem(N_("the header row cannot be read: %(problem)s"), problem=str(exc))
         return []
     columns: dict[str, int] = {}
     for index, raw in enumerate(header):
@@ -119,15 +139,18 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
             if raw.strip():
                 report.ignored_columns.append(raw.strip()[:40])
         elif known in columns:
-            report.fatal = f"the column {known!r} appears twice in the header row"
+            report.fatal = _problem(N_("the column %(label)s appears twice in the header row"), label=known)
             return []
         else:
             columns[known] = index
     missing = [c for c in REQUIRED if c not in columns]
     if missing:
-        report.fatal = (
-            f"the header row lacks the column(s) {', '.join(missing)}; "
-            "expected: name, position, institution, category and optionally contact"
+        report.fatal = _problem(
+            N_(
+                "the header row lacks the column(s) %(missing)s; "
+                "expected: name, position, institution, category and optionally contact"
+            ),
+            missing=", ".join(missing),
         )
         return []
     by_id = {c["id"]: c["id"] for c in categories}
@@ -141,7 +164,9 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 continue
             report.rows += 1
             if report.rows > MAX_ROWS:
-                report.fatal = f"the file has more than {MAX_ROWS} rows; split it into smaller files"
+                report.fatal = _problem(
+                    N_("the file has more than %(n)d rows; split it into smaller files"), n=MAX_ROWS
+                )
                 return []
             raw_name = values[columns["name"]] if columns["name"] < len(values) else ""
             label = raw_name.strip()
@@ -150,7 +175,13 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
             if len(values) != len(header):
                 report.rejected.append(
                     RowProblem(
-                        line, _printable(label), f"{len(values)} columns where the header has {len(header)}"
+                        line,
+                        _printable(label),
+                        _problem(
+                            N_("%(got)d columns where the header has %(want)d"),
+                            got=len(values),
+                            want=len(header),
+                        ),
                     )
                 )
                 continue
@@ -166,7 +197,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                     else ""
                 )
             except InvalidInput as exc:
-                report.rejected.append(RowProblem(line, _printable(label), exc.detail))
+                report.rejected.append(RowProblem(line, _printable(label), exc))
                 continue
             category = by_id.get(category_raw) or by_label.get(category_raw.casefold())
             if category is None:
@@ -174,19 +205,27 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                     RowProblem(
                         line,
                         cleaned["name"],
-                        f"unknown category {category_raw!r:.60}; use one of {', '.join(by_id)}",
+                        _problem(
+                            N_("unknown category %(given)s; use one of %(choices)s"),
+                            given=repr(category_raw[:60]),
+                            choices=", ".join(by_id),
+                        ),
                     )
                 )
                 continue
             key = _key(cleaned["name"], cleaned["institution"])
             if key in seen:
                 report.rejected.append(
-                    RowProblem(line, cleaned["name"], f"duplicate of line {seen[key]} in this file")
+                    RowProblem(
+                        line,
+                        cleaned["name"],
+                        _problem(N_("duplicate of line %(line)d in this file"), line=seen[key]),
+                    )
                 )
                 continue
             seen[key] = line
             if any(unicodedata.normalize("NFC", v) != v for v in values):
-                report.notes.append(RowProblem(line, cleaned["name"], "text normalised to NFC"))
+                report.notes.append(RowProblem(line, cleaned["name"], _problem(N_("text normalised to NFC"))))
             rows.append(
                 _Row(
                     line,
@@ -198,10 +237,12 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 )
             )
     except csv.Error as exc:
-        report.fatal = f"line {reader.line_num} cannot be read as CSV: {exc}"
+        report.fatal = _problem(
+            N_("line %(line)d cannot be read as CSV: %(problem)s"), line=reader.line_num, problem=str(exc)
+        )
         return []
     if report.rows == 0:
-        report.fatal = "the file has a header row but no invitees"
+        report.fatal = _problem(N_("the file has a header row but no invitees"))
     return rows
 
 
@@ -241,7 +282,9 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
         added = 0
         for row in rows:
             if _key(row.name, row.institution) in existing:
-                report.rejected.append(RowProblem(row.line, row.name, "already on the invitee list"))
+                report.rejected.append(
+                    RowProblem(row.line, row.name, _problem(N_("already on the invitee list")))
+                )
                 continue
             db.session.add(
                 Invitee(

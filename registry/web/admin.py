@@ -11,6 +11,8 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
+from registry.api.problems import localized
+from registry.core.errors import N_, IkrarError
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, invitees, signing, withdrawals
@@ -23,6 +25,8 @@ WIB = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: UTC+7 all year
 FORM_FIELDS = ("slug", "title", "text", "place", "event_date", "dimensions", "categories", "consent_text")
 
 Page = str | tuple[str, int]
+# The commitment fields the services name in their messages, translated with them.
+FIELD_LABELS = (N_("title"), N_("text"), N_("place"), N_("consent text"), N_("reason"))
 
 
 @admin.app_template_filter("wib")
@@ -34,6 +38,12 @@ def format_wib(moment: datetime | None) -> str:
     return f"{local:%d-%m-%Y %H.%M} WIB"
 
 
+@admin.app_template_filter("localized")
+def localized_filter(error: IkrarError) -> str:
+    """An error's message in the reader's language."""
+    return localized(error)
+
+
 @admin.app_template_filter("status_label")
 def status_label(status: str) -> str:
     """A commitment version's status in the interface language."""
@@ -43,7 +53,7 @@ def status_label(status: str) -> str:
 
 @admin.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> tuple[str, int]:
-    return render_template("admin/error.html", message=exc.detail), 404
+    return render_template("admin/error.html", message=localized(exc)), 404
 
 
 @admin.errorhandler(413)
@@ -143,7 +153,7 @@ def _form_page(
 
 
 def _error_dict(exc: ServiceError) -> dict[str, str]:
-    return {_field_of(exc): exc.detail}
+    return {_field_of(exc): localized(exc)}
 
 
 @admin.route("/commitments/new", methods=["GET", "POST"])
@@ -245,7 +255,7 @@ def publish_version(slug: str, version: int) -> Response:
         commitments.publish(slug, version)
         flash(_("Versi %(n)d diterbitkan; penandatanganan dibuka.", n=version), "info")
     except Conflict as exc:
-        flash(exc.detail, "error")
+        flash(localized(exc), "error")
     return redirect(url_for(".version_page", slug=slug, version=version), code=303)
 
 
@@ -257,7 +267,7 @@ def close_version(slug: str, version: int) -> Response:
         commitments.close(slug, version)
         flash(_("Penandatanganan versi %(n)d ditutup.", n=version), "info")
     except Conflict as exc:
-        flash(exc.detail, "error")
+        flash(localized(exc), "error")
     return redirect(url_for(".version_page", slug=slug, version=version), code=303)
 
 
@@ -324,7 +334,9 @@ def withdraw_signature(record_id: str) -> Page | Response:
     try:
         withdrawals.withdraw(record_id, reason, current_user.public_id)
     except (InvalidInput, Conflict) as exc:
-        page = render_template("admin/signature.html", r=record, errors={"reason": exc.detail}, reason=reason)
+        page = render_template(
+            "admin/signature.html", r=record, errors={"reason": localized(exc)}, reason=reason
+        )
         return page, 422
     flash(_("Tanda tangan ditarik."), "info")
     return redirect(url_for(".signature_page", record_id=record_id), code=303)
