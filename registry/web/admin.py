@@ -29,7 +29,7 @@ Page = str | tuple[str, int]
 FIELD_LABELS = (N_("title"), N_("text"), N_("place"), N_("consent text"), N_("reason"))
 
 
-@admin.app_template_filter("wib")
+@admin.app_template_filter("admin_wib")
 def format_wib(moment: datetime | None) -> str:
     """An instant as ``12-09-2024 10.15 WIB``."""
     if moment is None:
@@ -38,13 +38,13 @@ def format_wib(moment: datetime | None) -> str:
     return f"{local:%d-%m-%Y %H.%M} WIB"
 
 
-@admin.app_template_filter("localized")
+@admin.app_template_filter("admin_localized")
 def localized_filter(error: IkrarError) -> str:
     """An error's message in the reader's language."""
     return localized(error)
 
 
-@admin.app_template_filter("status_label")
+@admin.app_template_filter("admin_status")
 def status_label(status: str) -> str:
     """A commitment version's status in the interface language."""
     labels: dict[str, str] = {"draft": _("draf"), "open": _("dibuka"), "closed": _("ditutup")}
