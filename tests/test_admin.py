@@ -17,7 +17,7 @@ from registry.extensions import db
 from registry.models import CommitmentVersion, Invitee, LogEntry, SignatureRecord, Withdrawal
 from registry.services import commitments, invitees, signing
 from registry.services.errors import NotFound
-from tests.conftest import ROOT, LiveServer, csrf_token, sign_in
+from tests.conftest import LiveServer, csrf_token, sign_in
 from tests.factories import DEMO, walk_in
 
 DEMO_V1 = f"/admin/commitments/{DEMO}/versions/1"
@@ -483,9 +483,8 @@ def test_unknown_things_are_404(app: Flask, client: FlaskClient) -> None:
 
 # --- screenshots -----------------------------------------------------------------------------
 
-# The screenshots in docs/ are refreshed with IKRAR_SCREENSHOTS=1; otherwise they go to a temporary
-# folder, so an ordinary test run leaves the checkout unchanged.
-SHOTS = ROOT / "docs" / "screenshots"
+# The screenshots in docs/ are refreshed with IKRAR_SCREENSHOT_DIR=docs/screenshots (as the kiosk's);
+# otherwise they go to a temporary folder, so an ordinary test run leaves the checkout unchanged.
 
 
 def test_screenshots_of_progress_and_import_report(
@@ -513,7 +512,7 @@ def test_screenshots_of_progress_and_import_report(
         page.wait_for_url("**/admin/commitments")
         page.goto(f"{live_server.url}{DEMO_V1}/progress")
         assert page.locator("#invited-signed").inner_text().startswith("3 /")
-        shots = SHOTS if os.environ.get("IKRAR_SCREENSHOTS") == "1" else tmp_path
+        shots = Path(os.environ.get("IKRAR_SCREENSHOT_DIR") or tmp_path)
         shots.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shots / "admin-progress.png"), full_page=True)
         upload = tmp_path / "undangan.csv"
