@@ -1,0 +1,373 @@
+"""Invitees: importing the list from CSV (with a per-row report), and who has signed which version."""
+
+from __future__ import annotations
+
+import csv
+import io
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+
+from registry.core.errors import N_, IkrarError
+from registry.db import write_transaction
+from registry.extensions import db
+from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
+from registry.services import commitments, log
+from registry.services.errors import InvalidInput, NotFound
+from registry.services.text import clean_text
+
+MAX_CSV_BYTES = 512 * 1024  # about 5,000 rows of 100 bytes; under the 1 MiB request limit
+MAX_ROWS = 5000
+MAX_FIELD = 200
+BOM = b"\xef\xbb\xbf"
+
+# Column names accepted in the header row (English, or the Indonesian a spreadsheet may carry).
+COLUMNS = {
+    "name": "name",
+    "nama": "name",
+    "position": "position",
+    "jabatan": "position",
+    "institution": "institution",
+    "instansi": "institution",
+    "category": "category",
+    "kategori": "category",
+    "contact": "contact",
+    "kontak": "contact",
+}
+REQUIRED = ("name", "position", "institution", "category")
+
+
+# Column labels, translated with the messages that name them.
+LABELS = (N_("name"), N_("position"), N_("institution"), N_("category"), N_("contact"))
+
+
+def _problem(template: str, **params: object) -> IkrarError:
+    """A reason kept as an English template and parameters, so each reader gets it in their language."""
+    return IkrarError(template, **params)
+
+
+@dataclass(frozen=True)
+class RowProblem:
+    """One row of the file, rejected or accepted with a note; ``line`` counts the header as line 1."""
+
+    line: int
+    name: str
+    error: IkrarError
+
+    @property
+    def reason(self) -> str:
+        return str(self.error)
+
+
+@dataclass
+class ImportReport:
+    """What an import did. ``fatal`` set means nothing at all was imported."""
+
+    fatal: IkrarError | None = None
+    delimiter: str = ","
+    bom: bool = False
+    rows: int = 0
+    imported: int = 0
+    rejected: list[RowProblem] = field(default_factory=list)
+    notes: list[RowProblem] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Row:
+    line: int
+    name: str
+    position: str
+    institution: str
+    category: str
+    contact: str | None
+
+
+def _key(name: str, institution: str) -> tuple[str, str]:
+    return (name.casefold(), institution.casefold())
+
+
+def _decode(data: bytes, report: ImportReport) -> str | None:
+    if len(data) > MAX_CSV_BYTES:
+        report.fatal = _problem(
+            N_(
+                "the file is %(kib)d KiB; at most %(max)d KiB can be imported at once — "
+                "split it into smaller files"
+            ),
+            kib=len(data) // 1024,
+            max=MAX_CSV_BYTES // 1024,
+        )
+        return None
+    if data.startswith(BOM):
+        report.bom, data = True, data[len(BOM) :]
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        report.fatal = _problem(
+            N_("the file is not UTF-8 (byte %(at)d); save it as “CSV UTF-8 (Comma delimited)”"),
+            at=exc.start + 1,
+        )
+        return None
+    if not text.strip():
+        report.fatal = _problem(N_("the file is empty"))
+        return None
+    return text
+
+
+def _delimiter(header_line: str) -> str:
+    """Excel in an Indonesian locale writes ``;`` because ``,`` is the decimal separator there."""
+    return ";" if header_line.count(";") > header_line.count(",") else ","
+
+
+def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) -> list[_Row]:
+    first_line = text.split("\n", 1)[0]
+    report.delimiter = _delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter, strict=True)
+    try:
+        header = next(reader)
+    except (csv.Error, StopIteration) as exc:
+        report.fatal = _problem(N_("the header row cannot be read: %(problem)s"), problem=str(exc))
+        return []
+    columns: dict[str, int] = {}
+    for index, raw in enumerate(header):
+        name = unicodedata.normalize("NFC", raw).strip().casefold()
+        known = COLUMNS.get(name)
+        if known is None:
+            if raw.strip():
+                report.ignored_columns.append(raw.strip()[:40])
+        elif known in columns:
+            report.fatal = _problem(N_("the column %(label)s appears twice in the header row"), label=known)
+            return []
+        else:
+            columns[known] = index
+    missing = [c for c in REQUIRED if c not in columns]
+    if missing:
+        report.fatal = _problem(
+            N_(
+                "the header row lacks the column(s) %(missing)s; "
+                "expected: name, position, institution, category and optionally contact"
+            ),
+            missing=", ".join(missing),
+        )
+        return []
+    by_id = {c["id"]: c["id"] for c in categories}
+    by_label = {str(c["label"]).casefold(): c["id"] for c in categories}
+    rows: list[_Row] = []
+    seen: dict[tuple[str, str], int] = {}
+    try:
+        for values in reader:
+            line = reader.line_num
+            if not any(v.strip() for v in values):
+                continue
+            report.rows += 1
+            if report.rows > MAX_ROWS:
+                report.fatal = _problem(
+                    N_("the file has more than %(n)d rows; split it into smaller files"), n=MAX_ROWS
+                )
+                return []
+            raw_name = values[columns["name"]] if columns["name"] < len(values) else ""
+            label = raw_name.strip()
+            if len(values) < len(header) and all(columns[c] < len(values) for c in REQUIRED):
+                values = values + [""] * (len(header) - len(values))  # trailing optional cells left out
+            if len(values) != len(header):
+                report.rejected.append(
+                    RowProblem(
+                        line,
+                        _printable(label),
+                        _problem(
+                            N_("%(got)d columns where the header has %(want)d"),
+                            got=len(values),
+                            want=len(header),
+                        ),
+                    )
+                )
+                continue
+            try:
+                cleaned = {
+                    key: clean_text(values[columns[key]], key, max_length=MAX_FIELD)
+                    for key in ("name", "position", "institution")
+                }
+                category_raw = clean_text(values[columns["category"]], "category", max_length=120)
+                contact = (
+                    clean_text(values[columns["contact"]], "contact", max_length=MAX_FIELD, optional=True)
+                    if "contact" in columns
+                    else ""
+                )
+            except InvalidInput as exc:
+                report.rejected.append(RowProblem(line, _printable(label), exc))
+                continue
+            category = by_id.get(category_raw) or by_label.get(category_raw.casefold())
+            if category is None:
+                report.rejected.append(
+                    RowProblem(
+                        line,
+                        cleaned["name"],
+                        _problem(
+                            N_("unknown category %(given)s; use one of %(choices)s"),
+                            given=repr(category_raw[:60]),
+                            choices=", ".join(by_id),
+                        ),
+                    )
+                )
+                continue
+            key = _key(cleaned["name"], cleaned["institution"])
+            if key in seen:
+                report.rejected.append(
+                    RowProblem(
+                        line,
+                        cleaned["name"],
+                        _problem(N_("duplicate of line %(line)d in this file"), line=seen[key]),
+                    )
+                )
+                continue
+            seen[key] = line
+            if any(unicodedata.normalize("NFC", v) != v for v in values):
+                report.notes.append(RowProblem(line, cleaned["name"], _problem(N_("text normalised to NFC"))))
+            rows.append(
+                _Row(
+                    line,
+                    cleaned["name"],
+                    cleaned["position"],
+                    cleaned["institution"],
+                    category,
+                    contact or None,
+                )
+            )
+    except csv.Error as exc:
+        report.fatal = _problem(
+            N_("line %(line)d cannot be read as CSV: %(problem)s"), line=reader.line_num, problem=str(exc)
+        )
+        return []
+    if report.rows == 0:
+        report.fatal = _problem(N_("the file has a header row but no invitees"))
+    return rows
+
+
+def _printable(text: str) -> str:
+    """A rejected name as the report may show it: control characters replaced by U+FFFD, shortened."""
+    shown = "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cs", "Cf") else ch for ch in text)
+    return shown if len(shown) <= 60 else shown[:59] + "…"
+
+
+def import_csv(slug: str, data: bytes) -> ImportReport:
+    """Add the valid rows of a CSV file to a commitment's invitees, all in one transaction.
+
+    Rows that cannot be imported are reported with their line and the reason; a file that cannot
+    be read at all (too large, not UTF-8, no header) imports nothing. The log entry carries counts
+    only: names, positions and contacts are personal data and stay out of the public log.
+    """
+    decoded = ImportReport()
+    text = _decode(data, decoded)
+    if text is None:
+        return decoded
+
+    def work() -> ImportReport:
+        report = ImportReport(bom=decoded.bom)  # fresh on every attempt: work may be re-run
+        writer = log.lock()
+        version = commitments.get_version(slug)
+        rows = _parse(text, version.categories, report)
+        if report.fatal:
+            return report
+        existing = {
+            _key(name, institution)
+            for name, institution in db.session.execute(
+                select(Invitee.name, Invitee.institution).where(
+                    Invitee.commitment_id == version.commitment_id
+                )
+            )
+        }
+        added = 0
+        for row in rows:
+            if _key(row.name, row.institution) in existing:
+                report.rejected.append(
+                    RowProblem(row.line, row.name, _problem(N_("already on the invitee list")))
+                )
+                continue
+            db.session.add(
+                Invitee(
+                    commitment_id=version.commitment_id,
+                    name=row.name,
+                    position=row.position,
+                    institution=row.institution,
+                    category=row.category,
+                    contact=row.contact,
+                    walk_in=False,
+                )
+            )
+            added += 1
+        report.rejected.sort(key=lambda p: p.line)
+        report.imported = added
+        if added:
+            writer.append(
+                "invitee:import",
+                {"commitment": slug, "imported": added, "rejected": len(report.rejected)},
+            )
+        return report
+
+    return write_transaction(work)
+
+
+@dataclass(frozen=True)
+class InviteeStatus:
+    invitee: Invitee
+    record: SignatureRecord | None
+
+
+@dataclass(frozen=True)
+class Progress:
+    version: CommitmentVersion
+    signed: list[SignatureRecord]
+    invited: list[InviteeStatus]
+    walk_ins: int
+    withdrawn: int
+
+    @property
+    def invited_signed(self) -> int:
+        return sum(1 for s in self.invited if s.record is not None)
+
+    @property
+    def not_signed(self) -> list[Invitee]:
+        return [s.invitee for s in self.invited if s.record is None]
+
+
+def progress(slug: str, version_number: int) -> Progress:
+    """Who signed one version of a commitment (invited and walk-ins), and which invitees have not."""
+    version = commitments.get_version(slug, version_number)
+    records = list(
+        db.session.execute(
+            select(SignatureRecord)
+            .where(SignatureRecord.commitment_version_id == version.id)
+            .order_by(SignatureRecord.signed_at, SignatureRecord.id)
+        )
+        .unique()
+        .scalars()
+    )
+    invitees = list(
+        db.session.execute(
+            select(Invitee)
+            .where(Invitee.commitment_id == version.commitment_id)
+            .order_by(Invitee.name, Invitee.id)
+        ).scalars()
+    )
+    by_invitee = {r.invitee_id: r for r in records if r.invitee_id is not None}
+    walk_in_ids = {i.id for i in invitees if i.walk_in}
+    return Progress(
+        version=version,
+        signed=records,
+        invited=[InviteeStatus(i, by_invitee.get(i.id)) for i in invitees if not i.walk_in],
+        walk_ins=sum(1 for r in records if r.invitee_id in walk_in_ids),
+        withdrawn=sum(1 for r in records if r.withdrawal is not None),
+    )
+
+
+def commitment(slug: str) -> Commitment:
+    found = db.session.execute(select(Commitment).where(Commitment.slug == slug)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"there is no commitment {slug!r}")
+    return found
+
+
+def last_signed_at(records: list[SignatureRecord]) -> datetime | None:
+    return max((r.signed_at for r in records), default=None)
