@@ -107,3 +107,22 @@ def test_upload_page_in_the_browser(
             page.screenshot(path=str(Path(SHOTS) / "verify-upload.png"), full_page=True)
     finally:
         page.context.close()
+
+
+def test_withdrawn_page_says_so_next_to_the_valid_seal(
+    app: Flask, live_server: LiveServer, browser: Any
+) -> None:
+    from registry.services import withdrawals
+
+    url, record_id = statement_url(app, live_server, "Keliru Tanda")
+    with app.app_context():
+        withdrawals.withdraw(record_id, "Ditandatangani oleh orang yang salah", "admin-test")
+    page = phone_page(browser)
+    try:
+        page.goto(url)
+        assert result_of(page) == "valid"
+        assert page.get_attribute("#verdict", "data-status") == "withdrawn"
+        assert "DITARIK" in str(page.text_content("#check-result"))
+        assert "orang yang salah" in str(page.text_content("#verdict"))
+    finally:
+        page.context.close()
