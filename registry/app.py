@@ -69,6 +69,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
     from registry.web.verify_views import verify
+    from registry.web.roll_views import roll
     from registry.web.views import web
 
     csrf.exempt(api)  # bearer-token API; the kiosk's cookie-authenticated calls check CSRF themselves
@@ -80,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(kiosk)
     app.register_blueprint(admin)
     app.register_blueprint(verify)
+    app.register_blueprint(roll)
 
 
 def register_errorhandlers(app: Flask) -> None:

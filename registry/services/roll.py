@@ -1,0 +1,193 @@
+"""The signed roll of a commitment version and the public list of its signatories.
+
+Both read the state the latest signed checkpoint describes: records and withdrawals appended
+after it (by a transaction that committed while we read) are left out, so the roll's last page
+and its signature pages always describe the same log.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from flask import current_app
+from sqlalchemy import select
+
+from registry.core.canonical import format_instant
+from registry.core.note import open_checkpoint
+from registry.extensions import db
+from registry.models import CommitmentVersion, LogEntry, SignatureRecord, SigningKey
+from registry.roll import RollCheckpoint, RollData, RollSignatory, render_roll
+from registry.services import checkpoints, commitments
+from registry.services.errors import Unavailable
+
+
+def verify_url(code: str) -> str:
+    """The verify page of a code (what the roll's small QR encodes; no fragment)."""
+    return f"{str(current_app.config['IKRAR_BASE_URL']).rstrip('/')}/v/{code}"
+
+
+def _labels(items: list[dict[str, Any]]) -> dict[str, str]:
+    return {str(item["id"]): str(item.get("label") or item["id"]) for item in items}
+
+
+def current_checkpoint() -> RollCheckpoint:
+    """The latest signed checkpoint, opened with the log key (refuses a note that does not verify)."""
+    size, note = checkpoints.latest()
+    if not note:
+        raise Unavailable("the log has no checkpoint yet: run `ikrar init`")
+    verifier = checkpoints.log_verifier()
+    opened = open_checkpoint(note, verifier, checkpoints.origin())
+    kid = db.session.execute(
+        select(SigningKey.kid).where(SigningKey.purpose == "log", SigningKey.status == "active")
+    ).scalar_one()
+    return RollCheckpoint(
+        origin=opened.origin,
+        size=opened.size,
+        root_hash=opened.root_hash,
+        note=note,
+        note_key_id=verifier.key_id,
+        log_kid=str(kid),
+    )
+
+
+def _records(version: CommitmentVersion, size: int) -> list[SignatureRecord]:
+    """The version's records the checkpoint of ``size`` covers, in log order."""
+    rows = db.session.execute(
+        select(SignatureRecord)
+        .where(SignatureRecord.commitment_version_id == version.id, SignatureRecord.log_index < size)
+        .order_by(SignatureRecord.log_index)
+    ).scalars()
+    return list(rows.unique())
+
+
+def _withdrawn(row: SignatureRecord, size: int) -> tuple[str, str] | None:
+    w = row.withdrawal
+    if w is None or w.log_index >= size:
+        return None
+    return format_instant(w.withdrawn_at), w.reason
+
+
+def roll_data(slug: str, version_number: int) -> RollData:
+    version = commitments.get_version(slug, version_number)
+    checkpoint = current_checkpoint()
+    made_at = db.session.execute(
+        select(LogEntry.time).where(LogEntry.index == checkpoint.size - 1)
+    ).scalar_one()
+    categories = _labels(version.categories)
+    dimensions = _labels(version.dimensions)
+    signatories = []
+    for number, row in enumerate(_records(version, checkpoint.size), start=1):
+        record = json.loads(row.body)
+        signatories.append(
+            RollSignatory(
+                number=number,
+                name=row.name,
+                position=row.position,
+                institution=row.institution,
+                category_label=categories.get(row.category, row.category),
+                dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
+                signed_at=record["signed_at"],
+                code=row.code,
+                verify_url=verify_url(row.code),
+                strokes=json.loads(row.strokes),
+                public_display=row.public_display,
+                log_index=row.log_index,
+                withdrawn=_withdrawn(row, checkpoint.size),
+            )
+        )
+    return RollData(
+        slug=slug,
+        version=version.version,
+        title=version.title,
+        place=version.place,
+        event_date=version.event_date,
+        status=version.status,
+        text=version.text,
+        text_sha256=version.text_sha256,
+        dimension_labels=[str(d.get("label") or d["id"]) for d in version.dimensions],
+        made_at=format_instant(made_at),
+        checkpoint=checkpoint,
+        signatories=signatories,
+    )
+
+
+def roll_pdf(slug: str, version_number: int) -> bytes:
+    """The signed roll of one commitment version at the latest checkpoint (deterministic bytes)."""
+    return render_roll(roll_data(slug, version_number))
+
+
+# --------------------------------------------------------------------------------------------
+# The public list
+
+
+@dataclass(frozen=True)
+class PublicSignatory:
+    name: str
+    position: str
+    institution: str
+    category: str  # label
+
+
+@dataclass(frozen=True)
+class Count:
+    id: str
+    label: str
+    count: int
+
+
+@dataclass(frozen=True)
+class PublicList:
+    slug: str
+    version: CommitmentVersion
+    signatories: list[PublicSignatory]  # consented to public display, not withdrawn
+    total: int  # every signature not withdrawn, public or not
+    by_category: list[Count]
+    by_dimension: list[Count]
+
+    @property
+    def not_listed(self) -> int:
+        return self.total - len(self.signatories)
+
+
+def public_list(slug: str) -> PublicList:
+    """Who signed the latest published version, for everyone: only an allow-list of fields.
+
+    Signatories who did not consent to public display, and withdrawn signatures, are not listed;
+    the former count in the totals, the latter nowhere.
+    """
+    version = commitments.get_version(slug, published_only=True)
+    size, _ = checkpoints.latest()
+    categories = _labels(version.categories)
+    dimensions = _labels(version.dimensions)
+    listed: list[PublicSignatory] = []
+    per_category: Counter[str] = Counter()
+    per_dimension: Counter[str] = Counter()
+    total = 0
+    for row in _records(version, size):
+        if _withdrawn(row, size) is not None:
+            continue
+        total += 1
+        per_category[row.category] += 1
+        for dimension in json.loads(row.body)["dimensions"]:
+            per_dimension[dimension] += 1
+        if row.public_display:
+            listed.append(
+                PublicSignatory(
+                    name=row.name,
+                    position=row.position,
+                    institution=row.institution,
+                    category=categories.get(row.category, row.category),
+                )
+            )
+    listed.sort(key=lambda s: (s.category, s.institution.casefold(), s.name.casefold()))
+    return PublicList(
+        slug=slug,
+        version=version,
+        signatories=listed,
+        total=total,
+        by_category=[Count(k, v, per_category[k]) for k, v in categories.items()],
+        by_dimension=[Count(k, v, per_dimension[k]) for k, v in dimensions.items()],
+    )

@@ -1,0 +1,50 @@
+"""The signed roll (admins, auditors) and the public list of signatories (everyone)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, render_template, url_for
+
+from registry.roll import format_date
+from registry.services import roll as roll_service
+from registry.services.errors import NotFound
+from registry.web.auth import roles_required
+
+roll = Blueprint("roll", __name__)
+
+
+@roll.get("/admin/commitments/<slug>/v<int:version>/roll.pdf")
+@roles_required("admin", "auditor")
+def roll_pdf(slug: str, version: int) -> Response:
+    """The signed roll of a commitment version (PDF; admins and auditors only)."""
+    pdf = roll_service.roll_pdf(slug, version)
+    response = Response(pdf, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'attachment; filename="ikrar-roll-{slug}-v{version}.pdf"'
+    # It lists every signatory, public display or not: never kept by a shared cache.
+    response.cache_control.private = True
+    response.cache_control.no_store = True
+    return response
+
+
+@roll.get("/c/<slug>")
+def public_list(slug: str) -> Response:
+    """Public list of a commitment's signatories who consented to public display, with counts."""
+    try:
+        data = roll_service.public_list(slug)
+    except NotFound:
+        abort(404)
+    top_category = max([c.count for c in data.by_category] + [1])
+    top_dimension = max([c.count for c in data.by_dimension] + [1])
+    response = Response(
+        render_template(
+            "public_list.html",
+            data=data,
+            version=data.version,
+            event_date=format_date(data.version.event_date),
+            api_url=url_for("api.get_commitment", slug=slug, version=data.version.version),
+            top_category=top_category,
+            top_dimension=top_dimension,
+        )
+    )
+    response.cache_control.public = True
+    response.cache_control.max_age = 60
+    return response
