@@ -374,7 +374,9 @@ def _commitment_story(data: RollData) -> list[Flowable]:
         Spacer(1, 2 * mm),
     ]
     for paragraph in unicodedata.normalize("NFC", data.text).split("\n"):
-        story.append(_Lines(paragraph, sizes=(10,), align="left", leading=1.4) if paragraph else Spacer(1, 3 * mm))
+        story.append(
+            _Lines(paragraph, sizes=(10,), align="left", leading=1.4) if paragraph else Spacer(1, 3 * mm)
+        )
     return story
 
 
@@ -420,7 +422,9 @@ def _checkpoint_story(data: RollData) -> list[Flowable]:
         _Field("ID kunci catatan · Note key id", f"{cp.note_key_id:08x}", size=9),
         _Field("ID kunci log · Log key id", cp.log_kid, size=8),
         Spacer(1, 3 * mm),
-        _Text("Catatan bertanda tangan · Signed note (C2SP)", font=BOLD, sizes=(8.5,), color=NAVY, align="left"),
+        _Text(
+            "Catatan bertanda tangan · Signed note (C2SP)", font=BOLD, sizes=(8.5,), color=NAVY, align="left"
+        ),
         Spacer(1, 1.5 * mm),
     ]
     for line in cp.note.rstrip("\n").split("\n"):
@@ -470,7 +474,9 @@ def render_roll(data: RollData) -> bytes:
         canvas.setFont(REGULAR, 7)
         canvas.drawString(MARGIN_X, 10 * mm, footer[:120])
         canvas.drawRightString(PAGE_WIDTH - MARGIN_X, 10 * mm, f"Halaman {doc.page}")
-        canvas.drawString(MARGIN_X, PAGE_HEIGHT - 12 * mm, "Tanda tangan elektronik tidak tersertifikasi (PP 71/2019)")
+        canvas.drawString(
+            MARGIN_X, PAGE_HEIGHT - 12 * mm, "Tanda tangan elektronik tidak tersertifikasi (PP 71/2019)"
+        )
         canvas.restoreState()
 
     template = PageTemplate(
@@ -495,4 +501,3 @@ def render_roll(data: RollData) -> bytes:
     )
     doc.build(_commitment_story(data) + _signature_story(data) + _checkpoint_story(data))
     return buffer.getvalue()
-

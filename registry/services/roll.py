@@ -35,7 +35,7 @@ def _labels(items: list[dict[str, Any]]) -> dict[str, str]:
 
 def current_checkpoint() -> RollCheckpoint:
     """The latest signed checkpoint, opened with the log key (refuses a note that does not verify)."""
-    size, note = checkpoints.latest()
+    _, note = checkpoints.latest()
     if not note:
         raise Unavailable("the log has no checkpoint yet: run `ikrar init`")
     verifier = checkpoints.log_verifier()
