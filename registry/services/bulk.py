@@ -19,9 +19,8 @@ from registry.certificate import WIB
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, SignatureRecord
 from registry.services import commitments
-from registry.services.certificates import certificate_filename, certificate_pdf
+from registry.services.certificate_source import certificate_filename, certificate_pdf
 from registry.services.errors import NotFound
-
 
 
 @dataclass(frozen=True)
@@ -45,7 +44,9 @@ def version_counts(slug: str) -> list[VersionCount]:
         .join(Commitment)
         .outerjoin(SignatureRecord, SignatureRecord.commitment_version_id == CommitmentVersion.id)
         .where(Commitment.slug == slug)
-        .group_by(CommitmentVersion.id, CommitmentVersion.version, CommitmentVersion.title, CommitmentVersion.status)
+        .group_by(
+            CommitmentVersion.id, CommitmentVersion.version, CommitmentVersion.title, CommitmentVersion.status
+        )
         .order_by(CommitmentVersion.version)
     ).all()
     return [VersionCount(int(v), str(t), str(s), int(n)) for v, t, s, n in rows]
@@ -135,4 +136,3 @@ def archive(ids: list[str]) -> Iterator[bytes]:
             yield sink.drain()
             db.session.expunge(record)  # keep the session small on large commitments
     yield sink.drain()
-

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 
 from registry.roll import format_date
+from registry.services import bulk
 from registry.services import roll as roll_service
-from registry.services.errors import NotFound
+from registry.services.errors import InvalidInput, NotFound
 from registry.web.auth import roles_required
 
 roll = Blueprint("roll", __name__)
@@ -47,4 +48,42 @@ def public_list(slug: str) -> Response:
     )
     response.cache_control.public = True
     response.cache_control.max_age = 60
+    return response
+
+
+def _version_arg() -> int | None:
+    raw = request.args.get("version")
+    if raw is None or raw == "":
+        return None
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
+        raise InvalidInput("version must be a positive integer", field="version")
+    return int(raw)
+
+
+@roll.get("/admin/commitments/<slug>/certificates")
+@roles_required("admin", "auditor")
+def certificates_page(slug: str) -> str:
+    """Download every certificate of a commitment as one ZIP archive, with progress."""
+    versions = bulk.version_counts(slug)
+    return render_template(
+        "certificates_bulk.html",
+        slug=slug,
+        title=versions[-1].title,
+        versions=versions,
+        total=sum(v.signatures for v in versions),
+    )
+
+
+@roll.get("/admin/commitments/<slug>/certificates.zip")
+@roles_required("admin", "auditor")
+def certificates_zip(slug: str) -> Response:
+    """Every certificate of a commitment (all versions, or ?version=N) as a streamed ZIP archive."""
+    version = _version_arg()
+    ids = bulk.record_ids(slug, version)
+    name = f"ikrar-{slug}" + (f"-v{version}" if version else "") + "-sertifikat.zip"
+    response = Response(stream_with_context(bulk.archive(ids)), mimetype="application/zip")
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.headers["Ikrar-Entries"] = str(len(ids))
+    response.cache_control.private = True
+    response.cache_control.no_store = True
     return response
