@@ -46,8 +46,10 @@ def public_list(slug: str) -> Response:
             top_dimension=top_dimension,
         )
     )
-    response.cache_control.public = True
-    response.cache_control.max_age = 60
+    # The page carries the language form's CSRF token (and, when signed in, the user's name):
+    # no shared cache may keep it.
+    response.cache_control.private = True
+    response.cache_control.no_cache = True
     return response
 
 
