@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from registry.certificate import WIB
 from registry.models import SignatureRecord
 from registry.services import bulk, signing, withdrawals
-from registry.services.certificate_source import certificate_filename, certificate_pdf
+from registry.services.certificates import certificate_filename, certificate_pdf
 from tests.conftest import LiveServer, sign_in
 from tests.factories import DEMO, walk_in
 

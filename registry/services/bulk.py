@@ -19,7 +19,7 @@ from registry.certificate import WIB
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, SignatureRecord
 from registry.services import commitments
-from registry.services.certificate_source import certificate_filename, certificate_pdf
+from registry.services.certificates import certificate_filename, certificate_pdf
 from registry.services.errors import NotFound
 
 
