@@ -68,8 +68,8 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
-    from registry.web.verify_views import verify
     from registry.web.roll_views import roll
+    from registry.web.verify_views import verify
     from registry.web.views import web
 
     csrf.exempt(api)  # bearer-token API; the kiosk's cookie-authenticated calls check CSRF themselves
