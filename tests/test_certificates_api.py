@@ -15,6 +15,7 @@ from registry.certificate import extract_attachments, render_certificate
 from registry.core import qr
 from registry.core.canonical import parse_canonical
 from registry.services import certificates, keyring, signing
+from tests.conftest import sign_in
 from tests.factories import walk_in
 
 # Names the signing service accepts (markup is refused there; see the markup test below).
@@ -43,8 +44,9 @@ def squeeze(text: str) -> str:
 def test_certificate_endpoint_is_deterministic_and_self_contained(ctx: Flask) -> None:
     row = signing.sign(walk_in("Ayu Lestari"), ctx.extensions["ikrar.signers"]).record
     client = ctx.test_client()
-    first = client.get(f"/api/v1/signatures/{row.id}/certificate.pdf")
-    second = client.get(f"/api/v1/signatures/{row.id}/certificate.pdf")
+    link = certificates.certificate_url(row).removeprefix(str(ctx.config["IKRAR_BASE_URL"]))
+    first = client.get(link)
+    second = client.get(link)
     assert first.status_code == 200 and first.mimetype == "application/pdf"
     assert first.data == second.data == certificates.certificate_pdf(row)
     disposition = first.headers["Content-Disposition"]
@@ -101,3 +103,25 @@ def _settings(app: Flask) -> dict[str, object]:
         "passphrase": app.config["IKRAR_KEY_PASSPHRASE"],
         "passphrase_file": app.config["IKRAR_KEY_PASSPHRASE_FILE"],
     }
+
+
+def test_certificate_opens_only_with_its_link_or_for_staff(app: Flask) -> None:
+    # Record ids are public (the log names them); the PDF shows the handwritten signature.
+    with app.app_context():
+        row = signing.sign(
+            walk_in("Rahasia Tanda Tangan", public_display=False), app.extensions["ikrar.signers"]
+        ).record
+        record_id, token = row.id, certificates.certificate_token(row.id)
+    client = app.test_client()
+    path = f"/api/v1/signatures/{record_id}/certificate.pdf"
+    refused = client.get(path)
+    assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert (
+        client.get(path, query_string={"t": token[:-1] + ("A" if token[-1] != "A" else "B")}).status_code
+        == 403
+    )
+    assert client.get(path, query_string={"t": ""}).status_code == 403
+    assert client.get(path, query_string={"t": token}).status_code == 200
+    staff = app.test_client()
+    sign_in(app, staff, "auditor")
+    assert staff.get(path).status_code == 200

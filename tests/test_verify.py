@@ -86,7 +86,10 @@ def test_end_to_end_qr_to_valid_page_and_offline_check(app: Flask, env: Env, liv
     with app.app_context():
         token = credentials.issue("device", "t", commitment=DEMO).token
     signed = sign_over_http(live_server, token, "PT <Maju> & Jaya")
-    assert signed["certificate_url"] == f"{live_server.url}/api/v1/signatures/{signed['id']}/certificate.pdf"
+    assert signed["certificate_url"].startswith(
+        f"{live_server.url}/api/v1/signatures/{signed['id']}/certificate.pdf?t="
+    )
+    assert fetch(signed["certificate_url"].split("?")[0])[0] == 403  # the id alone does not open it
     status, pdf, headers = fetch(signed["certificate_url"])
     assert status == 200 and headers["Content-Type"] == "application/pdf"
     url = decode_qr(pdf)

@@ -490,15 +490,25 @@ def document() -> dict[str, Any]:
                     "operationId": "getCertificate",
                     "summary": "The signature's certificate PDF (embeds record.json, record.sig, receipt).",
                     "description": "Deterministic: the same record and withdrawal state give the same bytes. "
-                    "Its QR code encodes `<BASE>/v/<code>#<QR statement>` (docs/FORMATS.md).",
+                    "Its QR code encodes `<BASE>/v/<code>#<QR statement>` (docs/FORMATS.md). The PDF shows "
+                    "the handwritten signature, so it opens only with the link's token `t` (the signing "
+                    "response's certificate_url, the kiosk's QR) or for signed-in staff.",
                     "parameters": [
-                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "t",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string"},
+                            "description": "Capability token from certificate_url.",
+                        },
                     ],
                     "responses": {
                         "200": {
                             "description": "PDF, with Content-Disposition naming ikrar-<code>-<name>.pdf.",
                             "content": {"application/pdf": {}},
                         },
+                        "403": _problem("No valid token and no staff session."),
                         "404": _problem("No such signature."),
                     },
                 }

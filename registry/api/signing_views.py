@@ -19,7 +19,7 @@ from registry.api.views import api, signature_document
 from registry.core.errors import N_, IkrarError
 from registry.extensions import csrf, db, limiter
 from registry.models import Credential
-from registry.services import credentials, signing
+from registry.services import certificates, credentials, signing
 from registry.services.errors import InvalidInput
 from registry.services.signing import Signatory, SigningRequest
 
@@ -238,6 +238,6 @@ def signing_response(row: Any) -> dict[str, Any]:
         "kid": document["kid"],
         "log_index": document["log_index"],
         "url": f"{base}/api/v1/signatures/{row.id}",
-        "certificate_url": f"{base}/api/v1/signatures/{row.id}/certificate.pdf",
+        "certificate_url": certificates.certificate_url(row),
         "verify_url": f"{base}/v/{row.code}",
     }

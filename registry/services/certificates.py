@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import re
 import unicodedata
 
@@ -75,6 +78,28 @@ def certificate_data(row: SignatureRecord) -> CertificateData:
 def certificate_pdf(record: SignatureRecord) -> bytes:
     """The certificate of ``record``: the same record (and withdrawal state) gives the same bytes."""
     return render_certificate(certificate_data(record))
+
+
+def certificate_token(record_id: str) -> str:
+    """The capability that opens one certificate: HMAC-SHA256 of the record id under the app secret.
+
+    Record ids are public (the log names them), but a certificate shows the handwritten signature,
+    which the public may see only with the signer's consent. So the PDF is served to whoever holds
+    the link the signer got (kiosk QR, signing API) and to staff, not to whoever knows the id.
+    """
+    secret = str(current_app.config["SECRET_KEY"]).encode("utf-8")
+    digest = hmac.new(secret, b"ikrar.certificate.v1\n" + record_id.encode("ascii"), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).decode("ascii").rstrip("=")
+
+
+def token_matches(record_id: str, token: str | None) -> bool:
+    return token is not None and hmac.compare_digest(certificate_token(record_id), token)
+
+
+def certificate_url(record: SignatureRecord) -> str:
+    """The certificate's address carrying its capability token (what the signer is given)."""
+    base = str(current_app.config["IKRAR_BASE_URL"])
+    return f"{base}/api/v1/signatures/{record.id}/certificate.pdf?t={certificate_token(record.id)}"
 
 
 def certificate_filename(record: SignatureRecord) -> str:

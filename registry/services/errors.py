@@ -25,6 +25,10 @@ class InvalidInput(ServiceError):
     status, slug, title = 422, "invalid-input", "The request is not valid"
 
 
+class Forbidden(ServiceError):
+    status, slug, title = 403, "forbidden", "Forbidden"
+
+
 class NotFound(ServiceError):
     status, slug, title = 404, "not-found", "Not found"
 

@@ -29,7 +29,7 @@ from werkzeug.wrappers import Response
 
 from registry.extensions import db, limiter
 from registry.models import CommitmentVersion, Credential, Invitee, SignatureRecord
-from registry.services import accounts, commitments, credentials
+from registry.services import accounts, certificates, commitments, credentials
 from registry.services.errors import ServiceError
 from registry.web.auth import roles_required
 
@@ -208,7 +208,7 @@ def qr(credential: Credential, record_id: str) -> Response:
     row = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
     if row is None or row.commitment_version.commitment_id != credential.commitment_id:
         abort(404)
-    url = f"{current_app.config['IKRAR_BASE_URL']}/api/v1/signatures/{row.id}/certificate.pdf"
+    url = certificates.certificate_url(row)
     matrix = qr_matrix(url)
     n = len(matrix)
     path = "".join(

@@ -6,12 +6,15 @@ import base64
 
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 
 from registry.certificate import format_wib
 from registry.core.canonical import format_instant, parse_canonical
+from registry.core.errors import N_
 from registry.core.strokes import svg_document
 from registry.extensions import limiter
 from registry.services import certificates, signing, verification
+from registry.services.errors import Forbidden
 
 verify = Blueprint("verify", __name__)
 MAX_UPLOAD_BYTES = 512 * 1024  # a certificate is ~60 KB; the global body limit is larger
@@ -28,8 +31,13 @@ def _noindex(response: Response) -> Response:
 
 @verify.get("/api/v1/signatures/<record_id>/certificate.pdf")
 def certificate_pdf(record_id: str) -> Response:
-    """The signature's certificate PDF (deterministic bytes)."""
+    """The signature's certificate PDF (deterministic bytes); needs the link's token or a staff session."""
     row = signing.get(record_id)
+    staff = current_user.is_authenticated and current_user.role in ("admin", "auditor", "operator")
+    if not staff and not certificates.token_matches(row.id, request.args.get("t")):
+        raise Forbidden(
+            N_("this certificate opens only from the link its signer received (or for signed-in staff)")
+        )
     response = Response(certificates.certificate_pdf(row), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{certificates.certificate_filename(row)}"'
     response.cache_control.no_cache = True
