@@ -94,7 +94,12 @@ def load_status(text: str) -> dict[str, Any]:
         status = json.loads(text)
     except ValueError as exc:
         raise FormatError(f"the status file is not JSON: {exc}") from exc
-    if not isinstance(status, dict) or status.get("status") not in ("valid", "withdrawn", "unknown"):
+    if not isinstance(status, dict) or status.get("status") not in (
+        "valid",
+        "withdrawn",
+        "invalid",
+        "unknown",
+    ):
         raise FormatError("the status file is not a saved /api/v1/verify/<code> response")
     return status
 
@@ -107,6 +112,10 @@ def apply_status(verdict: Verdict, code: str, record_sha256: str | None, status:
         return Verdict("invalid", [f"the status file is about code {status.get('code')!r}, not {code}"])
     if status["status"] == "unknown":
         return Verdict("unknown", ["the registry did not know this code"], verdict.fields)
+    if status["status"] == "invalid":
+        return Verdict(
+            "invalid", ["the registry's stored record for this code no longer verifies"], verdict.fields
+        )
     if record_sha256 is not None and status.get("record_sha256") != record_sha256:
         return Verdict("invalid", ["the registry holds a different record for this code"], verdict.fields)
     if status["status"] == "withdrawn":

@@ -312,3 +312,34 @@ def test_qr_points_at_the_verify_page(ctx: Flask) -> None:
     url = decode_qr(certificates.certificate_pdf(row))
     assert url == certificates.qr_url_for(row)[0]
     assert url.split("#")[0] == f"{ctx.config['IKRAR_BASE_URL']}/v/{row.code}"
+
+
+def test_a_row_edited_behind_the_registrys_back_is_shown_invalid(app: Flask) -> None:
+    from sqlalchemy import update
+
+    from registry.core.strokes import canonicalise, strokes_bytes
+    from registry.extensions import db
+    from registry.models import SignatureRecord
+
+    with app.app_context():
+        row = signing.sign(walk_in("Asli Namanya"), app.extensions["ikrar.signers"]).record
+        first, second = (
+            row.code,
+            signing.sign(walk_in("Goresan Asli"), app.extensions["ikrar.signers"]).record.code,
+        )
+        db.session.execute(
+            update(SignatureRecord).where(SignatureRecord.code == first).values(name="Nama Palsu")
+        )
+        body = bytes(row.body).replace(b"Asli Namanya", b"Nama Palsuu!")
+        db.session.execute(update(SignatureRecord).where(SignatureRecord.code == first).values(body=body))
+        other = strokes_bytes(canonicalise(scribble(99)))
+        db.session.execute(
+            update(SignatureRecord).where(SignatureRecord.code == second).values(strokes=other)
+        )
+        db.session.commit()
+    client = app.test_client()
+    for code in (first, second):
+        document = client.get(f"/api/v1/verify/{code}").get_json()
+        assert document == {"status": "invalid", "code": code}
+        page = client.get(f"/v/{code}").get_data(as_text=True)
+        assert "Tidak sah" in page and "Palsu" not in page

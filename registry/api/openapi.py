@@ -32,7 +32,11 @@ SCHEMAS: dict[str, Any] = {
         "description": "What the registry says about a verification code; only allow-listed fields.",
         "required": ["status", "code"],
         "properties": {
-            "status": {"type": "string", "enum": ["valid", "withdrawn", "unknown"]},
+            "status": {
+                "type": "string",
+                "enum": ["valid", "withdrawn", "invalid", "unknown"],
+                "description": "invalid: the stored record no longer verifies against the registry's keys.",
+            },
             "code": {"type": ["string", "null"], "description": "Compact code (null if mistyped)."},
             "id": {"type": "string"},
             "commitment": {

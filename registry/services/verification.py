@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
-from registry.core.errors import FormatError
+from registry.core.errors import FormatError, IkrarError
+from registry.core.records import verify_record
 from registry.extensions import db
 from registry.models import SignatureRecord
 from registry.offline_verify import check_pdf
@@ -28,15 +29,35 @@ def find(code_text: str) -> SignatureRecord | None:
     return row
 
 
+def stored_record(row: SignatureRecord) -> dict[str, Any] | None:
+    """The record as signed, if the stored bytes, signature and strokes still verify; else None.
+
+    The page must not vouch for what the database says without checking it: a row edited behind
+    the registry's back (a name, the strokes) fails here and is shown as invalid.
+    """
+    try:
+        signed, _key = verify_record(bytes(row.body), row.signature, keyring.keyring())
+    except IkrarError:
+        return None
+    record = signed.record
+    if record.get("id") != row.id or record.get("code") != row.code:
+        return None
+    if sha256_hex(bytes(row.strokes)) != record["handwriting"]["strokes_sha256"]:
+        return None
+    return record
+
+
 def status_document(row: SignatureRecord | None, code_text: str) -> dict[str, Any]:
-    """What GET /api/v1/verify/<code> answers: only allow-listed fields."""
+    """What GET /api/v1/verify/<code> answers: only allow-listed fields, taken from the verified record."""
     if row is None:
         try:
             code = codes.normalise_code(code_text)
         except FormatError:
             code = None
         return {"status": "unknown", "code": code}
-    record = parse_canonical(bytes(row.body))
+    record = stored_record(row)
+    if record is None:
+        return {"status": "invalid", "code": row.code}
     version = row.commitment_version
     withdrawal = row.withdrawal
     return {
@@ -44,9 +65,9 @@ def status_document(row: SignatureRecord | None, code_text: str) -> dict[str, An
         "code": row.code,
         "id": row.id,
         "commitment": {"id": record["commitment"]["id"], "version": version.version, "title": version.title},
-        "name": row.name,
-        "position": row.position,
-        "institution": row.institution,
+        "name": record["signatory"]["name"],
+        "position": record["signatory"]["position"],
+        "institution": record["signatory"]["institution"],
         "signed_at": record["signed_at"],
         "kid": row.kid,
         "log_index": row.log_index,

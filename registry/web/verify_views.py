@@ -52,7 +52,7 @@ def verify_page(code: str) -> Response:
     document = verification.status_document(row, code)
     signature_image = None
     signed_wib = withdrawn_wib = None
-    if row is not None:
+    if row is not None and document["status"] != "invalid":
         signed_wib = format_wib(document["signed_at"])
         if document["withdrawal"]:
             withdrawn_wib = format_wib(document["withdrawal"]["at"])
@@ -63,7 +63,7 @@ def verify_page(code: str) -> Response:
         url_for(
             "api.get_commitment", slug=document["commitment"]["id"], version=document["commitment"]["version"]
         )
-        if row is not None
+        if row is not None and document["status"] != "invalid"
         else None
     )
     html = render_template(
