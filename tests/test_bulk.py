@@ -154,6 +154,7 @@ def test_download_with_progress_in_a_browser(
         download = download_info.value
         page.wait_for_selector('#bulk-status[data-done="3"]')
         assert page.eval_on_selector("#bulk-bar", "e => [e.value, e.max]") == [3, 3]
+        assert page.inner_text("#bulk-status").startswith("Selesai: 3 dari 3 sertifikat, ")
         target = tmp_path / "all.zip"
         download.save_as(str(target))
     finally:

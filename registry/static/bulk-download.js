@@ -49,6 +49,14 @@
     return match ? match[1] : url.split("/").pop().split("?")[0];
   }
 
+  // The words come from the page (translated there): {n}, {total}, {size}, {error} are filled in.
+  function say(status, kind, values) {
+    var text = status.getAttribute("data-msg-" + kind) || "";
+    status.textContent = text.replace(/\{(\w+)\}/g, function (all, key) {
+      return key in values ? String(values[key]) : all;
+    });
+  }
+
   function start(button) {
     var box = document.getElementById("bulk-progress");
     var bar = document.getElementById("bulk-bar");
@@ -60,7 +68,7 @@
     box.hidden = false;
     bar.max = Math.max(expected, 1);
     bar.value = 0;
-    status.textContent = "Menyiapkan arsip…";
+    say(status, "preparing", {});
     var counter = new EntryCounter();
     var received = 0;
     var parts = [];
@@ -74,7 +82,7 @@
         return reader.read().then(function (step) {
           if (step.done) {
             bar.value = bar.max;
-            status.textContent = "Selesai: " + counter.entries + " dari " + expected + " sertifikat, " + kb(received) + ".";
+            say(status, "done", { n: counter.entries, total: expected, size: kb(received) });
             status.setAttribute("data-done", String(counter.entries));
             var blob = new Blob(parts, { type: "application/zip" });
             var link = document.createElement("a");
@@ -89,13 +97,13 @@
           received += step.value.length;
           counter.feed(step.value);
           bar.value = Math.min(counter.entries, bar.max);
-          status.textContent = counter.entries + " dari " + expected + " sertifikat · " + kb(received);
+          say(status, "progress", { n: counter.entries, total: expected, size: kb(received) });
           return pump();
         });
       }
       return pump();
     }).catch(function (error) {
-      status.textContent = "Gagal mengunduh: " + error.message;
+      say(status, "failed", { error: error.message });
     }).finally(function () {
       buttons.forEach(function (b) { b.disabled = b.getAttribute("data-entries") === "0"; });
     });
