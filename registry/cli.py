@@ -5,8 +5,7 @@ from __future__ import annotations
 import getpass
 import os
 import sys
-from collections.abc import Callable, Iterator
-from typing import Any, TypeVar
+from collections.abc import Iterator
 
 import click
 from flask import Flask, current_app
@@ -22,8 +21,6 @@ from registry.core.errors import IkrarError
 from registry.extensions import db
 from registry.services import integrity, keyring
 from registry.services.errors import ServiceError
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 def _factory() -> Flask:

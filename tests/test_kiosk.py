@@ -8,6 +8,7 @@ import uuid
 from datetime import date
 from typing import Any
 
+import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -265,7 +266,6 @@ def test_qr_only_for_records_of_the_tablets_commitment(app: Flask, client: Flask
 
 
 def test_qr_encodes_the_certificate_url(app: Flask, client: FlaskClient) -> None:
-    zxingcpp = __import__("pytest").importorskip("zxingcpp")
     from registry.certificate import qr_matrix
 
     enrol(app, client)
