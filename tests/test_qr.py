@@ -1,4 +1,4 @@
-"""The QR statement (docs/FORMATS.md §10): round trip, tamper evidence, size bound, truncation."""
+"""The QR statement (docs/FORMATS.md §9): round trip, tamper evidence, size bound, truncation."""
 
 from __future__ import annotations
 
