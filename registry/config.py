@@ -60,7 +60,13 @@ SETTINGS = (
         "Flask secret for sessions and CSRF tokens.",
     ),
     Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
+    Setting("IKRAR_SIGNING_LIMIT", "600 per minute", "Signings per credential or kiosk (Flask-Limiter)."),
+    Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
+    Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
 )
+
+# Rate-limit settings read from the environment when set (Flask-Limiter's "N per period;…").
+_LIMITS = ("IKRAR_SIGNING_LIMIT", "IKRAR_VERIFY_LIMIT", "IKRAR_LOGIN_LIMIT")
 
 
 def _project_root() -> Path:
@@ -127,8 +133,21 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "RATELIMIT_HEADERS_ENABLED": True,
         "JSON_SORT_KEYS": False,
     }
+    for name in _LIMITS:
+        if env.get(name):
+            config[name] = _limit(name, env[name])
     if overrides:
         config.update(overrides)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance)
     return config
+
+
+def _limit(name: str, value: str) -> str:
+    from limits import parse_many
+
+    try:
+        parse_many(value)
+    except ValueError as exc:
+        raise ConfigError(f"{name} must be a rate limit like '600 per minute', not {value!r:.60}") from exc
+    return value

@@ -11,6 +11,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy.orm import DeclarativeBase
 
+from registry import ratelimit  # noqa: F401 - registers the thread-safe memory:// storage
+
 
 class Base(DeclarativeBase):
     pass

@@ -600,6 +600,18 @@ def document() -> dict[str, Any]:
                     "responses": {"200": _json(_ref("JWKS"), "The key set.", "application/jwk-set+json")},
                 }
             },
+            "/healthz": {
+                "get": {
+                    "operationId": "getHealth",
+                    "summary": "Liveness probe: the process answers (no database or key access).",
+                    "responses": {
+                        "200": {
+                            "description": "The text `ok`.",
+                            "content": {"text/plain": {"schema": {"type": "string", "const": "ok\n"}}},
+                        }
+                    },
+                }
+            },
             "/openapi.json": {
                 "get": {
                     "operationId": "getOpenApi",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import re
 import secrets
 
@@ -22,8 +23,13 @@ from registry.services.text import clean_text
 HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD = 12
-# Verified against when the username is unknown, so both paths cost the same time.
-_DUMMY_HASH = HASHER.hash(secrets.token_urlsafe(16))
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """Verified against when the username is unknown, so both paths cost the same time.
+    Made on first use, not at import: every CLI command (the auditor's too) imports this module."""
+    return HASHER.hash(secrets.token_urlsafe(16))
 
 
 def new_public_id(prefix: str) -> str:
@@ -72,7 +78,7 @@ def authenticate(username: str, password: str) -> User | None:
     username = (username or "").strip().lower()
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
     try:
-        HASHER.verify(user.password_hash if user else _DUMMY_HASH, password or "")
+        HASHER.verify(user.password_hash if user else _dummy_hash(), password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:

@@ -1,4 +1,4 @@
-"""Well-known documents: the JWKS and the OpenAPI description."""
+"""Well-known documents: the JWKS, the OpenAPI description, and the liveness probe."""
 
 from __future__ import annotations
 
@@ -23,3 +23,12 @@ def openapi() -> Response:
     from registry.api.openapi import document
 
     return jsonify(document())
+
+
+@web.get("/healthz")
+def healthz() -> Response:
+    """Liveness: the process answers. Touches neither the database nor the keys, so a load
+    balancer's probe stays cheap; the benchmark uses it as the server's trivial-request limit."""
+    response = Response("ok\n", mimetype="text/plain")
+    response.cache_control.no_store = True
+    return response

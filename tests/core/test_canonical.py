@@ -13,6 +13,8 @@ from typing import Any
 
 import pytest
 import rfc8785
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from registry.core.canonical import (
     MAX_SAFE_INTEGER,
@@ -399,3 +401,84 @@ def test_vectors_are_read_from_outside_the_repository() -> None:
     folder = vectors_dir("jcs")
     repo = Path(__file__).resolve().parents[2]
     assert repo not in folder.resolve().parents
+
+
+# --- the standard-library fast path must equal the rfc8785 library, byte for byte ------------------
+
+_nfc_text = st.text(alphabet=st.characters(exclude_categories=("Cs",)), max_size=12).map(
+    lambda text: unicodedata.normalize("NFC", text)
+)
+_json_values = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-MAX_SAFE_INTEGER, max_value=MAX_SAFE_INTEGER)
+    | _nfc_text,
+    lambda children: (
+        st.lists(children, max_size=4)
+        | st.dictionaries(_nfc_text | st.sampled_from(["a", "id", "kid", "type"]), children, max_size=4)
+    ),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_json_values)
+def test_canonical_bytes_equals_the_rfc8785_library(value: Any) -> None:
+    # Control characters, quotes, backslashes, U+2028, astral characters and non-ASCII keys
+    # (which take the library path) are all in the alphabet.
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"s": "".join(chr(c) for c in range(0x20)) + '"\\/\x7f\u2028\u2029\ufeff'},
+        {"é": 1, "e": 2, "\U0001f600": 3, "\ufffd": 4},
+        {"a": [{"é": {"b": 1}}, {"c": "\u00e9"}]},
+        {"nested": {"z": [1, -1, 0, MAX_SAFE_INTEGER], "a": None}},
+    ],
+)
+def test_canonical_bytes_equals_the_library_on_edge_cases(value: Any) -> None:
+    assert canonical_bytes(value) == rfc8785.dumps(value)
+
+
+def _slow_parse(data: bytes) -> Any:
+    value = strict_json_loads(data)
+    if canonical_bytes(value) != data:
+        raise FormatError("not canonical")
+    return value
+
+
+_ascii_spellings = st.one_of(
+    _json_values.map(lambda v: json.dumps(v, ensure_ascii=True, sort_keys=True, separators=(",", ":"))),
+    _json_values.map(lambda v: json.dumps(v, ensure_ascii=True)),
+    _json_values.map(lambda v: json.dumps(v, ensure_ascii=True, separators=(",", ":"))),
+    st.sampled_from(
+        [
+            '{"a":1,"a":1}',
+            '{"a":1.0}',
+            '{"a":-0}',
+            '{"a":9007199254740992}',
+            '{"a":"\\ud800"}',
+            '{"a":"\\u00e9"}',
+            '{"a":"\\u001f"}',
+            '{"a":"\\/"}',
+            '{"a":NaN}',
+            "[1e2]",
+            '"\\u0065"',
+            '{"b":1,"a":2}',
+        ]
+    ),
+).map(lambda text: text.encode("ascii"))
+
+
+@settings(max_examples=1500, deadline=None)
+@given(_ascii_spellings)
+def test_parse_canonical_ascii_fast_path_agrees_with_the_library_path(data: bytes) -> None:
+    try:
+        expected = _slow_parse(data)
+    except FormatError:
+        with pytest.raises(FormatError):
+            parse_canonical(data)
+        return
+    assert parse_canonical(data) == expected
