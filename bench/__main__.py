@@ -292,15 +292,18 @@ def audit_row(fixture: Path) -> Row:
 
 
 def run_scenarios(fixture: Path, settings: Settings, logs: Path) -> dict[str, Any]:
-    """Event day on a fresh PostgreSQL registry; news spike on a copy of the big fixture."""
-    from bench import load
+    """Event day on a fresh PostgreSQL registry; news spike on a copy of the big fixture.
 
+    locust runs in its own process (python -m bench.load): it patches the interpreter for gevent.
+    """
     results: dict[str, Any] = {}
     env, token = server.fresh_registry("postgresql")
-    people = 40 if settings.records < 100_000 else 500
-    tablets = 4 if settings.records < 100_000 else 20
+    small = settings.records < 100_000
+    people, tablets = (40, 4) if small else (500, 20)
     with server.serving(env, logs / "event-day.log") as base:
-        results["event_day"] = load.event_day(base, token, SLUG, tablets=tablets, people=people)
+        results["event_day"] = _load(
+            "event-day", base, token, "--tablets", str(tablets), "--people", str(people)
+        )
     results["event_day"]["log_verifies"] = _log_verifies(env)
     results["event_day"]["records_in_database"] = _count_records(env)
     source = f"ikrar_bench_{fixture.name.split('-')[-1]}"
@@ -308,12 +311,28 @@ def run_scenarios(fixture: Path, settings: Settings, logs: Path) -> dict[str, An
     url = server.recreate_database("ikrar_bench_news", template=source)
     env = fixtures.instance_env(fixture, url)
     token = server.device_token(env)
-    codes = [c for c in (fixture / "codes.txt").read_text().split() if c]
     with server.serving(env, logs / "news-spike.log") as base:
-        results["news_spike"] = load.news_spike(base, token, SLUG, codes, seconds=settings.news_seconds)
+        results["news_spike"] = _load(
+            "news-spike",
+            base,
+            token,
+            "--codes",
+            str(fixture / "codes.txt"),
+            "--seconds",
+            str(settings.news_seconds),
+        )
     results["news_spike"]["log_verifies"] = _log_verifies(env)
     server.drop_database("ikrar_bench_news")
     return results
+
+
+def _load(scenario: str, base: str, token: str, *options: str) -> dict[str, Any]:
+    command = [sys.executable, "-m", "bench.load", scenario, "--url", base, "--token", token, "--slug", SLUG]
+    done = subprocess.run([*command, *options], capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 1):  # 1: ran, but a check failed; the result says which
+        raise RuntimeError(f"bench.load {scenario} failed:\n{done.stderr[-3000:]}")
+    result: dict[str, Any] = json.loads(done.stdout)
+    return result
 
 
 def _count_records(env: dict[str, str]) -> int:

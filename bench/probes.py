@@ -142,6 +142,7 @@ def _bare_certificate(data: Any) -> bytes:
 def proofs(count: int) -> dict[str, Any]:
     """Inclusion and consistency proofs at the current log size, through the real views."""
     from registry import create_app
+    from registry.core import merkle
     from registry.services import checkpoints
 
     app = create_app(startup_checks=False)
@@ -158,8 +159,36 @@ def proofs(count: int) -> dict[str, Any]:
         answer = client.get(f"/log/proof/consistency?old={rng.randrange(1, size)}&new={size}")
         assert answer.status_code == 200, answer.data
 
+    def inclusion_service() -> None:
+        index = rng.randrange(size)
+        checkpoints.fetch_once(
+            lambda fetch: (
+                merkle.inclusion_proof(index, size, fetch),
+                fetch([(0, index)]),
+                merkle.root_hash(size, fetch),
+            )
+        )
+
+    def consistency_service() -> None:
+        old = rng.randrange(1, size)
+        checkpoints.fetch_once(
+            lambda fetch: (
+                merkle.consistency_proof(old, size, fetch),
+                merkle.root_hash(old, fetch),
+                merkle.root_hash(size, fetch),
+            )
+        )
+
+    def trivial() -> None:
+        assert client.get("/healthz").status_code == 200
+
     inc, con = _timed(inclusion, count), _timed(consistency, count)
+    with app.app_context():
+        inc_service, con_service = _timed(inclusion_service, count), _timed(consistency_service, count)
     return {
+        "inclusion_service_p50_ms": statistics.median(inc_service),
+        "consistency_service_p50_ms": statistics.median(con_service),
+        "trivial_request_p50_ms": statistics.median(_timed(trivial, count)),
         "size": size,
         "inclusion_p50_ms": statistics.median(inc),
         "inclusion_p99_ms": _p(inc, 0.99),

@@ -84,19 +84,25 @@ def entries() -> Response:
 
 @log.get("/log/proof/inclusion")
 def inclusion() -> Response:
-    size = _int_arg("size", checkpoints.log_size())
+    current = checkpoints.log_size()
+    size = _int_arg("size", current)
     index = _int_arg("index")
-    _check_size(size)
+    _check_size(size, current)
     if not index < size:
         raise InvalidInput(f"index must be below size ({size})", field="index")
-    proof = merkle.inclusion_proof(index, size, checkpoints.fetch_nodes)
-    leaf = checkpoints.fetch_nodes([(0, index)])[(0, index)]
+    proof, leaf, root = checkpoints.fetch_once(
+        lambda fetch: (
+            merkle.inclusion_proof(index, size, fetch),
+            fetch([(0, index)])[(0, index)],
+            merkle.root_hash(size, fetch),
+        )
+    )
     return _json(
         {
             "index": index,
             "size": size,
             "leaf_hash": _b64(leaf),
-            "root": _b64(checkpoints.root_at(size)),
+            "root": _b64(root),
             "proof": [_b64(h) for h in proof],
         }
     )
@@ -104,17 +110,24 @@ def inclusion() -> Response:
 
 @log.get("/log/proof/consistency")
 def consistency() -> Response:
-    old, new = _int_arg("old"), _int_arg("new", checkpoints.log_size())
-    _check_size(new)
+    current = checkpoints.log_size()
+    old, new = _int_arg("old"), _int_arg("new", current)
+    _check_size(new, current)
     if not 0 < old <= new:
         raise InvalidInput("old must satisfy 0 < old <= new", field="old")
-    proof = merkle.consistency_proof(old, new, checkpoints.fetch_nodes)
+    proof, old_root, new_root = checkpoints.fetch_once(
+        lambda fetch: (
+            merkle.consistency_proof(old, new, fetch),
+            merkle.root_hash(old, fetch),
+            merkle.root_hash(new, fetch),
+        )
+    )
     return _json(
         {
             "old": old,
             "new": new,
-            "old_root": _b64(checkpoints.root_at(old)),
-            "new_root": _b64(checkpoints.root_at(new)),
+            "old_root": _b64(old_root),
+            "new_root": _b64(new_root),
             "proof": [_b64(h) for h in proof],
         }
     )
@@ -140,8 +153,7 @@ def audit_page() -> str:
     )
 
 
-def _check_size(size: int) -> None:
-    current = checkpoints.log_size()
+def _check_size(size: int, current: int) -> None:
     if not 0 < size <= current:
         raise InvalidInput(f"size must satisfy 0 < size <= {current}", field="size")
 
