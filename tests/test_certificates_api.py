@@ -125,3 +125,16 @@ def test_certificate_opens_only_with_its_link_or_for_staff(app: Flask) -> None:
     staff = app.test_client()
     sign_in(app, staff, "auditor")
     assert staff.get(path).status_code == 200
+
+
+def test_verify_answers_at_once_for_a_key_rotated_after_the_ring_was_cached(ctx: Flask) -> None:
+    # The verify endpoints reuse a recently read key ring; a record signed with a key the cached
+    # ring does not know yet must still verify (the ring is re-read at once, not after the TTL).
+    client = ctx.test_client()
+    first = signing.sign(walk_in("Sebelum Rotasi Cache"), ctx.extensions["ikrar.signers"]).record
+    assert client.get(f"/api/v1/verify/{first.code}").get_json()["status"] == "valid"
+    _old, new = keyring.rotate(keyring.KeySettings(**_settings(ctx)))
+    second = signing.sign(walk_in("Sesudah Rotasi Cache"), ctx.extensions["ikrar.signers"]).record
+    assert second.kid == new
+    assert client.get(f"/api/v1/verify/{second.code}").get_json()["status"] == "valid"
+    assert client.get(f"/api/v1/verify/{first.code}").get_json()["status"] == "valid"

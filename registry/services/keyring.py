@@ -5,9 +5,11 @@ from __future__ import annotations
 import os
 import secrets
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from flask import current_app
 from sqlalchemy import select
 
 from registry.core.canonical import b64url_encode, format_instant
@@ -35,6 +37,25 @@ def keyring() -> KeyRing:
     """Every key ever used, as recorded in the database (the pinned ring)."""
     rows = db.session.execute(select(SigningKey)).scalars()
     return KeyRing(_verifying_key(row) for row in rows)
+
+
+# The public verify endpoints answer many requests a second for a ring that changes only on a
+# key rotation: they reuse a recent copy (docs/PERFORMANCE.md). A ring that does not know the
+# asked-for key id is re-read at once, so a record signed with a just-rotated key verifies.
+RING_TTL_SECONDS = 5.0
+
+
+def recent_keyring(kid: str) -> KeyRing:
+    """The pinned ring as read at most RING_TTL_SECONDS ago, or now if it lacks ``kid``."""
+    # Kept on the application: one per app (and so per database), never shared between apps.
+    cache: dict[str, tuple[float, KeyRing]] = current_app.extensions.setdefault("ikrar.recent_ring", {})
+    cached = cache.get("ring")
+    now = time.monotonic()
+    if cached is not None and now - cached[0] < RING_TTL_SECONDS and kid in cached[1]:
+        return cached[1]
+    ring = keyring()
+    cache["ring"] = (now, ring)
+    return ring
 
 
 def active_kid(purpose: str) -> str | None:

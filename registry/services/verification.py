@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
@@ -23,8 +24,11 @@ def find(code_text: str) -> SignatureRecord | None:
         code = codes.normalise_code(code_text)
     except FormatError:
         return None
+    # One query: the status document also needs the version (the withdrawal is joined already).
     row: SignatureRecord | None = db.session.execute(
-        select(SignatureRecord).where(SignatureRecord.code == code)
+        select(SignatureRecord)
+        .options(joinedload(SignatureRecord.commitment_version))
+        .where(SignatureRecord.code == code)
     ).scalar_one_or_none()
     return row
 
@@ -36,7 +40,7 @@ def stored_record(row: SignatureRecord) -> dict[str, Any] | None:
     the registry's back (a name, the strokes) fails here and is shown as invalid.
     """
     try:
-        signed, _key = verify_record(bytes(row.body), row.signature, keyring.keyring())
+        signed, _key = verify_record(bytes(row.body), row.signature, keyring.recent_keyring(row.kid))
     except IkrarError:
         return None
     record = signed.record
