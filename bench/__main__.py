@@ -100,26 +100,23 @@ def main(argv: list[str] | None = None) -> int:
         rows += verify_rows(backend, env, fixture, settings, logs)
         rows += probe_rows(backend, env, settings)
     rows.append(audit_row(fixture))
+    print()
+    print(render(rows), flush=True)
+    save(args.json, settings, rows, scenarios)
     if settings.load and "postgresql" in settings.backends:
         scenarios = run_scenarios(fixture, settings, logs)
-    print()
-    print(render(rows))
-    if scenarios:
         print(render_scenarios(scenarios))
+        save(args.json, settings, rows, scenarios)
     print(f"\nbenchmark took {time.perf_counter() - started:.0f} s")
-    if args.json:
-        args.json.write_text(
-            json.dumps(
-                {
-                    "machine": machine_line(),
-                    "records": settings.records,
-                    "rows": [asdict(r) for r in rows],
-                    "scenarios": scenarios,
-                },
-                indent=2,
-            )
-        )
     return 0
+
+
+def save(target: Path | None, settings: Settings, rows: list[Row], scenarios: dict[str, Any]) -> None:
+    """Write the results so far (the table is saved before the long load scenarios start)."""
+    if target is None:
+        return
+    document = {"machine": machine_line(), "records": settings.records, "rows": [asdict(r) for r in rows]}
+    target.write_text(json.dumps(document | {"scenarios": scenarios}, indent=2))
 
 
 # --- rows ----------------------------------------------------------------------------------------
@@ -335,6 +332,8 @@ def run_scenarios(fixture: Path, settings: Settings, logs: Path) -> dict[str, An
     fixtures.postgres_copy(fixture, source)
     url = server.recreate_database("ikrar_bench_news", template=source)
     env = fixtures.instance_env(fixture, url)
+    # A new copy of the fixture: forget the checkpoint the previous copy's server signed.
+    Path(env["IKRAR_WITNESS_FILE"]).unlink(missing_ok=True)
     token = server.device_token(env)
     with server.serving(env, logs / "news-spike.log") as base:
         results["news_spike"] = _load(

@@ -89,6 +89,7 @@ def postgres_copy(directory: Path, database: str, *, echo: Any = print) -> str:
     echo(f"copying the fixture into PostgreSQL database {database}…")
     started = time.perf_counter()
     env = instance_env(directory, url)
+    Path(env["IKRAR_WITNESS_FILE"]).unlink(missing_ok=True)  # a new database: nothing signed on it yet
     subprocess.run([sys.executable, "-m", "bench.pgcopy", str(directory), database], env=env, check=True)
     size = _pg_log_size(database)
     marker.write_text(json.dumps({"log_size": size, "seconds": time.perf_counter() - started}))
