@@ -201,7 +201,7 @@ def verify_rows(
             result, floor, ratio = beside_trivial(base, "verify.lua", verify_args, settings)
             paced = wrk.run(
                 base,
-                "paced.lua",
+                ["verify.lua", "paced.lua"],
                 [codes, prefix, "2", str(round(10 * 1000 / 150))],
                 seconds=max(settings.seconds, 2.0),
                 connections=10,

@@ -81,28 +81,28 @@ def ensure(records: int, *, echo: Any = print) -> tuple[Path, float | None]:
 
 
 def postgres_copy(directory: Path, database: str, *, echo: Any = print) -> str:
-    """The PostgreSQL twin of the fixture (database ``database``), copied from SQLite when stale."""
+    """The PostgreSQL twin of the fixture (database ``database``), copied from SQLite when stale.
+
+    The twin is current when its stored checkpoint is the fixture's: same log key, same size,
+    same root. (Another checkout's fixture of the same size has other keys, hence another note.)
+    """
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
-    marker = directory / f"pg-{database}.done"
-    if marker.exists() and _pg_log_size(database) == json.loads(marker.read_text())["log_size"]:
+    if _pg_checkpoint(database) == (directory / "checkpoint").read_text():
         return url
     echo(f"copying the fixture into PostgreSQL database {database}…")
-    started = time.perf_counter()
     env = instance_env(directory, url)
     Path(env["IKRAR_WITNESS_FILE"]).unlink(missing_ok=True)  # a new database: nothing signed on it yet
     subprocess.run([sys.executable, "-m", "bench.pgcopy", str(directory), database], env=env, check=True)
-    size = _pg_log_size(database)
-    marker.write_text(json.dumps({"log_size": size, "seconds": time.perf_counter() - started}))
     return url
 
 
-def _pg_log_size(database: str) -> int | None:
+def _pg_checkpoint(database: str) -> str | None:
     import psycopg
 
     try:
         with psycopg.connect(f"host=127.0.0.1 user=postgres dbname={database}") as conn:
-            row = conn.execute("SELECT size FROM log_head WHERE id = 1").fetchone()
-            return int(row[0]) if row else None
+            row = conn.execute("SELECT checkpoint FROM log_head WHERE id = 1").fetchone()
+            return str(row[0]) if row else None
     except psycopg.Error:
         return None
 

@@ -89,7 +89,6 @@ def _bare_certificate(data: Any) -> bytes:
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas as pdf_canvas
-    from reportlab.platypus.flowables import Image  # noqa: F401 - same import cost as Ikrar
 
     from registry.certificate import REGULAR, _register_fonts
     from registry.core import strokes as strokes_core

@@ -30,11 +30,17 @@ def available() -> bool:
     return shutil.which("wrk") is not None
 
 
-def run(base_url: str, script: str, args: list[str], *, seconds: float, connections: int) -> WrkResult:
-    """Closed-loop load: ``connections`` keep-alive connections, one wrk thread, for ``seconds``."""
+def run(
+    base_url: str, script: str | list[str], args: list[str], *, seconds: float, connections: int
+) -> WrkResult:
+    """Closed-loop load: ``connections`` keep-alive connections, one wrk thread, for ``seconds``.
+
+    ``script`` is one file of bench/wrk/ or several, joined in order (e.g. verify.lua + paced.lua).
+    """
+    parts = [script] if isinstance(script, str) else script
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as combined:
-        # wrk takes one script: the scenario followed by the shared JSON reporter.
-        combined.write((SCRIPTS / script).read_text() + "\n" + (SCRIPTS / "report.lua").read_text())
+        # wrk takes one script: the scenario's parts followed by the shared JSON reporter.
+        combined.write("\n".join((SCRIPTS / name).read_text() for name in [*parts, "report.lua"]))
     try:
         done = subprocess.run(
             [
