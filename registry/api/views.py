@@ -7,9 +7,11 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, url_for
 
 from registry.api.problems import single_arg
-from registry.core.canonical import format_instant, parse_canonical
+from registry.core.canonical import format_instant
+from registry.core.versions import version_sha256
 from registry.models import CommitmentVersion, SignatureRecord
-from registry.services import commitments, signing
+from registry.services import commitments, sealed, signing
+from registry.services.bound_versions import signed_document
 from registry.services.errors import InvalidInput
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -41,6 +43,7 @@ def commitment_document(version: CommitmentVersion) -> dict[str, Any]:
         "categories": version.categories,
         "consent_text": version.consent_text,
         "consent_sha256": version.consent_sha256,
+        "version_sha256": version_sha256(signed_document(version, version.commitment.slug)),
         "opened_at": format_instant(version.opened_at) if version.opened_at else None,
         "closed_at": format_instant(version.closed_at) if version.closed_at else None,
         "versions": published,
@@ -48,20 +51,35 @@ def commitment_document(version: CommitmentVersion) -> dict[str, Any]:
 
 
 def signature_document(row: SignatureRecord) -> dict[str, Any]:
+    checked = sealed.check(row)
+    if not checked.ok:
+        # Nothing of a row that no longer verifies is vouched for: no record, no status but this.
+        return {
+            "id": row.id,
+            "code": None,
+            "record": None,
+            "signature": None,
+            "kid": None,
+            "log_index": row.log_index,
+            "status": "invalid",
+            "withdrawal": None,
+        }
+    record = checked.signed()
+    withdrawal = checked.withdrawal
     return {
-        "id": row.id,
-        "code": row.code,
-        "record": parse_canonical(bytes(row.body)),
+        "id": record["id"],
+        "code": record["code"],
+        "record": record,
         "signature": row.signature,
-        "kid": row.kid,
+        "kid": record["kid"],
         "log_index": row.log_index,
-        "status": "withdrawn" if row.withdrawal else "valid",
+        "status": checked.status,
         "withdrawal": None
-        if row.withdrawal is None
+        if withdrawal is None
         else {
-            "at": format_instant(row.withdrawal.withdrawn_at),
-            "reason": row.withdrawal.reason,
-            "log_index": row.withdrawal.log_index,
+            "at": format_instant(withdrawal.withdrawn_at),
+            "reason": withdrawal.reason,
+            "log_index": withdrawal.log_index,
         },
     }
 

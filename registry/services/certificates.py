@@ -17,7 +17,7 @@ from registry.core.errors import FormatError, KeyRingError
 from registry.core.keys import Signer
 from registry.core.keystore import KeyDirectory
 from registry.models import SignatureRecord
-from registry.services import keyring
+from registry.services import keyring, sealed
 from registry.services.receipts import signature_receipt
 
 
@@ -53,17 +53,21 @@ def qr_url_for(row: SignatureRecord) -> tuple[str, bool]:
 
 
 def certificate_data(row: SignatureRecord) -> CertificateData:
-    record = parse_canonical(bytes(row.body))
+    # Re-checked first (seal, strokes, bound commitment version, withdrawal against the log): a
+    # certificate prints only what was sealed, or is refused as an integrity error.
+    checked = sealed.require(row)
+    record = checked.signed()
     version = row.commitment_version
     categories = {c["id"]: c["label"] for c in version.categories}
     dimensions = {d["id"]: d["label"] for d in version.dimensions}
-    withdrawal = row.withdrawal
+    withdrawal = checked.withdrawal
+    category = record["signatory"]["category"]
     return CertificateData(
         record=record,
         signature=row.signature,
         commitment_title=version.title,
         place=version.place,
-        category_label=categories.get(row.category, row.category),
+        category_label=categories.get(category, category),
         dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
         strokes=parse_canonical(bytes(row.strokes)),
         verify_url=qr_url_for(row)[0],
@@ -104,6 +108,7 @@ def certificate_url(record: SignatureRecord) -> str:
 
 def certificate_filename(record: SignatureRecord) -> str:
     """``ikrar-<code>-<name slug>.pdf``: ASCII only, safe in a Content-Disposition header."""
-    ascii_name = unicodedata.normalize("NFKD", record.name).encode("ascii", "ignore").decode("ascii")
+    name = str(parse_canonical(bytes(record.body))["signatory"]["name"])  # the signed name
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode("ascii")
     slug = re.sub(r"[^A-Za-z0-9]+", "-", ascii_name).strip("-").lower()[:40].strip("-")
     return f"ikrar-{record.code}{'-' + slug if slug else ''}.pdf"

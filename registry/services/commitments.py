@@ -10,10 +10,12 @@ from typing import Any
 from sqlalchemy import select
 
 from registry.core.canonical import sha256_hex
+from registry.core.versions import version_sha256
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion
 from registry.services import log
+from registry.services.bound_versions import check_version, signed_document
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -76,11 +78,14 @@ def _clean(draft: CommitmentDraft) -> dict[str, Any]:
 
 
 def _entry_payload(version: CommitmentVersion, slug: str) -> dict[str, Any]:
+    # version_sha256 binds every field a signer reads; the two text hashes stay for the
+    # verifiers that check a record's commitment.text_sha256 and consent.text_sha256 directly.
     return {
         "commitment": slug,
         "version": version.version,
         "text_sha256": version.text_sha256,
         "consent_sha256": version.consent_sha256,
+        "version_sha256": version_sha256(signed_document(version, slug)),
     }
 
 
@@ -95,7 +100,8 @@ def get_version(slug: str, version: int | None = None, *, published_only: bool =
     if found is None:
         what = f"version {version} of commitment {slug!r}" if version else f"commitment {slug!r}"
         raise NotFound(f"there is no {what}")
-    return found
+    # A published version is shown, printed and signed only while it matches its log entry.
+    return check_version(found)
 
 
 def create(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
@@ -208,4 +214,4 @@ def list_published() -> list[CommitmentVersion]:
     latest: dict[int, CommitmentVersion] = {}
     for row in rows:
         latest.setdefault(row.commitment_id, row)
-    return list(latest.values())
+    return [check_version(version) for version in latest.values()]

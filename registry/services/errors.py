@@ -51,3 +51,13 @@ class IdempotencyMismatch(ServiceError):
 
 class Unavailable(ServiceError):
     status, slug, title = 503, "unavailable", "Service unavailable"
+
+
+class IntegrityFailure(ServiceError):
+    """Stored data no longer match what the log or a seal binds: nothing of it may be shown.
+
+    Not the caller's fault and not retryable: the database was altered behind the registry's back
+    (or damaged). The detail names what failed; the event is logged for the operators.
+    """
+
+    status, slug, title = 500, "integrity-error", "Integrity error"

@@ -14,7 +14,7 @@ from registry.core.errors import N_, IkrarError
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
-from registry.services import commitments, log
+from registry.services import commitments, log, sealed
 from registry.services.errors import InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -318,10 +318,14 @@ class InviteeStatus:
 @dataclass(frozen=True)
 class Progress:
     version: CommitmentVersion
-    signed: list[SignatureRecord]
+    signed: list[sealed.Sealed]  # each re-checked: names shown come from the signed bytes
     invited: list[InviteeStatus]
     walk_ins: int
     withdrawn: int
+
+    @property
+    def integrity_errors(self) -> int:
+        return sum(1 for s in self.signed if not s.ok)
 
     @property
     def invited_signed(self) -> int:
@@ -353,12 +357,13 @@ def progress(slug: str, version_number: int) -> Progress:
     )
     by_invitee = {r.invitee_id: r for r in records if r.invitee_id is not None}
     walk_in_ids = {i.id for i in invitees if i.walk_in}
+    checked = sealed.check_many(records)
     return Progress(
         version=version,
-        signed=records,
+        signed=checked,
         invited=[InviteeStatus(i, by_invitee.get(i.id)) for i in invitees if not i.walk_in],
         walk_ins=sum(1 for r in records if r.invitee_id in walk_in_ids),
-        withdrawn=sum(1 for r in records if r.withdrawal is not None),
+        withdrawn=sum(1 for s in checked if s.status == "withdrawn"),
     )
 
 
@@ -369,5 +374,5 @@ def commitment(slug: str) -> Commitment:
     return found
 
 
-def last_signed_at(records: list[SignatureRecord]) -> datetime | None:
-    return max((r.signed_at for r in records), default=None)
+def last_signed_at(records: list[sealed.Sealed]) -> datetime | None:
+    return max((s.row.signed_at for s in records if s.ok), default=None)

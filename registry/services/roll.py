@@ -16,12 +16,13 @@ from flask import current_app
 from sqlalchemy import select
 
 from registry.core.canonical import format_instant
+from registry.core.errors import N_
 from registry.core.note import open_checkpoint
 from registry.extensions import db
 from registry.models import CommitmentVersion, LogEntry, SignatureRecord, SigningKey
 from registry.roll import RollCheckpoint, RollData, RollSignatory, render_roll
-from registry.services import checkpoints, commitments
-from registry.services.errors import Unavailable
+from registry.services import checkpoints, commitments, sealed
+from registry.services.errors import IntegrityFailure, Unavailable
 
 
 def verify_url(code: str) -> str:
@@ -63,11 +64,27 @@ def _records(version: CommitmentVersion, size: int) -> list[SignatureRecord]:
     return list(rows.unique())
 
 
-def _withdrawn(row: SignatureRecord, size: int) -> tuple[str, str] | None:
-    w = row.withdrawal
+def _withdrawn(signature: sealed.Sealed, size: int) -> tuple[str, str] | None:
+    w = signature.withdrawal
     if w is None or w.log_index >= size:
         return None
     return format_instant(w.withdrawn_at), w.reason
+
+
+def _checked(version: CommitmentVersion, size: int) -> list[sealed.Sealed]:
+    """The version's records at the checkpoint, each re-checked (sealed.py); refuses on any failure."""
+    checked = sealed.check_many(_records(version, size))
+    broken = [s.row for s in checked if not s.ok]
+    if broken:
+        raise IntegrityFailure(
+            N_(
+                "integrity error: %(count)d signature(s) of this version no longer verify "
+                "(first at log index %(index)d); nothing is printed"
+            ),
+            count=len(broken),
+            index=broken[0].log_index,
+        )
+    return checked
 
 
 def roll_data(slug: str, version_number: int) -> RollData:
@@ -79,23 +96,24 @@ def roll_data(slug: str, version_number: int) -> RollData:
     categories = _labels(version.categories)
     dimensions = _labels(version.dimensions)
     signatories = []
-    for number, row in enumerate(_records(version, checkpoint.size), start=1):
-        record = json.loads(row.body)
+    for number, signature in enumerate(_checked(version, checkpoint.size), start=1):
+        row, record = signature.row, signature.signed()
+        signer = record["signatory"]
         signatories.append(
             RollSignatory(
                 number=number,
-                name=row.name,
-                position=row.position,
-                institution=row.institution,
-                category_label=categories.get(row.category, row.category),
+                name=signer["name"],
+                position=signer["position"],
+                institution=signer["institution"],
+                category_label=categories.get(signer["category"], signer["category"]),
                 dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
                 signed_at=record["signed_at"],
-                code=row.code,
-                verify_url=verify_url(row.code),
+                code=record["code"],
+                verify_url=verify_url(record["code"]),
                 strokes=json.loads(row.strokes),
-                public_display=row.public_display,
+                public_display=signature.public_display,
                 log_index=row.log_index,
-                withdrawn=_withdrawn(row, checkpoint.size),
+                withdrawn=_withdrawn(signature, checkpoint.size),
             )
         )
     return RollData(
@@ -146,6 +164,8 @@ class PublicList:
     total: int  # every signature not withdrawn, public or not
     by_category: list[Count]
     by_dimension: list[Count]
+    # Signatures whose stored data no longer verify: counted and shown as integrity errors only.
+    integrity_errors: int = 0
 
     @property
     def not_listed(self) -> int:
@@ -165,21 +185,26 @@ def public_list(slug: str) -> PublicList:
     listed: list[PublicSignatory] = []
     per_category: Counter[str] = Counter()
     per_dimension: Counter[str] = Counter()
-    total = 0
-    for row in _records(version, size):
-        if _withdrawn(row, size) is not None:
+    total = broken = 0
+    for signature in sealed.check_many(_records(version, size)):
+        if not signature.ok:
+            broken += 1
             continue
+        if _withdrawn(signature, size) is not None:
+            continue
+        record = signature.signed()
+        signer = record["signatory"]
         total += 1
-        per_category[row.category] += 1
-        for dimension in json.loads(row.body)["dimensions"]:
+        per_category[signer["category"]] += 1
+        for dimension in record["dimensions"]:
             per_dimension[dimension] += 1
-        if row.public_display:
+        if signature.public_display:
             listed.append(
                 PublicSignatory(
-                    name=row.name,
-                    position=row.position,
-                    institution=row.institution,
-                    category=categories.get(row.category, row.category),
+                    name=signer["name"],
+                    position=signer["position"],
+                    institution=signer["institution"],
+                    category=categories.get(signer["category"], signer["category"]),
                 )
             )
     listed.sort(key=lambda s: (s.category, s.institution.casefold(), s.name.casefold()))
@@ -190,4 +215,5 @@ def public_list(slug: str) -> PublicList:
         total=total,
         by_category=[Count(k, v, per_category[k]) for k, v in categories.items()],
         by_dimension=[Count(k, v, per_dimension[k]) for k, v in dimensions.items()],
+        integrity_errors=broken,
     )

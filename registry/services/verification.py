@@ -10,12 +10,11 @@ from sqlalchemy.orm import joinedload
 
 from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
-from registry.core.errors import FormatError, IkrarError
-from registry.core.records import verify_record
+from registry.core.errors import FormatError
 from registry.extensions import db
 from registry.models import SignatureRecord
 from registry.offline_verify import check_pdf
-from registry.services import keyring
+from registry.services import keyring, sealed
 
 
 def find(code_text: str) -> SignatureRecord | None:
@@ -33,24 +32,6 @@ def find(code_text: str) -> SignatureRecord | None:
     return row
 
 
-def stored_record(row: SignatureRecord) -> dict[str, Any] | None:
-    """The record as signed, if the stored bytes, signature and strokes still verify; else None.
-
-    The page must not vouch for what the database says without checking it: a row edited behind
-    the registry's back (a name, the strokes) fails here and is shown as invalid.
-    """
-    try:
-        signed, _key = verify_record(bytes(row.body), row.signature, keyring.recent_keyring(row.kid))
-    except IkrarError:
-        return None
-    record = signed.record
-    if record.get("id") != row.id or record.get("code") != row.code:
-        return None
-    if sha256_hex(bytes(row.strokes)) != record["handwriting"]["strokes_sha256"]:
-        return None
-    return record
-
-
 def status_document(row: SignatureRecord | None, code_text: str) -> dict[str, Any]:
     """What GET /api/v1/verify/<code> answers: only allow-listed fields, taken from the verified record."""
     if row is None:
@@ -59,24 +40,26 @@ def status_document(row: SignatureRecord | None, code_text: str) -> dict[str, An
         except FormatError:
             code = None
         return {"status": "unknown", "code": code}
-    record = stored_record(row)
-    if record is None:
+    # The one verified read path: seal, strokes, bound commitment version, withdrawal vs the log.
+    checked = sealed.check(row)
+    if not checked.ok:
         return {"status": "invalid", "code": row.code}
+    record = checked.signed()
     version = row.commitment_version
-    withdrawal = row.withdrawal
+    withdrawal = checked.withdrawal
     return {
-        "status": "withdrawn" if withdrawal else "valid",
-        "code": row.code,
-        "id": row.id,
+        "status": checked.status,
+        "code": record["code"],
+        "id": record["id"],
         "commitment": {"id": record["commitment"]["id"], "version": version.version, "title": version.title},
         "name": record["signatory"]["name"],
         "position": record["signatory"]["position"],
         "institution": record["signatory"]["institution"],
         "signed_at": record["signed_at"],
-        "kid": row.kid,
+        "kid": record["kid"],
         "log_index": row.log_index,
         "record_sha256": sha256_hex(bytes(row.body)),
-        "public_display": row.public_display,
+        "public_display": checked.public_display,
         "withdrawal": None
         if withdrawal is None
         else {"at": format_instant(withdrawal.withdrawn_at), "reason": withdrawal.reason},

@@ -15,7 +15,7 @@ from registry.api.problems import localized
 from registry.core.errors import N_, IkrarError
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
-from registry.services import commitments, invitees, signing, withdrawals
+from registry.services import commitments, invitees, sealed, signing, withdrawals
 from registry.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from registry.web.auth import roles_required
 
@@ -322,7 +322,7 @@ def _signature_or_404(record_id: str) -> SignatureRecord:
 def signature_page(record_id: str) -> str:
     """Admin: one signature, with the form to withdraw it when it was made in error."""
     record = _signature_or_404(record_id)
-    return render_template("admin/signature.html", r=record, errors={}, reason="")
+    return render_template("admin/signature.html", r=record, s=sealed.check(record), errors={}, reason="")
 
 
 @admin.post("/signatures/<record_id>/withdraw")
@@ -335,7 +335,11 @@ def withdraw_signature(record_id: str) -> Page | Response:
         withdrawals.withdraw(record_id, reason, current_user.public_id)
     except (InvalidInput, Conflict) as exc:
         page = render_template(
-            "admin/signature.html", r=record, errors={"reason": localized(exc)}, reason=reason
+            "admin/signature.html",
+            r=record,
+            s=sealed.check(record),
+            errors={"reason": localized(exc)},
+            reason=reason,
         )
         return page, 422
     flash(_("Tanda tangan ditarik."), "info")

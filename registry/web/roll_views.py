@@ -82,6 +82,7 @@ def certificates_zip(slug: str) -> Response:
     """Every certificate of a commitment (all versions, or ?version=N) as a streamed ZIP archive."""
     version = _version_arg()
     ids = bulk.record_ids(slug, version)
+    bulk.check_all(ids)  # an integrity error page before the first byte, never a cut-off archive
     name = f"ikrar-{slug}" + (f"-v{version}" if version else "") + "-sertifikat.zip"
     response = Response(stream_with_context(bulk.archive(ids)), mimetype="application/zip")
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'

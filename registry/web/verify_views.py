@@ -56,7 +56,7 @@ def verify_page(code: str) -> Response:
         signed_wib = format_wib(document["signed_at"])
         if document["withdrawal"]:
             withdrawn_wib = format_wib(document["withdrawal"]["at"])
-        if row.public_display:
+        if document["public_display"]:
             svg = svg_document(parse_canonical(bytes(row.strokes)))
             signature_image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     commitment_url = (
