@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, Response, jsonify, request
+from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
 from registry.core.errors import N_, IkrarError
-from registry.services.errors import InvalidInput, ServiceError
+from registry.services.errors import IntegrityFailure, InvalidInput, ServiceError
 
 PROBLEM_TYPE = "urn:ikrar:problem:"
 JSON_PREFIXES = ("/api/", "/.well-known/", "/openapi.json", "/log/")
@@ -59,6 +59,16 @@ def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
         return problem(exc.status, exc.title, localized(exc), slug=exc.slug, field=exc.field)
+
+    @app.errorhandler(IntegrityFailure)
+    def _integrity_failure(exc: IntegrityFailure) -> Response:
+        # Logged where it was found (services/bound_versions.py, services/sealed.py).
+        if wants_json():
+            return problem(exc.status, exc.title, localized(exc), slug=exc.slug)
+        page = render_template("integrity_error.html", message=localized(exc))
+        response = Response(page, status=exc.status, mimetype="text/html")
+        response.cache_control.no_store = True
+        return response
 
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:

@@ -122,6 +122,17 @@ def _problem(row: SignatureRecord, ring: KeyRing, logged: LoggedWithdrawal | Non
     record = signed.record
     if (record["id"], record["code"], record["kid"]) != (row.id, row.code, row.kid):
         return "the stored id, code or key id differ from the signed record", None
+    signer = record["signatory"]
+    # Surfaces show the signed values, but a convenience column that disagrees with them is
+    # itself evidence of tampering (other lookups, e.g. duplicate checks, read the columns).
+    if (row.name, row.position, row.institution, row.category, row.public_display) != (
+        signer["name"],
+        signer["position"],
+        signer["institution"],
+        signer["category"],
+        record["consent"]["public_display"],
+    ) or row.signed_at != parse_instant(record["signed_at"]):
+        return "the stored signatory, consent or time columns differ from the signed record", None
     if sha256_hex(bytes(row.strokes)) != record["handwriting"]["strokes_sha256"]:
         return "the stored handwriting does not hash to the signed strokes_sha256", None
     version = row.commitment_version
