@@ -110,6 +110,7 @@ SCHEMAS: dict[str, Any] = {
                     "categories",
                     "consent_text",
                     "consent_sha256",
+                    "version_sha256",
                     "versions",
                 ],
                 "properties": {
@@ -118,6 +119,11 @@ SCHEMAS: dict[str, Any] = {
                     "categories": {"type": "array", "items": _ref("Choice")},
                     "consent_text": {"type": "string"},
                     "consent_sha256": _HEX64,
+                    "version_sha256": _HEX64
+                    | {
+                        "description": "SHA-256 of the canonical version document (docs/FORMATS.md §4); "
+                        "equals the version_sha256 of the version's commitment:publish log entry."
+                    },
                     "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
                     "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
                     "versions": {
@@ -189,18 +195,21 @@ SCHEMAS: dict[str, Any] = {
     },
     "Signature": {
         "type": "object",
+        "description": "A stored signature after the registry re-checked it. status 'invalid' means the "
+        "stored data no longer verify (seal, strokes, commitment version or withdrawal against the log): "
+        "then code, record, signature and kid are null and nothing of the row is vouched for.",
         "required": ["id", "code", "record", "signature", "kid", "log_index", "status", "withdrawal"],
         "properties": {
             "id": {"type": "string"},
-            "code": {"type": "string"},
-            "record": _ref("Record"),
+            "code": {"type": ["string", "null"]},
+            "record": {"oneOf": [_ref("Record"), {"type": "null"}]},
             "signature": {
-                "type": "string",
+                "type": ["string", "null"],
                 "description": "base64url (no padding) Ed25519 signature, 64 bytes.",
             },
-            "kid": {"type": "string"},
+            "kid": {"type": ["string", "null"]},
             "log_index": {"type": "integer", "minimum": 0},
-            "status": {"enum": ["valid", "withdrawn"]},
+            "status": {"enum": ["valid", "withdrawn", "invalid"]},
             "withdrawal": {
                 "oneOf": [
                     {"type": "null"},
@@ -414,6 +423,11 @@ def document() -> dict[str, Any]:
                         "200": _json(_ref("Commitment"), "The commitment version."),
                         "404": _problem("No such commitment or version."),
                         "422": _problem("Malformed version."),
+                        "500": _problem(
+                            "urn:ikrar:problem:integrity-error: the stored version no longer hashes to "
+                            "its commitment:publish log entry (edited behind the registry's back); "
+                            "it is not served."
+                        ),
                     },
                 }
             },
@@ -458,6 +472,10 @@ def document() -> dict[str, Any]:
                         "415": _problem("Body is not application/json."),
                         "422": _problem("A field is invalid; `field` names it."),
                         "429": _problem("Too many requests; see Retry-After."),
+                        "500": _problem(
+                            "urn:ikrar:problem:integrity-error: the commitment version no longer matches "
+                            "its log entry; nothing is signed."
+                        ),
                     },
                 }
             },
