@@ -207,6 +207,26 @@ def test_tampered_qr_is_red_at_the_top_and_never_green(
         page.context.close()
 
 
+def test_a_cut_name_in_the_qr_matches_by_its_prefix(
+    app: Flask, live_server: LiveServer, browser: Any
+) -> None:
+    long_name = "Raden Ajeng Kartika Sari Dewi Wulandari Puspitasari Ningrum"
+    url, _ = statement_url(app, live_server, long_name)
+    statement = json.loads(b64url_decode(url.split("#")[1].split(".")[0]))
+    assert statement["n"].endswith("\u2026") and long_name.startswith(statement["n"][:-1])
+    page = phone_page(browser)
+    try:
+        page.goto(url)
+        assert final_verdict(page) == "valid-checked"
+        assert page.inner_text("#sealed-name") == long_name
+        # A cut name that is not a prefix of the registry's name does not match.
+        page.evaluate("f => { location.hash = f; }", renamed(url, "Raden Ajeng Kartini\u2026").split("#")[1])
+        wait_for_verdict(page, "mismatch")
+        assert "Nama" in str(page.inner_text("#check-differences"))
+    finally:
+        page.context.close()
+
+
 def test_no_green_while_the_check_runs(app: Flask, live_server: LiveServer, browser: Any) -> None:
     url, _ = statement_url(app, live_server, "Dian Pertiwi")
     page = phone_page(browser)
