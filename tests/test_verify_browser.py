@@ -249,6 +249,22 @@ def test_no_green_while_the_check_runs(app: Flask, live_server: LiveServer, brow
         page.context.close()
 
 
+def test_a_qr_that_cannot_be_checked_is_not_green(app: Flask, live_server: LiveServer, browser: Any) -> None:
+    url, _ = statement_url(app, live_server, "Dwi Hartono")
+    page = phone_page(browser)
+    page.route("**/.well-known/jwks.json", lambda route: route.fulfill(status=503, body="busy"))
+    try:
+        page.goto(url)
+        assert final_verdict(page) == "unchecked"
+        assert headline(page) == "Tercatat di registri"
+        assert "tidak dapat diperiksa" in str(page.inner_text("#verdict"))
+        assert in_first_viewport(page, "#verdict")
+        assert visible_green(page) == []
+        assert page.get_attribute("#offline-check", "data-result") == "unavailable"
+    finally:
+        page.context.close()
+
+
 def test_editing_the_fragment_in_place_recomputes_the_verdict(
     app: Flask, live_server: LiveServer, browser: Any
 ) -> None:
