@@ -68,9 +68,9 @@ def new_record_id() -> str:
 
 def _clean_signatory(s: Signatory, version: CommitmentVersion) -> Signatory:
     cleaned = Signatory(
-        name=clean_text(s.name, "name", max_length=MAX_FIELD),
-        position=clean_text(s.position, "position", max_length=MAX_FIELD),
-        institution=clean_text(s.institution, "institution", max_length=MAX_FIELD),
+        name=clean_text(s.name, "name", max_length=MAX_FIELD, printed=True),
+        position=clean_text(s.position, "position", max_length=MAX_FIELD, printed=True),
+        institution=clean_text(s.institution, "institution", max_length=MAX_FIELD, printed=True),
         category=clean_text(s.category, "category", max_length=64),
     )
     if cleaned.category not in version.category_ids:
