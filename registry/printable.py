@@ -38,6 +38,7 @@ __all__ = [
     "BOLD",
     "FONT_DIR",
     "FONT_FILES",
+    "INVISIBLE",
     "NO_GLYPH",
     "OUTSIDE_BMP",
     "REGULAR",
@@ -62,14 +63,14 @@ _font_lock = threading.Lock()
 _RIGHT_TO_LEFT = {"R", "AL", "AN"}
 _LAST_BMP = 0xFFFF
 _DIRECTION_MARKS = {0x200E, 0x200F, 0x061C}  # LRM, RLM, ALM
-NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT = "no-glyph", "outside-bmp", "right-to-left"
+NO_GLYPH, INVISIBLE, OUTSIDE_BMP, RIGHT_TO_LEFT = "no-glyph", "invisible", "outside-bmp", "right-to-left"
 
 
 class Unprintable(NamedTuple):
     """The first character of a text that cannot be printed faithfully, and why."""
 
     char: str
-    reason: str  # NO_GLYPH, OUTSIDE_BMP or RIGHT_TO_LEFT
+    reason: str  # NO_GLYPH, INVISIBLE, OUTSIDE_BMP or RIGHT_TO_LEFT
 
 
 def register_fonts() -> None:
@@ -125,6 +126,14 @@ def covered() -> frozenset[int]:
     return frozenset.intersection(*(_coverage(font) for font in FONT_FILES))
 
 
+@functools.cache
+def _mapped() -> frozenset[int]:
+    """Code points every bundled face maps to some glyph, visible or not (to word a refusal)."""
+    register_fonts()
+    faces = [pdfmetrics.getFont(font).face for font in FONT_FILES]
+    return frozenset.intersection(*(frozenset(c for c, g in f.charToGlyph.items() if g) for f in faces))
+
+
 def find_unprintable(text: str, *, multiline: bool = False) -> Unprintable | None:
     """The first character of ``text`` (NFC) the certificate cannot print faithfully, or None.
 
@@ -137,7 +146,7 @@ def find_unprintable(text: str, *, multiline: bool = False) -> Unprintable | Non
         if ord(ch) > _LAST_BMP:
             return Unprintable(ch, OUTSIDE_BMP)
         if ord(ch) not in glyphs:
-            return Unprintable(ch, NO_GLYPH)
+            return Unprintable(ch, INVISIBLE if ord(ch) in _mapped() else NO_GLYPH)
         if unicodedata.bidirectional(ch) in _RIGHT_TO_LEFT and unicodedata.category(ch) != "Cf":
             return Unprintable(ch, RIGHT_TO_LEFT)
     return None
@@ -148,14 +157,16 @@ def printed_form(text: str, font: str) -> str:
 
     A character the font lacks would otherwise become glyph 0 and vanish from the text layer, and
     one beyond the BMP would extract as another character; U+FFFD keeps its place visible to
-    readers and to text extraction.
+    readers and to text extraction. (Only records signed before ``find_unprintable`` was enforced
+    can hold such characters; everything else the font maps is drawn as it always was, so their
+    certificates keep their bytes.)
     """
-    glyphs = _coverage(font)
+    glyphs = pdfmetrics.getFont(font).face.charToGlyph  # registered by the renderer before its layout
     out = []
     for ch in unicodedata.normalize("NFC", text):
         if unicodedata.category(ch) == "Cc":
             out.append(" ")
-        elif ord(ch) not in glyphs and ch != " ":
+        elif (ord(ch) > _LAST_BMP or ord(ch) not in glyphs) and ch != " ":
             out.append("\ufffd")
         else:
             out.append(ch)

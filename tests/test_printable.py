@@ -53,6 +53,9 @@ REFUSED = [
     ("محمد عبد الله", 0x0645),  # Arabic: no bidi/shaping in the renderer
     ("דוד לוי", 0x05D3),  # Hebrew
     ("王小明", 0x738B),  # CJK
+    ("Dewi\u00adSartika", 0x00AD),  # soft hyphen: DejaVu draws a hyphen where a browser shows none
+    ("Budi\u200dSantoso", 0x200D),  # zero-width joiner: invisible on paper
+    ("Budi \uf400", 0xF400),  # private use (DejaVu has glyphs there): means nothing to a reader
 ]
 
 
@@ -112,7 +115,7 @@ def joined(text: str) -> str:
 
 
 def names_the_character(message: str, code: int) -> bool:
-    return f"U+{code:04X}" in message and unicodedata.name(chr(code)) in message
+    return f"U+{code:04X}" in message and unicodedata.name(chr(code), "PRIVATE USE CHARACTER") in message
 
 
 # -- the signing API ---------------------------------------------------------------------------
@@ -301,6 +304,22 @@ def test_coverage_comes_from_the_font_files() -> None:
     faces = [TTFontFile(str(printable.FONT_DIR / f)) for f in printable.FONT_FILES.values()]
     in_all = set.intersection(*(set(c for c, g in face.charToGlyph.items() if g) for face in faces))
     assert covered <= in_all
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("Ꞔ", "the certificate font has no glyph for it"),
+        ("Ayu \U0001f600", "it would copy from the PDF as another character"),
+        ("שלום", "right-to-left text would print in the wrong order"),
+        ("a\u00adb", "no visible form"),
+        ("a\ufe0f", "no visible form"),  # a variation selector: an empty glyph in DejaVu
+    ],
+)
+def test_each_refusal_says_why(text: str, why: str) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        require_printable(text, "name")
+    assert why in str(refused.value) and refused.value.field == "name"
 
 
 def test_multiline_text_may_hold_line_breaks_and_tabs() -> None:

@@ -8,7 +8,7 @@ from typing import Any
 
 from registry.core.canonical import nfc
 from registry.core.errors import N_
-from registry.printable import NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT, find_unprintable
+from registry.printable import INVISIBLE, NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT, find_unprintable
 from registry.services.errors import InvalidInput
 
 _ALLOWED_IN_MULTILINE = {"\n", "\t"}
@@ -29,6 +29,10 @@ _UNPRINTABLE = {
     NO_GLYPH: N_(
         "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
         "the certificate font has no glyph for it"
+    ),
+    INVISIBLE: N_(
+        "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
+        "it has no visible form there (an invisible or private-use character)"
     ),
     OUTSIDE_BMP: N_(
         "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
@@ -115,5 +119,7 @@ def require_printable(text: str, field: str, *, multiline: bool = False) -> str:
     found = find_unprintable(text, multiline=multiline)
     if found is None:
         return text
-    params = {"label": field, "code": ord(found.char), "char_name": unicodedata.name(found.char, "?")}
+    # Private-use characters have no Unicode name; say what they are instead.
+    fallback = "PRIVATE USE CHARACTER" if unicodedata.category(found.char) == "Co" else "UNNAMED CHARACTER"
+    params = {"label": field, "code": ord(found.char), "char_name": unicodedata.name(found.char, fallback)}
     raise InvalidInput(_UNPRINTABLE[found.reason], field=field, **params)
