@@ -191,6 +191,37 @@ def test_kiosk_walk_in_makes_the_same_choice(app: Flask, client: FlaskClient) ->
         assert kiosk_sign(client, signatory=signatory).status_code == 201
 
 
+def test_an_invitee_listed_before_the_check_cannot_sign_an_unprintable_name(
+    app: Flask, client: FlaskClient
+) -> None:
+    from registry.db import write_transaction
+    from registry.extensions import db
+    from registry.models import Invitee
+
+    with app.app_context():
+        commitment_id = invitees.commitment(DEMO).id
+
+        def add() -> int:
+            row = Invitee(
+                commitment_id=commitment_id,
+                name="Ayu 🌺",
+                position="Staf",
+                institution="Dinas",
+                category="pemerintah",
+            )
+            db.session.add(row)
+            db.session.flush()
+            return int(row.id)
+
+        invitee_id = write_transaction(add)
+    body = signing_body("x")
+    del body["signatory"]
+    body["invitee_id"] = invitee_id
+    response = post(client, device_token(app), body)
+    assert response.status_code == 422 and response.get_json()["field"] == "name"
+    assert names_the_character(response.get_json()["detail"], 0x1F33A)
+
+
 # -- the CSV invitee import --------------------------------------------------------------------
 
 

@@ -21,7 +21,7 @@ from registry.models import CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, log
 from registry.services.errors import AlreadySigned, IdempotencyMismatch, InvalidInput, NotFound, NotOpen
 from registry.services.keyring import ActiveSigners
-from registry.services.text import clean_text
+from registry.services.text import clean_text, require_printable
 
 MAX_FIELD = 200
 # How the signatory's fields are named in messages a signer may read (translated with them).
@@ -257,6 +257,9 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
                 name=invitee.name,
                 version=version.version,
             )
+        # A list imported before the printable check may hold what the certificate cannot print.
+        for field in ("name", "position", "institution"):
+            require_printable(getattr(invitee, field), field)
         return invitee
     assert signatory is not None
     # A walk-in who already signed (same name and institution, ignoring case) is the same person.
