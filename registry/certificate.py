@@ -16,19 +16,16 @@ This module imports neither Flask nor SQLAlchemy.
 
 from __future__ import annotations
 
-import encodings.mac_roman  # noqa: F401 (reportlab decodes TrueType names with it: load it now, not mid-render)
 import hashlib
 import itertools
 import json
 import re
-import threading
 import unicodedata
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta, timezone
 from io import BytesIO
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import qrcode
@@ -37,7 +34,6 @@ from reportlab.lib.colors import Color, HexColor, white
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfdoc, pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, KeepInFrame, PageTemplate, Spacer
 
 from registry.core import codes
@@ -45,6 +41,9 @@ from registry.core.canonical import canonical_bytes, parse_instant
 from registry.core.errors import FormatError
 from registry.core.records import check_record_shape
 from registry.core.strokes import strokes_sha256
+from registry.printable import BOLD, REGULAR, printed_form, register_fonts
+
+_register_fonts = register_fonts  # the name bench/probes.py warms the fonts with
 
 __all__ = [
     "ATTACHMENT_RECEIPT",
@@ -88,14 +87,6 @@ _MONTHS = (
     "November",
     "Desember",
 )
-
-# Fonts ship inside the package (DejaVu, Bitstream Vera licence: fonts/LICENSE-DejaVu.txt) and
-# are registered by path relative to this file, so rendering never looks outside the package.
-_FONT_DIR = Path(__file__).resolve().parent / "fonts"
-REGULAR = "IkrarDejaVuSans"
-BOLD = "IkrarDejaVuSans-Bold"
-_FONT_FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
-_font_lock = threading.Lock()
 
 # Palette: navy and muted gold on white, a cream verification panel, red for withdrawal.
 NAVY = HexColor("#1b365d")
@@ -155,37 +146,6 @@ def format_wib(instant: str) -> str:
         f"{_DAYS[moment.weekday()]}, {moment.day} {_MONTHS[moment.month - 1]} {moment.year} "
         f"{moment.hour:02d}.{moment.minute:02d} WIB"
     )
-
-
-def _register_fonts() -> None:
-    with _font_lock:
-        registered = set(pdfmetrics.getRegisteredFontNames())
-        for name, filename in _FONT_FILES.items():
-            if name not in registered:
-                pdfmetrics.registerFont(TTFont(name, str(_FONT_DIR / filename)))
-
-
-def _glyphs(font: str) -> dict[int, int]:
-    table: dict[int, int] = pdfmetrics.getFont(font).face.charToGlyph
-    return table
-
-
-def _printable(text: str, font: str) -> str:
-    """The text as drawn: NFC; control characters as spaces; characters without a glyph as U+FFFD.
-
-    A character the font lacks would otherwise become glyph 0 and vanish from the text layer;
-    U+FFFD keeps its place visible to readers and to text extraction.
-    """
-    glyphs = _glyphs(font)
-    out = []
-    for ch in unicodedata.normalize("NFC", text):
-        if unicodedata.category(ch) == "Cc":
-            out.append(" ")
-        elif ord(ch) not in glyphs and ch != " ":
-            out.append("\ufffd")
-        else:
-            out.append(ch)
-    return "".join(out)
 
 
 def _width(text: str, font: str, size: float) -> float:
@@ -258,7 +218,7 @@ class _Text(Flowable):  # type: ignore[misc]
         truncate: bool = False,
     ) -> None:
         super().__init__()
-        self.text = _printable(text, font)
+        self.text = printed_form(text, font)
         self.font = font
         self.sizes = tuple(sizes)
         self.color = color
@@ -815,7 +775,7 @@ def _watermark(canvas: Any) -> None:
 def render_certificate(data: CertificateData) -> bytes:
     """The certificate as PDF bytes; the same data always gives the same bytes."""
     _check(data)
-    _register_fonts()
+    register_fonts()
     files = _attachments(data)  # computes the canonical bytes, refusing a record that cannot be signed
     record = data.record
     signed_at: str = record["signed_at"]

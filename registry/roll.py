@@ -35,7 +35,6 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, Page
 from registry.certificate import (
     _DAYS,
     _MONTHS,
-    BOLD,
     GOLD,
     GREY,
     INK,
@@ -43,10 +42,8 @@ from registry.certificate import (
     LEGAL_LINE_EN,
     NAVY,
     RED,
-    REGULAR,
     _draw_qr,
     _pdf_date,
-    _register_fonts,
     _Rule,
     _Signature,
     _Text,
@@ -54,6 +51,7 @@ from registry.certificate import (
     qr_matrix,
 )
 from registry.core import codes
+from registry.printable import BOLD, REGULAR, register_fonts
 
 __all__ = ["RollCheckpoint", "RollData", "RollSignatory", "format_date", "render_roll"]
 
@@ -456,7 +454,7 @@ def _b64(data: bytes) -> str:
 
 def render_roll(data: RollData) -> bytes:
     """The roll as PDF bytes; the same data always gives the same bytes."""
-    _register_fonts()
+    register_fonts()
     document_id = _document_id(data)
     pdf_date = _pdf_date(data.made_at)
     footer = f"Ikrar · Daftar tanda tangan · {data.slug} v{data.version} · log {data.checkpoint.size}"

@@ -52,7 +52,10 @@ def _choices(items: Any, field: str) -> list[dict[str, str]]:
         if ident in seen:
             raise InvalidInput(f"{field} id {ident!r} appears twice", field=field)
         seen.add(ident)
-        entry = {"id": ident, "label": clean_text(item.get("label"), f"{field} label", max_length=120)}
+        entry = {
+            "id": ident,
+            "label": clean_text(item.get("label"), f"{field} label", max_length=120, printed=True),
+        }
         if item.get("description"):
             entry["description"] = clean_text(item["description"], f"{field} description", max_length=1000)
         result.append(entry)
@@ -62,13 +65,13 @@ def _choices(items: Any, field: str) -> list[dict[str, str]]:
 def _clean(draft: CommitmentDraft) -> dict[str, Any]:
     if not isinstance(draft.event_date, date):
         raise InvalidInput("event date must be a date", field="event_date")
-    text = clean_text(draft.text, "text", max_length=MAX_TEXT, multiline=True)
+    text = clean_text(draft.text, "text", max_length=MAX_TEXT, multiline=True, printed=True)
     consent = clean_text(draft.consent_text, "consent text", max_length=MAX_TEXT, multiline=True)
     return {
-        "title": clean_text(draft.title, "title", max_length=300),
+        "title": clean_text(draft.title, "title", max_length=300, printed=True),
         "text": text,
         "text_sha256": sha256_hex(text.encode("utf-8")),
-        "place": clean_text(draft.place, "place", max_length=300),
+        "place": clean_text(draft.place, "place", max_length=300, printed=True),
         "event_date": draft.event_date,
         "dimensions": _choices(draft.dimensions, "dimensions"),
         "categories": _choices(draft.categories, "categories"),

@@ -186,7 +186,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 continue
             try:
                 cleaned = {
-                    key: clean_text(values[columns[key]], key, max_length=MAX_FIELD)
+                    key: clean_text(values[columns[key]], key, max_length=MAX_FIELD, printed=True)
                     for key in ("name", "position", "institution")
                 }
                 category_raw = clean_text(values[columns["category"]], "category", max_length=120)

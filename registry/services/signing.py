@@ -21,7 +21,7 @@ from registry.models import CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, log
 from registry.services.errors import AlreadySigned, IdempotencyMismatch, InvalidInput, NotFound, NotOpen
 from registry.services.keyring import ActiveSigners
-from registry.services.text import clean_text
+from registry.services.text import clean_text, require_printable
 
 MAX_FIELD = 200
 # How the signatory's fields are named in messages a signer may read (translated with them).
@@ -68,9 +68,9 @@ def new_record_id() -> str:
 
 def _clean_signatory(s: Signatory, version: CommitmentVersion) -> Signatory:
     cleaned = Signatory(
-        name=clean_text(s.name, "name", max_length=MAX_FIELD),
-        position=clean_text(s.position, "position", max_length=MAX_FIELD),
-        institution=clean_text(s.institution, "institution", max_length=MAX_FIELD),
+        name=clean_text(s.name, "name", max_length=MAX_FIELD, printed=True),
+        position=clean_text(s.position, "position", max_length=MAX_FIELD, printed=True),
+        institution=clean_text(s.institution, "institution", max_length=MAX_FIELD, printed=True),
         category=clean_text(s.category, "category", max_length=64),
     )
     if cleaned.category not in version.category_ids:
@@ -257,6 +257,9 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
                 name=invitee.name,
                 version=version.version,
             )
+        # A list imported before the printable check may hold what the certificate cannot print.
+        for field in ("name", "position", "institution"):
+            require_printable(getattr(invitee, field), field)
         return invitee
     assert signatory is not None
     # A walk-in who already signed (same name and institution, ignoring case) is the same person.

@@ -1,4 +1,4 @@
-"""Cleaning of the text people type: NFC, no control characters, bounded length."""
+"""Cleaning of the text people type: NFC, no control characters, bounded length, printable if printed."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from typing import Any
 
 from registry.core.canonical import nfc
 from registry.core.errors import N_
+from registry.printable import INVISIBLE, NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT, find_unprintable
 from registry.services.errors import InvalidInput
 
 _ALLOWED_IN_MULTILINE = {"\n", "\t"}
@@ -24,15 +25,41 @@ _MARKUP = re.compile(
     re.IGNORECASE,
 )
 
+_UNPRINTABLE = {
+    NO_GLYPH: N_(
+        "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
+        "the certificate font has no glyph for it"
+    ),
+    INVISIBLE: N_(
+        "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
+        "it has no visible form there (an invisible or private-use character)"
+    ),
+    OUTSIDE_BMP: N_(
+        "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
+        "outside the Basic Multilingual Plane it would copy from the PDF as another character"
+    ),
+    RIGHT_TO_LEFT: N_(
+        "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
+        "right-to-left text would print in the wrong order"
+    ),
+}
+
 
 def clean_text(
-    value: Any, field: str, *, max_length: int, multiline: bool = False, optional: bool = False
+    value: Any,
+    field: str,
+    *,
+    max_length: int,
+    multiline: bool = False,
+    optional: bool = False,
+    printed: bool = False,
 ) -> str:
     """Return ``value`` as NFC text with outer whitespace removed, or raise InvalidInput saying why.
 
     Angle brackets are ordinary text here: ``PT <Maju> & Jaya`` is a real company name, and every
     output escapes it. Single-line fields refuse what is clearly markup (HTML elements, comments,
     ``javascript:``, ``on…=`` handlers) and bidi overrides, which have no place in a name.
+    ``printed`` marks a text that prints on certificates or the roll: see ``require_printable``.
     """
     if value is None and optional:
         return ""
@@ -78,4 +105,21 @@ def clean_text(
         raise InvalidInput(
             N_("%(label)s is longer than %(n)d characters"), field=field, label=field, n=max_length
         )
-    return text
+    return require_printable(text, field, multiline=multiline) if printed else text
+
+
+def require_printable(text: str, field: str, *, multiline: bool = False) -> str:
+    """``text`` (NFC) if the certificate prints it faithfully, else InvalidInput naming the character.
+
+    The one check for every text that is accepted to be printed (signatory fields from the API,
+    the kiosk and the CSV import; commitment title, place, text and labels): a character without a
+    glyph in the embedded fonts, outside the BMP, or of a right-to-left script would print as a box,
+    copy as another character, or print in the wrong order (registry/printable.py).
+    """
+    found = find_unprintable(text, multiline=multiline)
+    if found is None:
+        return text
+    # Private-use characters have no Unicode name; say what they are instead.
+    fallback = "PRIVATE USE CHARACTER" if unicodedata.category(found.char) == "Co" else "UNNAMED CHARACTER"
+    params = {"label": field, "code": ord(found.char), "char_name": unicodedata.name(found.char, fallback)}
+    raise InvalidInput(_UNPRINTABLE[found.reason], field=field, **params)

@@ -17,7 +17,7 @@ MIN_REASON = 10
 
 def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
     """Mark a signature withdrawn with a public reason; its record and seal stay verifiable."""
-    reason = clean_text(reason, "reason", max_length=1000, multiline=True)
+    reason = clean_text(reason, "reason", max_length=1000, multiline=True, printed=True)
     if len(reason) < MIN_REASON:
         raise InvalidInput(f"explain the withdrawal in at least {MIN_REASON} characters", field="reason")
     actor = clean_text(actor, "actor", max_length=64)
