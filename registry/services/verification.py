@@ -5,16 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from registry.core import codes
+from registry.certificate import extract_attachments, format_wib
+from registry.core import codes, qr
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
 from registry.core.errors import FormatError, IkrarError
 from registry.core.records import verify_record
 from registry.extensions import db
 from registry.models import SignatureRecord
 from registry.offline_verify import check_pdf
+from registry.printed import Expected, PrintedCheck, check_printed
 from registry.services import keyring
 
 
@@ -102,14 +105,24 @@ def differing_fields(claimed: Any, stored: dict[str, Any]) -> list[str]:
 
 @dataclass
 class UploadResult:
-    verdict: str  # valid | withdrawn | altered | not_ours
+    """What an uploaded certificate is: its verdict, why, and what the registry sealed.
+
+    ``valid`` only when the seal verifies, the record is the registry's, and the page's printed
+    text was read and is the sealed record's; ``unchecked`` when the seal is good but the page
+    has no text to read (a scan); ``altered`` when the record or the printed text differs.
+    """
+
+    verdict: str  # valid | withdrawn | altered | unchecked | not_ours
     reasons: list[str] = field(default_factory=list)
-    differences: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)  # record members that differ (dotted)
     row: SignatureRecord | None = None
+    printed: PrintedCheck | None = None  # the page's text against the sealed record
+    sealed: dict[str, str] | None = None  # the registry's sealed fields, for a person to compare
 
 
 def check_upload(pdf: bytes) -> UploadResult:
-    """Read the record embedded in a certificate, check its seal, and compare it with the registry."""
+    """Read the record embedded in a certificate, check its seal, compare it with the registry,
+    then compare the page's printed text with the sealed record."""
     try:
         from registry.offline_verify import read_embedded
 
@@ -127,20 +140,76 @@ def check_upload(pdf: bytes) -> UploadResult:
             row = db.session.get(SignatureRecord, ident)
         if row is None and isinstance(code, str):
             row = find(code)
-    verdict, _signed = check_pdf(pdf, keyring.keyring())
+    verdict, signed = check_pdf(pdf, keyring.keyring())
     if verdict.status == "unknown":
         return UploadResult("not_ours", verdict.reasons)
     if row is None:
         if verdict.status == "invalid":
             return UploadResult("altered", verdict.reasons)
         return UploadResult("not_ours", ["the registry holds no record with this id or code"])
+    record = stored_record(row)
+    sealed = None if record is None else _sealed_fields(row, record)
     stored = parse_canonical(bytes(row.body))
     differences = [] if canonical == bytes(row.body) else differing_fields(claimed, stored)
     if verdict.status == "invalid" or differences:
         reasons = (
             verdict.reasons if verdict.status == "invalid" else ["the record differs from the registry's"]
         )
-        return UploadResult("altered", reasons, differences or ["record"], row)
+        return UploadResult("altered", reasons, differences or ["record"], row, sealed=sealed)
+    if record is None:
+        # The uploaded record is the stored one and its seal verifies (checked above), even if
+        # the row around it no longer does (the verify page says so): compare with that.
+        assert signed is not None
+        record = signed.record
+        sealed = _sealed_fields(row, record)
+    printed = check_printed(pdf, _printed_expectation(pdf, row, record))
+    reasons = list(verdict.reasons)
+    if printed.status == "differs":
+        reasons.append("the printed text differs from the sealed record: " + ", ".join(printed.differing))
+        return UploadResult("altered", reasons, [], row, printed, sealed)
+    if printed.status == "unreadable":
+        reasons.append(f"the printed text could not be checked ({printed.reason})")
     if row.withdrawal is not None:
-        return UploadResult("withdrawn", verdict.reasons, [], row)
-    return UploadResult("valid", verdict.reasons, [], row)
+        return UploadResult("withdrawn", reasons, [], row, printed, sealed)
+    if printed.status == "unreadable":
+        return UploadResult("unchecked", reasons, [], row, printed, sealed)
+    return UploadResult("valid", reasons, [], row, printed, sealed)
+
+
+def _sealed_fields(row: SignatureRecord, record: dict[str, Any]) -> dict[str, str]:
+    """The fields a person compares with the paper: from the verified record and its version."""
+    version = row.commitment_version
+    signatory = record["signatory"]
+    categories = {c["id"]: c["label"] for c in version.categories}
+    return {
+        "name": signatory["name"],
+        "position": signatory["position"],
+        "institution": signatory["institution"],
+        "category": categories.get(signatory["category"], signatory["category"]),
+        "commitment": version.title,
+        "signed_at": format_wib(record["signed_at"]),
+        "code": codes.display_code(record["code"]),
+    }
+
+
+def _printed_expectation(pdf: bytes, row: SignatureRecord, record: dict[str, Any]) -> Expected:
+    """Everything the certificate of ``row`` prints, as ``certificates.certificate_data`` draws it."""
+    version = row.commitment_version
+    categories = {c["id"]: c["label"] for c in version.categories}
+    dimensions = {d["id"]: d["label"] for d in version.dimensions}
+    withdrawal = row.withdrawal
+    base = str(current_app.config["IKRAR_BASE_URL"])
+    return Expected(
+        record=record,
+        attachments=tuple(extract_attachments(pdf)),
+        title=version.title,
+        category_label=categories.get(record["signatory"]["category"], record["signatory"]["category"]),
+        dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
+        place=version.place,
+        log_index=row.log_index,
+        url=qr.qr_url(record, row.log_index, base, None),  # the printed URL: no #fragment
+        withdrawal_known=True,
+        withdrawal=None
+        if withdrawal is None
+        else (format_instant(withdrawal.withdrawn_at), withdrawal.reason),
+    )
