@@ -27,6 +27,7 @@ Flask nor the database; pypdf is imported only when a PDF is read.
 from __future__ import annotations
 
 import io
+import itertools
 import math
 import re
 import unicodedata
@@ -122,8 +123,29 @@ class PrintedCheck:
 
 def _norm(text: str) -> str:
     """NFC, control characters as spaces, runs of white space as one space, trimmed."""
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in unicodedata.normalize("NFC", text))
+    text = "".join(
+        " " if unicodedata.category(ch) == "Cc" else ch for ch in unicodedata.normalize("NFC", text)
+    )
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _collector(chunks: list[Line], page_no: int, bounds: tuple[float, float, float, float]) -> Any:
+    """A pypdf text visitor appending each run of text, placed on the page, to ``chunks``."""
+    left, bottom, right, top = bounds
+
+    def visit(text: str, cm: Sequence[float], tm: Sequence[float], font: Any, size: float) -> None:
+        if not text.strip():
+            return  # pypdf's own spacing between runs; the words carry their spaces
+        # Text space origin → user space: the text matrix, then the graphics state's.
+        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
+        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+        a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
+        c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
+        scale = math.sqrt(abs(a * d - b * c))
+        inside = left - 1 <= x <= right + 1 and bottom - 1 <= y <= top + 1
+        chunks.append(Line(text, x, y, float(size) * scale, page_no, inside))
+
+    return visit
 
 
 def read_lines(pdf: bytes) -> list[Line]:
@@ -136,23 +158,8 @@ def read_lines(pdf: bytes) -> list[Line]:
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         for number, page in enumerate(reader.pages):
             box = page.mediabox
-            left, bottom, right, top = (float(v) for v in (box.left, box.bottom, box.right, box.top))
-
-            def visit(
-                text: str, cm: Sequence[float], tm: Sequence[float], font: Any, size: float, page_no: int = number
-            ) -> None:
-                if not text.strip():
-                    return  # pypdf's own spacing between runs; the words carry their spaces
-                # Text space origin → user space: the text matrix, then the graphics state's.
-                x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-                y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-                a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
-                c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
-                scale = math.sqrt(abs(a * d - b * c))
-                inside = left - 1 <= x <= right + 1 and bottom - 1 <= y <= top + 1
-                chunks.append(Line(text, x, y, float(size) * scale, page_no, inside))
-
-            page.extract_text(visitor_text=visit)
+            bounds = (float(box.left), float(box.bottom), float(box.right), float(box.top))
+            page.extract_text(visitor_text=_collector(chunks, number, bounds))
             if len(chunks) > MAX_LINES:
                 break
     except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as exc:
@@ -234,7 +241,7 @@ def _one_block(lines: Sequence[Line]) -> bool:
     first = lines[0]
     if not all(line.on_page and line.size >= MIN_SIZE for line in lines):
         return False
-    for above, below in zip(lines, lines[1:], strict=False):
+    for above, below in itertools.pairwise(lines):
         step = above.y - below.y
         if below.page != first.page or abs(below.size - first.size) > 0.02 * first.size:
             return False
@@ -256,17 +263,24 @@ def _slots(exp: Expected) -> list[_Slot]:
         return _Slot(name, _printed(prefix + value, font), prefix=_printed(prefix, font), **kw)
 
     withdrawn = exp.withdrawal if exp.withdrawal_known else None
-    banner = {"optional": True, "absent": exp.withdrawal_known and withdrawn is None}
+    # The withdrawal banner may be missing (printed before the withdrawal) but must not be
+    # printed when the record is known not to be withdrawn.
+    unbanned = exp.withdrawal_known and withdrawn is None
     # As the panel lists them (a receipt only when one is attached).
-    attached = "record.json, record.sig" + (", receipt.tlog-proof" if ATTACHMENT_RECEIPT in exp.attachments else "")
+    receipt = ", receipt.tlog-proof" if ATTACHMENT_RECEIPT in exp.attachments else ""
+    attached = "record.json, record.sig" + receipt
     dimensions = " · ".join(exp.dimension_labels) if exp.dimension_labels is not None else None
     slots = [
-        fixed("DITARIK", "withdrawal", font=BOLD, **banner),  # the watermark
+        fixed("DITARIK", "withdrawal", font=BOLD, optional=True, absent=unbanned),  # the watermark
         fixed("VERIFIKASI KEASLIAN · VERIFY", font=BOLD),
         fixed("Kode verifikasi · Verification code"),
         fixed(codes.display_code(record["code"]), "code", font=BOLD),
         labelled(
-            "Pindai kode QR atau buka · Scan the QR code or open: ", exp.url, "url", max_lines=2, truncatable=True
+            "Pindai kode QR atau buka · Scan the QR code or open: ",
+            exp.url,
+            "url",
+            max_lines=2,
+            truncatable=True,
         ),
         fixed("ID rekaman · Record id"),
         fixed(record["id"], "record_id", truncatable=True),
@@ -274,19 +288,24 @@ def _slots(exp: Expected) -> list[_Slot]:
         fixed(record["kid"], "kid", truncatable=True),
         fixed("Indeks log · Log index"),
         labelled("", None if exp.log_index is None else str(exp.log_index), "log_index", truncatable=True),
-        fixed(f"Berkas terlampir di PDF ini · Files attached to this PDF: {attached}", "attachments", max_lines=2),
+        fixed(
+            f"Berkas terlampir di PDF ini · Files attached to this PDF: {attached}",
+            "attachments",
+            max_lines=2,
+        ),
         fixed(LEGAL_LINE_EN, "legal", max_lines=2),
         fixed(LEGAL_LINE, "legal", font=BOLD),
         fixed("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD),
         fixed("SERTIFIKAT PENANDATANGANAN", font=BOLD),
         fixed("Certificate of signing"),
-        fixed("DITARIK / WITHDRAWN", "withdrawal", font=BOLD, **banner),
+        fixed("DITARIK / WITHDRAWN", "withdrawal", font=BOLD, optional=True, absent=unbanned),
         labelled(
             "Ditarik pada · Withdrawn on: ",
             None if withdrawn is None else _when(withdrawn[0]),
             "withdrawal",
             max_lines=2,
-            **banner,
+            optional=True,
+            absent=unbanned,
         ),
         labelled(
             "Alasan · Reason: ",
@@ -294,7 +313,8 @@ def _slots(exp: Expected) -> list[_Slot]:
             "withdrawal",
             max_lines=5,
             truncatable=True,
-            **banner,
+            optional=True,
+            absent=unbanned,
         ),
     ]
     attest = len(slots)
@@ -357,7 +377,9 @@ def compare(lines: Sequence[Line], exp: Expected) -> PrintedCheck:
     if not lines:
         return PrintedCheck("unreadable", [], [], list(FIELDS[:-2]), "the PDF has no text layer")
     if len(lines) > MAX_LINES:
-        return PrintedCheck("differs", ["extra_text"], checked, not_checked, "far more text than a certificate")
+        return PrintedCheck(
+            "differs", ["extra_text"], checked, not_checked, "far more text than a certificate"
+        )
     texts = [line.text for line in lines]
     n_slots, n_lines = len(slots), len(lines)
 
@@ -379,8 +401,8 @@ def compare(lines: Sequence[Line], exp: Expected) -> PrintedCheck:
             options.append(((0 if slot.optional else 1) + best[s + 1][i], ("missing", 0)))
             if i < n_lines:
                 options.append((1 + best[s][i + 1], ("extra", 1)))
-            cost, how = min(options, key=lambda o: o[0])  # first of equals: a slot's own lines
-            best[s][i], choice[s][i] = cost, how
+            cost, step = min(options, key=lambda o: o[0])  # first of equals: a slot's own lines
+            best[s][i], choice[s][i] = cost, step
 
     differing: set[str] = set()
     placed: dict[int, list[Line]] = {}

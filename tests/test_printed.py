@@ -77,7 +77,8 @@ def forged_drawing(genuine: bytes, lines: list[tuple[str, float, float]]) -> byt
         canvas.drawCentredString(A4[0] / 2, y, text)
     mimes = {"record.json": "application/json"}
     certificate._embed_files(
-        canvas._doc, [(name, content, mimes.get(name, "text/plain"), name) for name, content in sorted(files.items())]
+        canvas._doc,
+        [(name, content, mimes.get(name, "text/plain"), name) for name, content in sorted(files.items())],
     )
     canvas.showPage()
     canvas.save()
@@ -193,7 +194,10 @@ def test_long_fields_that_wrap_and_shrink_still_compare(signer: Signer) -> None:
     result = check_printed(pdf, full_expectation(data, pdf))
     assert (result.status, result.differing) == ("same", [])
     # One word changed in the middle of the wrapped institution is caught.
-    changed = dict(record["signatory"], institution=record["signatory"]["institution"].replace("Informatika", "Informasi", 1))
+    changed = dict(
+        record["signatory"],
+        institution=record["signatory"]["institution"].replace("Informatika", "Informasi", 1),
+    )
     forged = check_printed(pdf, replace(full_expectation(data, pdf), record=dict(record, signatory=changed)))
     assert forged.status == "differs" and forged.differing == ["institution"]
 
@@ -293,7 +297,9 @@ def verdict_of(html: str) -> str:
     return match.group(1)
 
 
-def registry_certificate(app: Flask, name: str = GENUINE_NAME, **changes: Any) -> tuple[SignatureRecord, bytes]:
+def registry_certificate(
+    app: Flask, name: str = GENUINE_NAME, **changes: Any
+) -> tuple[SignatureRecord, bytes]:
     with app.app_context():
         request = walk_in(name, **changes)
         row = signing.sign(request, app.extensions["ikrar.signers"]).record
@@ -313,7 +319,10 @@ def test_upload_names_the_altered_fields_and_shows_the_sealed_ones(app: Flask) -
     assert sealed and GENUINE_NAME in sealed.group(0) and "Kepala Bidang" in sealed.group(0)
     assert "Dinas Uji Coba" in sealed.group(0) and "WIB" in sealed.group(0)
 
-    for forged in (drawn_by_tester(genuine, data.record), forged_layout(data, genuine, name=FAKE_NAME, position=FAKE_POSITION)):
+    for forged in (
+        drawn_by_tester(genuine, data.record),
+        forged_layout(data, genuine, name=FAKE_NAME, position=FAKE_POSITION),
+    ):
         html = upload(app, forged)
         assert verdict_of(html) == "altered", html
         assert "Sertifikat ini asli" not in html and "tercetak sama" not in html
@@ -358,7 +367,9 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
         "layout.pdf": forged_layout(data, genuine, name=FAKE_NAME, position=FAKE_POSITION),
         "stamped.pdf": stamped(genuine, FAKE_NAME),
         "scan.pdf": scanned(genuine),
-        "retitled.pdf": with_attachments(render_certificate(replace(data, commitment_title="Komitmen Palsu")), genuine),
+        "retitled.pdf": with_attachments(
+            render_certificate(replace(data, commitment_title="Komitmen Palsu")), genuine
+        ),
     }
     for name, content in files.items():
         (folder / name).write_bytes(content)
@@ -367,7 +378,9 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
     def verify(name: str, *extra: str) -> Any:
         from tests.test_verify import ikrar_offline
 
-        return ikrar_offline(env, offline, "verify", str(folder / name), "--jwks", str(folder / "jwks.json"), *extra)
+        return ikrar_offline(
+            env, offline, "verify", str(folder / name), "--jwks", str(folder / "jwks.json"), *extra
+        )
 
     result = verify("genuine.pdf")
     assert result.returncode == 0, result.stdout + result.stderr
