@@ -5,12 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
 from registry.certificate import extract_attachments, format_wib
-from registry.core import codes, qr
+from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
 from registry.core.errors import FormatError, IkrarError
 from registry.core.records import verify_record
@@ -198,7 +197,6 @@ def _printed_expectation(pdf: bytes, row: SignatureRecord, record: dict[str, Any
     categories = {c["id"]: c["label"] for c in version.categories}
     dimensions = {d["id"]: d["label"] for d in version.dimensions}
     withdrawal = row.withdrawal
-    base = str(current_app.config["IKRAR_BASE_URL"])
     return Expected(
         record=record,
         attachments=tuple(extract_attachments(pdf)),
@@ -207,7 +205,8 @@ def _printed_expectation(pdf: bytes, row: SignatureRecord, record: dict[str, Any
         dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
         place=version.place,
         log_index=row.log_index,
-        url=qr.qr_url(record, row.log_index, base, None),  # the printed URL: no #fragment
+        # The printed URL is left unchecked: it follows IKRAR_BASE_URL at printing time, and a
+        # registry that moved would otherwise call all its earlier certificates altered.
         withdrawal_known=True,
         withdrawal=None
         if withdrawal is None
