@@ -19,8 +19,10 @@ white under a forged image). The verdicts therefore always come with the sealed 
 person to compare with the paper in their hand.
 
 Fields whose sealed value the caller does not know (offline: the commitment title without a
-saved status, the category and dimension labels, the place, the log index, the URL) are not
-checked and are reported as such; their fixed labels still are. This module imports neither
+saved status, the category and dimension labels, the place, the log index) are not checked and
+are reported as such; their fixed labels still are. Of the printed verify URL only the code at
+its end is compared unless the caller gives the whole URL (its base follows the registry's
+address at printing time, which may move). This module imports neither
 Flask nor the database; pypdf is imported only when a PDF is read.
 """
 
@@ -194,6 +196,7 @@ class _Slot:
     field: str
     text: str | None  # the full printed text (label prefix included); None = any text after ``prefix``
     prefix: str = ""
+    suffix: str = ""  # with ``text`` None: what the text must end with (unless cut with "…")
     max_lines: int = 1
     optional: bool = False
     absent: bool = False  # must not be printed at all (e.g. a withdrawal banner on a valid record)
@@ -221,10 +224,10 @@ def _consume(lines: Sequence[str], expected: str) -> int | None:
 
 def _spells(lines: Sequence[str], slot: _Slot) -> bool:
     if slot.text is None:
-        squeezed = "".join(lines).replace(" ", "")
-        return squeezed.startswith(slot.prefix.replace(" ", "")) and len(squeezed) > len(
-            slot.prefix.replace(" ", "")
-        )
+        squeezed, prefix = "".join(lines).replace(" ", ""), slot.prefix.replace(" ", "")
+        if not squeezed.startswith(prefix) or len(squeezed) == len(prefix):
+            return False
+        return squeezed.endswith(slot.suffix) or (slot.truncatable and squeezed.endswith(ELLIPSIS))
     if _consume(lines, slot.text) == len(slot.text):
         return True
     if slot.truncatable and lines and lines[-1].endswith(ELLIPSIS):
@@ -269,15 +272,19 @@ def _slots(exp: Expected) -> list[_Slot]:
     receipt = ", receipt.tlog-proof" if ATTACHMENT_RECEIPT in exp.attachments else ""
     attached = "record.json, record.sig" + receipt
     dimensions = " · ".join(exp.dimension_labels) if exp.dimension_labels is not None else None
+    url_label = "Pindai kode QR atau buka · Scan the QR code or open: "
     slots = [
         fixed("DITARIK", "withdrawal", font=BOLD, optional=True, absent=unbanned),  # the watermark
         fixed("VERIFIKASI KEASLIAN · VERIFY", font=BOLD),
         fixed("Kode verifikasi · Verification code"),
         fixed(codes.display_code(record["code"]), "code", font=BOLD),
-        labelled(
-            "Pindai kode QR atau buka · Scan the QR code or open: ",
-            exp.url,
+        # The URL's base follows the registry's address at printing time (which may move): when
+        # not given, only its path's code is compared.
+        _Slot(
             "url",
+            None if exp.url is None else _printed(f"{url_label}{exp.url}", REGULAR),
+            prefix=_printed(url_label, REGULAR),
+            suffix=f"/v/{record['code']}",
             max_lines=2,
             truncatable=True,
         ),
@@ -371,7 +378,9 @@ def _when(instant: str) -> str:
 def compare(lines: Sequence[Line], exp: Expected) -> PrintedCheck:
     """Compare the page's lines (``read_lines``) with the certificate of ``exp``."""
     slots = _slots(exp)
-    checked = sorted({s.field for s in slots if s.text is not None} - {"layout"}, key=FIELDS.index)
+    checked = sorted(
+        {s.field for s in slots if s.text is not None or s.suffix} - {"layout"}, key=FIELDS.index
+    )
     not_checked = sorted({s.field for s in slots if s.text is None} - set(checked), key=FIELDS.index)
     if not lines:
         return PrintedCheck("unreadable", [], [], list(FIELDS[:-2]), "the PDF has no text layer")

@@ -276,6 +276,31 @@ def test_what_is_not_known_is_not_claimed_checked(signer: Signer) -> None:
     assert check_printed(retitled, known).differing == ["commitment"]
 
 
+def test_a_url_to_another_code_and_a_false_withdrawal_banner_are_caught(signer: Signer) -> None:
+    data = make_data(signer)
+    pdf = render_certificate(data)
+    offline = Expected(record=data.record, attachments=tuple(extract_attachments(pdf)))
+    assert "url" in check_printed(pdf, offline).checked  # the code at the URL's end, offline too
+    elsewhere = render_certificate(replace(data, verify_url="https://ikrar.example.org/v/ABCDEFGHJK0"))
+    assert check_printed(elsewhere, offline).differing == ["url"]
+    # Another base with the same code is not called altered unless the whole URL is known.
+    moved = render_certificate(replace(data, verify_url="https://ikrar.example.org/v/" + data.record["code"]))
+    assert check_printed(moved, offline).status == "same"
+    assert check_printed(moved, full_expectation(data, pdf)).differing == ["url"]
+    # A withdrawal banner on a record the registry knows is not withdrawn.
+    banner = render_certificate(replace(data, withdrawn=("2024-09-13T02:00:00.000Z", "Salah orang")))
+    assert check_printed(banner, offline).status == "same"  # offline, not knowing: no claim
+    known = replace(offline, withdrawal_known=True)
+    assert check_printed(banner, known).differing == ["withdrawal"]
+    assert (
+        check_printed(banner, replace(known, withdrawal=("2024-09-13T02:00:00.000Z", "Salah orang"))).status
+        == "same"
+    )
+    assert check_printed(
+        banner, replace(known, withdrawal=("2024-09-13T02:00:00.000Z", "Lain"))
+    ).differing == ["withdrawal"]
+
+
 # -- the upload page, through the HTTP app --------------------------------------------------------
 
 
