@@ -33,6 +33,7 @@ import itertools
 import math
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -124,11 +125,25 @@ class PrintedCheck:
 
 
 def _norm(text: str) -> str:
-    """NFC, control characters as spaces, runs of white space as one space, trimmed."""
+    """NFC, control characters as spaces, runs of white space as one space, trimmed.
+
+    Characters beyond the BMP are dropped on both sides: reportlab writes their ToUnicode
+    entries as odd-length hex, which readers cannot map back (measured with 😀 in DejaVu).
+    """
     text = "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch for ch in unicodedata.normalize("NFC", text)
+        " " if unicodedata.category(ch) == "Cc" else ch
+        for ch in unicodedata.normalize("NFC", text)
+        if ord(ch) <= 0xFFFF
     )
     return re.sub(r"\s+", " ", text).strip()
+
+
+def _right_to_left(text: str) -> bool:
+    return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
+
+
+def _letters(text: str) -> Counter[str]:
+    return Counter(text.replace(" ", ""))
 
 
 def _collector(chunks: list[Line], page_no: int, bounds: tuple[float, float, float, float]) -> Any:
@@ -228,6 +243,15 @@ def _spells(lines: Sequence[str], slot: _Slot) -> bool:
         if not squeezed.startswith(prefix) or len(squeezed) == len(prefix):
             return False
         return squeezed.endswith(slot.suffix) or (slot.truncatable and squeezed.endswith(ELLIPSIS))
+    if _right_to_left(slot.text):
+        # pypdf reorders right-to-left runs (and drops the spaces around them) while the page
+        # draws them in logical order: compare the characters as a multiset, weaker but still
+        # catching another name (measured: "Ab שלום cd" reads back as "Ab םולשcd").
+        shown, sealed = "".join(lines), _letters(slot.text)
+        if _letters(shown) == sealed:
+            return True
+        # A cut text: its "…" may have been moved into the reordered run too.
+        return slot.truncatable and ELLIPSIS in shown and _letters(shown.replace(ELLIPSIS, "")) <= sealed
     if _consume(lines, slot.text) == len(slot.text):
         return True
     if slot.truncatable and lines and lines[-1].endswith(ELLIPSIS):

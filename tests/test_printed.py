@@ -161,8 +161,22 @@ def signer() -> Signer:
 # -- the comparison, no database ----------------------------------------------------------------
 
 
+# Hard cases met by a fuzzer over genuine certificates: right-to-left scripts (read back reordered),
+# characters beyond the BMP (reportlab's ToUnicode cannot carry them), glyphs DejaVu lacks
+# (printed as U+FFFD), soft hyphens, zero-width characters, ligatures, tabs and double spaces.
+HARD_NAMES = [
+    "Ab שלום cd",
+    "محمد عبد الله",
+    "Ayu 😀🎉 Lestari",
+    "王小明 Wang",
+    "Sri\u00adWahyu\u200bningsih",
+    "ﬁﬂ Ñoño\tDédé  Łódź",
+]
+
+
 @pytest.mark.parametrize(
-    "name", [GENUINE_NAME, "Ñúñez Muẓaffar", "PT <Maju> & Jaya", "Ahmad\u200f Yusuf", *LONG_NAMES]
+    "name",
+    [GENUINE_NAME, "Ñúñez Muẓaffar", "PT <Maju> & Jaya", "Ahmad\u200f Yusuf", *LONG_NAMES, *HARD_NAMES],
 )
 def test_genuine_certificates_print_what_they_seal(signer: Signer, name: str) -> None:
     data = make_data(signer, name)
@@ -173,6 +187,14 @@ def test_genuine_certificates_print_what_they_seal(signer: Signer, name: str) ->
     result = check_printed(pdf, full_expectation(data, pdf))
     assert (result.status, result.differing) == ("same", [])
     assert {"name", "position", "institution", "commitment", "signed_at", "code"} <= set(result.checked)
+
+
+@pytest.mark.parametrize("name", ["محمد عبد الله", "Ab שלום cd"])
+def test_another_name_in_a_right_to_left_script_is_still_caught(signer: Signer, name: str) -> None:
+    data = make_data(signer, name)
+    genuine = render_certificate(data)
+    forged = forged_layout(data, genuine, name="محمد عبد الرحمن" if "محمد" in name else "Ab שלוש cd")
+    assert check_printed(forged, full_expectation(data, genuine)).differing == ["name"]
 
 
 def test_long_fields_that_wrap_and_shrink_still_compare(signer: Signer) -> None:
