@@ -205,8 +205,8 @@ def _printed_expectation(pdf: bytes, row: SignatureRecord, record: dict[str, Any
         dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
         place=version.place,
         log_index=row.log_index,
-        # The printed URL is left unchecked: it follows IKRAR_BASE_URL at printing time, and a
-        # registry that moved would otherwise call all its earlier certificates altered.
+        # No url: its base follows IKRAR_BASE_URL at printing time, and a registry that moved
+        # would otherwise call all its earlier certificates altered; the code at its end is checked.
         withdrawal_known=True,
         withdrawal=None
         if withdrawal is None
