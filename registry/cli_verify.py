@@ -23,8 +23,28 @@ LABELS = {
     "valid": "SAH / VALID",
     "withdrawn": "DITARIK / WITHDRAWN",
     "invalid": "TIDAK SAH / INVALID (altered or malformed)",
+    "altered": "DIUBAH / ALTERED (the printed text differs from the sealed record)",
+    "unchecked": "TEKS TIDAK DIPERIKSA / UNCHECKED (seal valid; the page has no text to compare)",
     "unknown": "TIDAK DIKENAL / UNKNOWN (key or record not known)",
 }
+
+
+def _echo_printed(verdict: Verdict) -> None:
+    """What the printed-text check compared: never a field as checked that was not."""
+    printed = verdict.printed
+    if printed is None:
+        return
+    click.echo("  printed text:")
+    if printed.status == "unreadable":
+        click.echo(f"    not checked: {printed.reason}")
+        return
+    same = [f for f in printed.checked if f not in printed.differing]
+    if printed.differing:
+        click.echo(f"    DIFFERS from the sealed record: {', '.join(printed.differing)}")
+    if same:
+        click.echo(f"    as sealed: {', '.join(same)}")
+    if printed.not_checked:
+        click.echo(f"    not checked (not known offline): {', '.join(printed.not_checked)}")
 
 
 def _keyring(jwks_file: str | None, url: str | None) -> KeyRing:
@@ -108,9 +128,13 @@ def verify_command(
     ikrar verify --qr 'https://…/v/CODE#…' --jwks jwks.json          (no database, no network)
     ikrar verify --code ABCD-EFGH-JKM --url https://ikrar.example.go.id
 
+    For a PDF, the page's printed text (name, position, institution, code, time, …) is also
+    compared with the sealed record: ALTERED names the fields that differ; a page without a text
+    layer (a scan) is UNCHECKED. With --status the commitment title is checked too.
+
     \b
     Exit status: 0 valid, 3 withdrawn, 4 invalid or altered, 5 unknown key or record,
-    2 usage error or unreachable registry.
+    6 seal valid but printed text unchecked, 2 usage error or unreachable registry.
     """
     if sum(x is not None for x in (pdf, qr_text, code_text)) != 1:
         raise click.UsageError("give exactly one of FILE.pdf, --qr URL or --code CODE")
@@ -132,6 +156,7 @@ def verify_command(
     click.echo(LABELS[verdict.status])
     for key, value in verdict.fields.items():
         click.echo(f"  {key}: {value}")
+    _echo_printed(verdict)
     for reason in verdict.reasons:
         click.echo(f"  - {reason}")
     sys.exit(EXIT_CODES[verdict.status])

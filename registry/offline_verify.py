@@ -3,9 +3,16 @@
 Used by ``ikrar verify`` and by the upload page. A verdict is one of:
 
 - ``valid``: the signature verifies with a pinned record key (and the status, if given, agrees);
+  for a PDF, also the page's printed text says what the record seals (registry.printed);
 - ``withdrawn``: valid, but the registry's status says the signature was withdrawn;
 - ``invalid``: the file or URL was altered, is malformed, or disagrees with the status;
+- ``altered``: (a PDF) the seal is valid but the page prints other text than the record seals;
+- ``unchecked``: (a PDF) the seal is valid but the page has no text to read (a scan, an image),
+  so the printed text could not be compared: a person must compare it with the sealed fields;
 - ``unknown``: signed by a key that is not in the pinned ring, or unknown to the registry.
+
+Precedence for a PDF: invalid / unknown, then altered, then withdrawn, then unchecked: a
+withdrawal is an answer about the signature whatever the paper shows.
 """
 
 from __future__ import annotations
@@ -14,21 +21,23 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.certificate import ATTACHMENT_RECORD, ATTACHMENT_SIGNATURE, extract_attachments
+from registry.certificate import ATTACHMENT_RECORD, ATTACHMENT_SIGNATURE, extract_attachments, format_wib
 from registry.core import qr
 from registry.core.canonical import parse_canonical, sha256_hex
 from registry.core.errors import FormatError, VerificationError
 from registry.core.keys import KeyRing
 from registry.core.records import SignedRecord, check_record_shape, verify_record
+from registry.printed import Expected, PrintedCheck, check_printed
 
-EXIT_CODES = {"valid": 0, "withdrawn": 3, "invalid": 4, "unknown": 5}
+EXIT_CODES = {"valid": 0, "withdrawn": 3, "invalid": 4, "altered": 4, "unknown": 5, "unchecked": 6}
 
 
 @dataclass
 class Verdict:
-    status: str  # valid | withdrawn | invalid | unknown
+    status: str  # valid | withdrawn | invalid | altered | unchecked | unknown
     reasons: list[str] = field(default_factory=list)
     fields: dict[str, Any] = field(default_factory=dict)  # what was verified, for display
+    printed: PrintedCheck | None = None  # a PDF's printed text against the sealed record
 
     @property
     def exit_code(self) -> int:
@@ -84,6 +93,7 @@ def public_fields(record: dict[str, Any]) -> dict[str, Any]:
         "position": record["signatory"]["position"],
         "institution": record["signatory"]["institution"],
         "signed_at": record["signed_at"],
+        "signed_at_wib": format_wib(record["signed_at"]),
         "kid": record["kid"],
     }
 
@@ -126,10 +136,70 @@ def apply_status(verdict: Verdict, code: str, record_sha256: str | None, status:
 
 
 def verify_pdf(pdf: bytes, keyring: KeyRing, status: dict[str, Any] | None = None) -> Verdict:
+    """The seal of the embedded record, the saved status if given, then the printed text."""
     verdict, signed = check_pdf(pdf, keyring)
-    if status is None or signed is None:
+    if signed is None:
         return verdict
-    return apply_status(verdict, str(signed.record["code"]), signed.sha256, status)
+    if status is not None:
+        verdict = apply_status(verdict, str(signed.record["code"]), signed.sha256, status)
+    if verdict.status not in ("valid", "withdrawn"):
+        return verdict
+    return with_printed(verdict, check_printed(pdf, offline_expectation(pdf, signed.record, status)))
+
+
+def offline_expectation(pdf: bytes, record: dict[str, Any], status: dict[str, Any] | None) -> Expected:
+    """What the page must show, from the record and (if given, and about this record) the status.
+
+    Offline, the record gives name, position, institution, code, time, record id and key id; a
+    saved status (already matched to this record by ``apply_status``) adds the commitment title,
+    the log index and the withdrawal. Category and dimension labels, place and URL stay unchecked.
+    """
+    title = log_index = None
+    withdrawal: tuple[str, str] | None = None
+    if status is not None:
+        commitment = status.get("commitment")
+        if (
+            isinstance(commitment, dict)
+            and commitment.get("id") == record["commitment"]["id"]
+            and commitment.get("version") == record["commitment"]["version"]
+            and isinstance(commitment.get("title"), str)
+        ):
+            title = commitment["title"]
+        if type(status.get("log_index")) is int:
+            log_index = status["log_index"]
+        found = status.get("withdrawal")
+        if isinstance(found, dict):
+            withdrawal = (str(found.get("at")), str(found.get("reason")))
+    return Expected(
+        record=record,
+        attachments=tuple(extract_attachments(pdf)),
+        title=title,
+        log_index=log_index,
+        withdrawal_known=status is not None,
+        withdrawal=withdrawal,
+    )
+
+
+def with_printed(verdict: Verdict, printed: PrintedCheck) -> Verdict:
+    """Combine a valid or withdrawn seal verdict with the printed-text check."""
+    verdict.printed = printed
+    if printed.status == "differs":
+        return Verdict(
+            "altered",
+            [
+                *verdict.reasons,
+                "the printed text differs from the sealed record: " + ", ".join(printed.differing),
+            ],
+            verdict.fields,
+            printed,
+        )
+    if printed.status == "unreadable":
+        note = f"the printed text could not be checked ({printed.reason})"
+        if verdict.status == "withdrawn":
+            return Verdict("withdrawn", [*verdict.reasons, note], verdict.fields, printed)
+        return Verdict("unchecked", [*verdict.reasons, note], verdict.fields, printed)
+    verdict.reasons.append("the printed text is the sealed record's (" + ", ".join(printed.checked) + ")")
+    return verdict
 
 
 def verify_qr(url: str, keyring: KeyRing, status: dict[str, Any] | None = None) -> Verdict:

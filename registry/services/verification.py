@@ -8,12 +8,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from registry.certificate import extract_attachments, format_wib
 from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
 from registry.core.errors import FormatError
 from registry.extensions import db
-from registry.models import SignatureRecord
+from registry.models import SignatureRecord, Withdrawal
 from registry.offline_verify import check_pdf
+from registry.printed import Expected, PrintedCheck, check_printed
 from registry.services import keyring, sealed
 
 
@@ -85,14 +87,24 @@ def differing_fields(claimed: Any, stored: dict[str, Any]) -> list[str]:
 
 @dataclass
 class UploadResult:
-    verdict: str  # valid | withdrawn | altered | not_ours
+    """What an uploaded certificate is: its verdict, why, and what the registry sealed.
+
+    ``valid`` only when the seal verifies, the record is the registry's, and the page's printed
+    text was read and is the sealed record's; ``unchecked`` when the seal is good but the page
+    has no text to read (a scan); ``altered`` when the record or the printed text differs.
+    """
+
+    verdict: str  # valid | withdrawn | altered | unchecked | integrity | not_ours
     reasons: list[str] = field(default_factory=list)
-    differences: list[str] = field(default_factory=list)
+    differences: list[str] = field(default_factory=list)  # record members that differ (dotted)
     row: SignatureRecord | None = None
+    printed: PrintedCheck | None = None  # the page's text against the sealed record
+    sealed: dict[str, str] | None = None  # the registry's sealed fields, for a person to compare
 
 
 def check_upload(pdf: bytes) -> UploadResult:
-    """Read the record embedded in a certificate, check its seal, and compare it with the registry."""
+    """Read the record embedded in a certificate, check its seal, compare it with the registry,
+    then compare the page's printed text with the sealed record."""
     try:
         from registry.offline_verify import read_embedded
 
@@ -110,20 +122,82 @@ def check_upload(pdf: bytes) -> UploadResult:
             row = db.session.get(SignatureRecord, ident)
         if row is None and isinstance(code, str):
             row = find(code)
-    verdict, _signed = check_pdf(pdf, keyring.keyring())
+    verdict, signed = check_pdf(pdf, keyring.keyring())
     if verdict.status == "unknown":
         return UploadResult("not_ours", verdict.reasons)
     if row is None:
         if verdict.status == "invalid":
             return UploadResult("altered", verdict.reasons)
         return UploadResult("not_ours", ["the registry holds no record with this id or code"])
+    # The registry's side goes through the one verified read path (services/sealed.py): a row
+    # whose seal, strokes, commitment version or withdrawal no longer agree is never "valid".
+    checked = sealed.check(row)
+    if not checked.ok:
+        return UploadResult(
+            "integrity",
+            ["the registry's stored data for this record fail their integrity check"],
+            [],
+            row,
+        )
+    record = checked.signed()
+    fields = _sealed_fields(row, record)
     stored = parse_canonical(bytes(row.body))
     differences = [] if canonical == bytes(row.body) else differing_fields(claimed, stored)
     if verdict.status == "invalid" or differences:
         reasons = (
             verdict.reasons if verdict.status == "invalid" else ["the record differs from the registry's"]
         )
-        return UploadResult("altered", reasons, differences or ["record"], row)
-    if row.withdrawal is not None:
-        return UploadResult("withdrawn", verdict.reasons, [], row)
-    return UploadResult("valid", verdict.reasons, [], row)
+        return UploadResult("altered", reasons, differences or ["record"], row, sealed=fields)
+    withdrawal = checked.withdrawal
+    printed = check_printed(pdf, _printed_expectation(pdf, row, record, withdrawal))
+    reasons = list(verdict.reasons)
+    if printed.status == "differs":
+        reasons.append("the printed text differs from the sealed record: " + ", ".join(printed.differing))
+        return UploadResult("altered", reasons, [], row, printed, fields)
+    if printed.status == "unreadable":
+        reasons.append(f"the printed text could not be checked ({printed.reason})")
+    if withdrawal is not None:
+        return UploadResult("withdrawn", reasons, [], row, printed, fields)
+    if printed.status == "unreadable":
+        return UploadResult("unchecked", reasons, [], row, printed, fields)
+    return UploadResult("valid", reasons, [], row, printed, fields)
+
+
+def _sealed_fields(row: SignatureRecord, record: dict[str, Any]) -> dict[str, str]:
+    """The fields a person compares with the paper: from the verified record and its version."""
+    version = row.commitment_version
+    signatory = record["signatory"]
+    categories = {c["id"]: c["label"] for c in version.categories}
+    return {
+        "name": signatory["name"],
+        "position": signatory["position"],
+        "institution": signatory["institution"],
+        "category": categories.get(signatory["category"], signatory["category"]),
+        "commitment": version.title,
+        "signed_at": format_wib(record["signed_at"]),
+        "code": codes.display_code(record["code"]),
+    }
+
+
+def _printed_expectation(
+    pdf: bytes, row: SignatureRecord, record: dict[str, Any], withdrawal: Withdrawal | None
+) -> Expected:
+    """Everything the certificate of ``row`` prints, as ``certificates.certificate_data`` draws it."""
+    version = row.commitment_version
+    categories = {c["id"]: c["label"] for c in version.categories}
+    dimensions = {d["id"]: d["label"] for d in version.dimensions}
+    return Expected(
+        record=record,
+        attachments=tuple(extract_attachments(pdf)),
+        title=version.title,
+        category_label=categories.get(record["signatory"]["category"], record["signatory"]["category"]),
+        dimension_labels=[dimensions.get(d, d) for d in record["dimensions"]],
+        place=version.place,
+        log_index=row.log_index,
+        # No url: its base follows IKRAR_BASE_URL at printing time, and a registry that moved
+        # would otherwise call all its earlier certificates altered; the code at its end is checked.
+        withdrawal_known=True,
+        withdrawal=None
+        if withdrawal is None
+        else (format_instant(withdrawal.withdrawn_at), withdrawal.reason),
+    )
