@@ -271,8 +271,10 @@ SCHEMAS: dict[str, Any] = {
             "claimed_time": {
                 "type": ["string", "null"],
                 "format": "date-time",
-                "description": "The tablet's clock, RFC 3339 with offset; stored as claimed_at. The server's "
-                "time is the signing time.",
+                "description": "The tablet's clock: RFC 3339 with a mandatory offset (Z or ±HH:MM), "
+                "an optional fraction of 1–9 digits, UTC year 1000–9998. Converted to UTC and truncated "
+                "(not rounded) to the millisecond, it is the record's claimed_at (docs/FORMATS.md §3). "
+                "The server's time is the signing time.",
             },
         },
     },
