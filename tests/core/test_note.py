@@ -375,6 +375,18 @@ def test_signature_line_base64_must_be_canonical() -> None:
         assert refused.value, name
 
 
+def test_go_known_answer_with_mutated_unused_bits_is_refused() -> None:
+    # The example of FORMATS.md §8: "…nAM=" is canonical; N, O, P differ only in unused bits.
+    assert GO_SIG_B64.endswith("nAM=")
+    verifier = note.parse_verifier_key(GO_VERIFIER_KEY)
+    assert note.open_note(GO_NOTE, [verifier])[0] == GO_TEXT
+    for symbol in "NOP":
+        mutated = GO_SIG_B64[:-2] + symbol + "="
+        assert base64.b64decode(mutated, validate=True) == base64.b64decode(GO_SIG_B64)
+        with pytest.raises(NoteError, match="not canonical base64"):
+            note.open_note(GO_NOTE.replace(GO_SIG_B64, mutated), [verifier])
+
+
 def test_checkpoint_constructor_validates() -> None:
     root = bytes(32)
     for args in [
