@@ -34,6 +34,8 @@ DEFAULT_PRESSURE = Decimal("0.5")
 MAX_SIGNIFICANT_DIGITS = 30
 MAX_EXPONENT = 30
 _INT_LIMIT = 10 ** (MAX_SIGNIFICANT_DIGITS + MAX_EXPONENT)  # no accepted number reaches it
+_POWERS_OF_TEN = (1, 10, 100, 1000)
+_FAST_INT = 10**MAX_SIGNIFICANT_DIGITS  # every int below it is accepted as it is
 
 # Values are at most 10^60 with steps of 10^-30, so a difference has at most 91 digits: at
 # 128 digits every operation below is exact. Inexact is trapped all the same, so an error in
@@ -51,33 +53,51 @@ _EXACT = Context(
 CanonicalStrokes = list[list[list[int]]]
 
 
-def exact_number(value: Any, what: str) -> Decimal:
-    """The exact decimal value of one stroke number (§5), or FormatError.
+def exact_number(value: Any, what: str) -> int | Decimal:
+    """The exact value of one stroke number (§5), as an int or a Decimal, or FormatError.
 
     ``value`` is an int, a Decimal made from the JSON text (registry/api/body.py parses
     numbers with a fraction or exponent that way), or a float from a Python caller, read as
     its shortest round-trip text (``repr``, what ``json.dumps`` would send), never as its
-    binary value: 1.15 is 1.15, not 1.149999999999999911182158029987…
+    binary value: 0.5015 is 0.5015, not 0.50149999999999994582…
     """
+    if type(value) is Decimal:  # the API's numbers with a fraction or exponent
+        if not value.is_finite():
+            raise FormatError(N_("%(what)s must be finite"), what=what)
+        return _checked_decimal(value, what)
+    if type(value) is int:
+        if -_FAST_INT < value < _FAST_INT:
+            return value  # at most 30 digits: m has at most 30 digits and e < 30
+        value = _checked_decimal(Decimal(value) if -_INT_LIMIT < value < _INT_LIMIT else None, what)
+        return int(value)
     if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
         raise FormatError(N_("%(what)s must be a number"), what=what)
     if isinstance(value, float):
         if not math.isfinite(value):
             raise FormatError(N_("%(what)s must be finite"), what=what)
         value = Decimal(repr(value))
-    elif isinstance(value, int):
-        if abs(value) >= _INT_LIMIT:
-            _refuse_digits(what)
-        value = Decimal(value)
+    elif isinstance(value, int):  # an int subclass
+        return exact_number(int(value), what)
     elif not value.is_finite():
         raise FormatError(N_("%(what)s must be finite"), what=what)
+    return _checked_decimal(value, what)
+
+
+def _checked_decimal(value: Decimal | None, what: str) -> Decimal:
+    if value is None:
+        _refuse_digits(what)
+    assert value is not None
     if value.is_zero():
         return Decimal(0)  # -0, 0.000, 0e5: all zero
-    # adjusted() is the exponent of the leading digit: a cheap first filter for huge exponents.
-    if not -MAX_EXPONENT <= value.adjusted() < MAX_SIGNIFICANT_DIGITS + MAX_EXPONENT:
-        _refuse_digits(what)
     sign, digits, exponent = value.as_tuple()
     assert isinstance(exponent, int)
+    if len(digits) <= MAX_SIGNIFICANT_DIGITS and -MAX_EXPONENT <= exponent <= MAX_EXPONENT - len(digits) + 1:
+        # The common case: m has at most len(digits) digits and e lies between exponent and
+        # the leading digit's exponent, both within the bounds.
+        return value
+    # adjusted() is the exponent of the leading digit: a cheap filter for huge exponents.
+    if not -MAX_EXPONENT <= value.adjusted() < MAX_SIGNIFICANT_DIGITS + MAX_EXPONENT:
+        _refuse_digits(what)
     significant = bytes(digits).rstrip(b"\0")  # m: the digits without trailing zeros
     exponent += len(digits) - len(significant)  # e
     if len(significant) > MAX_SIGNIFICANT_DIGITS or not -MAX_EXPONENT <= exponent <= MAX_EXPONENT:
@@ -97,9 +117,14 @@ def _refuse_digits(what: str) -> None:
     )
 
 
-def round_scaled(value: Decimal, scale: int) -> int:
-    """round(value × 10^scale), half to even, computed exactly in decimal."""
-    return int(_EXACT.scaleb(value, scale).to_integral_value(rounding=ROUND_HALF_EVEN, context=_EXACT))
+def round_scaled(value: int | Decimal, scale: int) -> int:
+    """round(value × 10^scale), half to even, computed exactly (scale 0 … 3)."""
+    if type(value) is int:
+        return value * _POWERS_OF_TEN[scale]
+    # scaleb only moves the exponent (exact at this precision); round() of a Decimal rounds
+    # half to even to an int, exactly, whatever the precision.
+    scaled: Decimal = _EXACT.scaleb(value, scale)
+    return round(scaled)
 
 
 def canonicalise(strokes: Any) -> CanonicalStrokes:
@@ -113,8 +138,8 @@ def canonicalise(strokes: Any) -> CanonicalStrokes:
         raise FormatError(N_("too many points: at most %(n)d"), n=MAX_POINTS)
     # t_first is the t of the first point of the first stroke: one origin for the whole
     # signature, so the pauses between strokes are kept.
-    origin: Decimal | None = None
-    last_t: Decimal | None = None
+    origin: int | Decimal | None = None
+    last_t: int | Decimal | None = None
     result: CanonicalStrokes = []
     for i, stroke in enumerate(strokes):
         if not isinstance(stroke, list) or not stroke:
@@ -141,7 +166,7 @@ def canonicalise(strokes: Any) -> CanonicalStrokes:
             if last_t is not None and t < last_t:
                 raise FormatError(N_("%(where)s: time runs backwards"), where=where)
             last_t = t
-            rel = _EXACT.subtract(t, origin)
+            rel = t - origin if type(t) is int and type(origin) is int else _EXACT.subtract(t, origin)
             if rel > MAX_DURATION_MS:
                 raise FormatError(N_("the signature took longer than 10 minutes to draw"))
             canonical_stroke.append(
