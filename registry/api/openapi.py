@@ -252,8 +252,10 @@ SCHEMAS: dict[str, Any] = {
             "strokes": {
                 "type": "array",
                 "description": "Handwritten signature: strokes of points; x, y in pad pixels "
-                "(0–10000), t in ms, "
-                "p pressure 0–1. At most 200 strokes and 6000 points; a trivial scribble is refused.",
+                "(0–10000), t in ms (non-decreasing), p pressure 0–1. Numbers are read at the exact "
+                "value of their decimal text (at most 30 significant digits, exponent within ±30) and "
+                "rounded half to even (docs/FORMATS.md §5). At most 200 strokes and 6000 points; a "
+                "trivial scribble is refused.",
                 "items": {
                     "type": "array",
                     "items": {
