@@ -37,7 +37,7 @@ def _exact(text: str) -> Decimal:
     """A number with a fraction or exponent, kept at its exact decimal value.
 
     Stroke points are rounded from it in exact decimal (docs/FORMATS.md §5): as a binary
-    float, 1.15 × 10 would be 11.499999999999998 and round the wrong way. Every other member
+    float, 0.5015 × 1000 is 501.49999999999994 and would round to 501, not 502. Every other member
     refuses non-integers by type, as before. A number beyond the double range (1e999) still
     makes the whole body invalid, as before.
     """
