@@ -144,7 +144,8 @@ def test_receipt_is_a_verifiable_stable_tlog_proof(app: Flask, client: FlaskClie
 @pytest.mark.parametrize(
     ("query", "field"),
     [
-        ("/log/entries?start=99999", "end"),
+        ("/log/entries?start=99999", "start"),
+        ("/log/entries?start=0&end=99999", "end"),
         ("/log/entries?start=3&end=2", "start"),
         ("/log/entries?start=-1", "start"),
         ("/log/entries?start=abc", "start"),
@@ -154,13 +155,19 @@ def test_receipt_is_a_verifiable_stable_tlog_proof(app: Flask, client: FlaskClie
         ("/log/proof/inclusion?index=0&size=99999", "size"),
         ("/log/proof/consistency?old=0&new=3", "old"),
         ("/log/proof/consistency?old=4&new=3", "old"),
-        ("/log/proof/consistency?old=1&new=99999", "size"),
+        ("/log/proof/consistency?old=1&new=99999", "new"),
+        ("/log/proof/consistency?old=1&new=0", "new"),
     ],
 )
 def test_bad_ranges_are_precise_422s(client: FlaskClient, query: str, field: str) -> None:
     response = client.get(query)
     assert response.status_code == 422, response.data
-    assert response.get_json()["field"] == field
+    problem = response.get_json()
+    assert problem["field"] == field
+    # The message names the parameter that is wrong, never another one.
+    assert field in problem["detail"], problem
+    others = {"start", "end", "index", "size", "old", "new"} - {field}
+    assert not any(f"{other} must" in problem["detail"] for other in others), problem
 
 
 def test_entries_are_paged_at_1000(app: Flask, client: FlaskClient) -> None:

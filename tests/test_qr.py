@@ -178,3 +178,109 @@ def test_worked_example_in_formats_md() -> None:
     assert url in formats and sample.kid in formats
     assert len(url.encode()) == 402
     assert verify_qr(url, ring_of(sample)).status == "valid"
+
+
+# --- The cut rule, as FORMATS.md §9 words it -------------------------------------------------------
+
+CUT_NAME = "Dr. Hj. Raden Ayu Désirée Kusumawardhani Sastrowardoyo Adiningrat, S.E., M.Sc."
+CUT_INSTITUTION = "ꦥꦼꦩꦼꦫꦶꦤ꧀ꦠꦃ Kabupaten Purbalingga — Dinas Komunikasi dan Informatika, Bidang Persandian"
+
+
+def documented_cut(record: dict[str, Any], log_index: int, base: str) -> tuple[dict[str, Any], int, int]:
+    """An independent transcription of the §9 steps; returns the statement and the final L_n, L_i."""
+    from registry.core.canonical import b64url_encode, canonical_bytes
+
+    name, institution = record["signatory"]["name"], record["signatory"]["institution"]
+
+    def cut(text: str, limit: int) -> str:
+        return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+    l_n, l_i = min(40, len(name)), min(40, len(institution))  # step 1
+    while True:
+        statement = {
+            "v": 1,
+            "code": record["code"],
+            "c": record["commitment"]["id"],
+            "cv": record["commitment"]["version"],
+            "n": cut(name, l_n),
+            "i": cut(institution, l_i),
+            "t": record["signed_at"],
+            "k": record["kid"][:8],
+            "l": log_index,
+        }
+        url = f"{base}/v/{record['code']}#{b64url_encode(canonical_bytes(statement))}.{'A' * 86}"  # step 2
+        if len(url.encode("utf-8")) <= 412:
+            return statement, l_n, l_i
+        if l_n == 1 and l_i == 1:  # step 4
+            raise FormatError("base URL too long")
+        n_bytes, i_bytes = len(statement["n"].encode()), len(statement["i"].encode())  # step 3
+        if l_i == 1 or (n_bytes >= i_bytes and l_n > 1):
+            l_n -= 1
+        else:
+            l_i -= 1
+
+
+def test_cut_worked_example_in_formats_md() -> None:
+    import hashlib
+    from pathlib import Path
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from registry.core.canonical import canonical_bytes
+
+    seed = hashlib.sha256(b"ikrar sample certificate: a public, throw-away key").digest()
+    sample = Signer(Ed25519PrivateKey.from_private_bytes(seed))
+    record = make_record(sample, name=CUT_NAME, institution=CUT_INSTITUTION)
+    record["code"] = "PBG24SC0KMR"
+    assert (len(CUT_NAME), len(CUT_NAME.encode())) == (78, 80)
+    assert (len(CUT_INSTITUTION), len(CUT_INSTITUTION.encode())) == (86, 108)
+    assert all(unicodedata.is_normalized("NFC", t) for t in (CUT_NAME, CUT_INSTITUTION))
+    fields = qr.fit_statement(record, 17, BASE)
+    statement, l_n, l_i = documented_cut(record, 17, BASE)
+    assert fields == statement and (l_n, l_i) == (31, 14)
+    assert fields["n"] == "Dr. Hj. Raden Ayu Désirée Kusu…" and len(fields["n"].encode()) == 35
+    assert fields["i"] == "ꦥꦼꦩꦼꦫꦶꦤ꧀ꦠꦃ Ka…" and len(fields["i"].encode()) == 36
+    statement_bytes = canonical_bytes(fields)
+    assert len(statement_bytes) == 207
+    url = qr.qr_url(record, 17, BASE, sample)
+    assert len(url.encode()) == 412 == len(url)
+    # Uncut (40, 40) the URL would have 462 bytes; one code point more on n would need 414.
+    wider = qr.statement_for(record, 17, n_chars=32, i_chars=14)
+    assert len(canonical_bytes(wider)) == 208  # base64url: 278 characters, URL 414 bytes
+    formats = (Path(__file__).resolve().parent.parent / "docs" / "FORMATS.md").read_text("utf-8")
+    for shown in (CUT_NAME, CUT_INSTITUTION, statement_bytes.decode(), url, "(31, 14)"):
+        assert shown in formats, shown[:50]
+    assert verify_qr(url, ring_of(sample)).status == "valid"
+    modules = len(qr_matrix(url)) - 2 * QR_BORDER
+    assert (modules - 17) // 4 == 15
+
+
+def _random_text(rng: Any, length: int) -> str:
+    pools = ["abcdefghij ,.", "éñçøü", "ꦥꦼꦩꦫꦶ—…", "\U0001d538\U0001f600", '"\\<>&']
+    return "".join(rng.choice(rng.choice(pools)) for _ in range(length))
+
+
+def test_documented_cut_rule_is_what_the_code_does() -> None:
+    import random
+
+    rng = random.Random(2024)
+    signer = Signer.generate()
+    for _ in range(300):
+        name = _random_text(rng, rng.randint(1, 200))
+        institution = _random_text(rng, rng.randint(1, 200))
+        record = make_record(signer, name=name, institution=institution)
+        base = rng.choice([BASE, "https://x.id", "https://ikrar-registri.purbalinggakab.go.id/sub/path"])
+        statement, _, _ = documented_cut(record, rng.randint(0, 10**9), base)
+        assert qr.fit_statement(record, statement["l"], base) == statement
+
+
+def test_a_56_byte_base_url_always_leaves_room(signer: Signer) -> None:
+    # FORMATS.md §9 step 4: the bound quoted there, at its worst case.
+    record = make_record(signer, name="\U0001d538" * 200, institution="\U0001d538" * 200)
+    record["commitment"].update(id="k" * 64, version=9999)
+    base = "https://" + "r" * 42 + ".go.id"
+    assert len(base) == 56
+    fields = qr.fit_statement(record, 9_999_999_999, base)
+    assert len(fields["n"]) + len(fields["i"]) >= 2
+    with pytest.raises(FormatError, match="base URL is too long"):
+        qr.fit_statement(record, 9_999_999_999, base + "/" * 30)

@@ -401,3 +401,124 @@ def test_messages_follow_the_callers_language(app: Flask, client: FlaskClient) -
     client.post("/lang", data={"lang": "en", "csrf_token": csrf})
     again = post(client, None, twice, headers={"X-CSRFToken": csrf}).get_json()
     assert again["detail"].startswith("Ika Dua Kali of Dinas Komunikasi dan Informatika has already signed")
+
+
+def _with_raw_strokes(name: str, strokes_text: str) -> str:
+    """A request body whose strokes are exactly ``strokes_text`` (JSON numbers as written)."""
+    return json.dumps(body(name, strokes="@STROKES@")).replace('"@STROKES@"', strokes_text)
+
+
+def test_stroke_numbers_are_read_as_exact_decimals(app: Flask, client: FlaskClient) -> None:
+    """FORMATS.md §5: the worked example through HTTP gives the documented strokes_sha256."""
+    from tests.core.test_strokes import EXAMPLE_JCS, EXAMPLE_RAW, EXAMPLE_SHA256
+
+    token = device_token(app)
+    response = post(client, token, _with_raw_strokes("Dewi Desimal", EXAMPLE_RAW))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["record"]["handwriting"]["strokes_sha256"] == EXAMPLE_SHA256
+    with app.app_context():
+        row = db.session.execute(
+            select(SignatureRecord).where(SignatureRecord.name == "Dewi Desimal")
+        ).scalar_one()
+        assert bytes(row.strokes) == EXAMPLE_JCS  # the stored, authoritative canonical strokes
+
+
+@pytest.mark.parametrize(
+    ("number", "field", "detail"),
+    [
+        ("1e-999999999", "strokes", "stroke 0 point 0.x must have at most 30 significant digits and a decimal "
+         "exponent between -30 and 30"),
+        ("0.1234567890123456789012345678901", "strokes", "stroke 0 point 0.x must have at most 30 significant"),
+        ("1e999999999", "body", "the body is not valid JSON: 1e999999999 is too large for a number"),
+        ("-0.05", "strokes", "stroke 0 point 0 lies outside the pad (0–10000)"),
+    ],
+)  # fmt: skip
+def test_stroke_number_limits(app: Flask, client: FlaskClient, number: str, field: str, detail: str) -> None:
+    from tests.core.test_strokes import EXAMPLE_RAW
+
+    token = device_token(app)
+    before = counts(app)
+    raw = EXAMPLE_RAW.replace('"x":1.15', f'"x":{number}', 1)
+    assert raw != EXAMPLE_RAW
+    response = post(client, token, _with_raw_strokes("Nomor Aneh", raw))
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["field"] == field
+    assert response.get_json()["detail"].startswith(detail), response.get_json()
+    assert counts(app) == before
+
+
+def test_stroke_time_running_backwards_is_refused(app: Flask, client: FlaskClient) -> None:
+    from tests.core.test_strokes import EXAMPLE_RAW
+
+    token = device_token(app)
+    raw = EXAMPLE_RAW.replace(
+        '"t":200,', '"t":24.4,', 1
+    )  # first point of stroke 1 before the last of stroke 0
+    response = post(client, token, _with_raw_strokes("Waktu Mundur", raw))
+    assert response.status_code == 422
+    assert response.get_json()["detail"] == "stroke 1 point 0: time runs backwards"
+
+
+# FORMATS.md §3: how the request's claimed_time becomes the record's claimed_at.
+CLAIMED_TIMES = [
+    ("2024-09-12T09:15:00.123987654+07:00", "2024-09-12T02:15:00.123Z"),  # UTC; digits after ms dropped
+    ("2024-09-12T09:15:00+07:00", "2024-09-12T02:15:00.000Z"),
+    ("2024-09-12t02:15:00.5z", "2024-09-12T02:15:00.500Z"),  # lower-case t and z
+    ("2024-09-11T21:45:59.9999-04:30", "2024-09-12T02:15:59.999Z"),  # truncated, never rounded up
+    ("2024-09-12T02:15:00-00:00", "2024-09-12T02:15:00.000Z"),
+    ("2024-09-12T00:00:00+23:59", "2024-09-11T00:01:00.000Z"),
+    ("1970-01-01T00:00:00Z", "1970-01-01T00:00:00.000Z"),  # a tablet whose clock was reset
+]
+
+
+@pytest.mark.parametrize(("claimed", "expected"), CLAIMED_TIMES)
+def test_claimed_time_becomes_claimed_at(
+    app: Flask, client: FlaskClient, claimed: str, expected: str
+) -> None:
+    token = device_token(app)
+    response = post(client, token, body(f"Waktu {len(claimed)} {claimed[-6:]}", claimed_time=claimed))
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["record"]["claimed_at"] == expected
+    assert response.get_json()["record"]["signed_at"] != expected
+
+
+@pytest.mark.parametrize(
+    ("claimed", "detail"),
+    [
+        ("2024-09-12T09:15:00+07:60", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12T09:15:00+24:00", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12T09:15:00.1234567891+07:00", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12T09:15:00.+07:00", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12 09:15:00+07:00", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12T09:15+07:00", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12T09:15:00+0700", "claimed_time must be an RFC 3339 time with an offset"),
+        ("２０２４-09-12T09:15:00+07:00", "claimed_time must be an RFC 3339 time with an offset"),
+        ("2024-09-12T09:15:60+07:00", "claimed_time is not a real time"),
+        ("2024-09-12T24:00:00+07:00", "claimed_time is not a real time"),
+        ("2023-02-29T09:15:00+07:00", "claimed_time is not a real time"),
+        ("0000-01-01T00:00:00Z", "claimed_time is not a real time"),
+        ("1000-01-01T06:59:59.999+07:00", "claimed_time must lie in the years 1000–9998 in UTC"),
+        ("0001-01-01T00:00:00+01:00", "claimed_time must lie in the years 1000–9998 in UTC"),
+        ("9998-12-31T23:59:59.999-00:01", "claimed_time must lie in the years 1000–9998 in UTC"),
+        ("9999-01-01T00:00:00Z", "claimed_time must lie in the years 1000–9998 in UTC"),
+    ],
+)
+def test_claimed_time_refusals(app: Flask, client: FlaskClient, claimed: str, detail: str) -> None:
+    token = device_token(app)
+    before = counts(app)
+    response = post(client, token, body("Waktu Salah", claimed_time=claimed))
+    assert response.status_code == 422, response.get_json()
+    assert response.get_json()["field"] == "claimed_time"
+    assert response.get_json()["detail"] == detail
+    assert counts(app) == before
+
+
+def test_claimed_time_bounds_are_inclusive(app: Flask, client: FlaskClient) -> None:
+    token = device_token(app)
+    for claimed, expected in [
+        ("1000-01-01T07:00:00+07:00", "1000-01-01T00:00:00.000Z"),
+        ("9998-12-31T23:59:59.999999999Z", "9998-12-31T23:59:59.999Z"),
+    ]:
+        response = post(client, token, body(f"Batas {claimed[:4]}", claimed_time=claimed))
+        assert response.status_code == 201, response.get_json()
+        assert response.get_json()["record"]["claimed_at"] == expected

@@ -719,3 +719,58 @@ def test_state_folder_is_shared_with_ikrar_audit(world: World) -> None:
     forked = Cases(world.tmp / "shared-fork").write([*lines[:3], retype(lines[3]), *lines[4:]])
     kind, index = verify(*snap.args(entries=forked), "--state", own).failure
     assert kind in ("fork", "chain") and index == 3
+
+
+# ───────────────────────────────────── §2 public key rules ─────────────────────────────────────
+
+P25519 = 2**255 - 19
+_SIGN = 1 << 255
+
+
+def _le32(n: int) -> bytes:
+    return n.to_bytes(32, "little")
+
+
+# Rule 1 (any y ≥ p, sign bit set or not) and rule 2 (the five canonical small-order y values).
+BAD_KEYS: dict[str, tuple[bytes, str]] = {
+    "y = p": (_le32(P25519), "non-canonical public key encoding"),
+    "y = p + 1": (_le32(P25519 + 1), "non-canonical public key encoding"),
+    "y = p + 2": (_le32(P25519 + 2), "non-canonical public key encoding"),
+    "y = 2^255 - 1": (_le32(2**255 - 1), "non-canonical public key encoding"),
+    "y = p, sign bit": (_le32(P25519 | _SIGN), "non-canonical public key encoding"),
+    "y = p + 2, sign bit": (_le32((P25519 + 2) | _SIGN), "non-canonical public key encoding"),
+    "y = 2^255 - 1, sign bit": (_le32(2**256 - 1), "non-canonical public key encoding"),
+    "identity": (_le32(1), "public key of small order"),
+    "y = 0, sign bit": (_le32(_SIGN), "public key of small order"),
+    "y = p - 1 (order 2)": (_le32(P25519 - 1), "public key of small order"),
+}
+
+
+def test_verifier_key_and_jwks_follow_both_key_rules(world: World) -> None:
+    snap = world.first
+    origin = snap.key.split("+", 1)[0]
+    runs: list[list[str | Path]] = []
+    for raw, _ in BAD_KEYS.values():
+        # A well-formed verifier key (right type byte, right key id) around the bad public key.
+        key_id = hashlib.sha256(origin.encode() + b"\n\x01" + raw).digest()[:4]
+        encoded = base64.b64encode(bytes([1]) + raw).decode()
+        vkey = f"{origin}+{key_id.hex()}+{encoded}"
+        runs.append(["--entries", snap.entries, "--checkpoint", snap.checkpoint, "--key", vkey])
+    folder = world.tmp / "bad-keys"
+    folder.mkdir()
+    jwks = json.loads(snap.jwks.read_bytes())
+    for number, (raw, _) in enumerate(BAD_KEYS.values()):
+        altered = json.loads(json.dumps(jwks))
+        x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+        member = '{"crv":"Ed25519","kty":"OKP","x":"' + x + '"}'
+        kid = base64.urlsafe_b64encode(hashlib.sha256(member.encode()).digest()).rstrip(b"=").decode()
+        altered["keys"][0].update(x=x, kid=kid)  # a consistent JWK whose only fault is its key
+        path = folder / f"jwks-{number}.json"
+        path.write_text(json.dumps(altered))
+        runs.append([*snap.args(), "--jwks", path])
+    outcomes = verify_many(runs)
+    expected = [(name, "checkpoint", message) for name, (_, message) in BAD_KEYS.items()]
+    expected += [(name, "record", message) for name, (_, message) in BAD_KEYS.items()]
+    for (name, kind, message), outcome in zip(expected, outcomes, strict=True):
+        assert outcome.failure == (kind, None), (name, outcome)
+        assert message in outcome.stderr, (name, outcome)

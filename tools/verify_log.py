@@ -254,7 +254,8 @@ def hex_sha256(data: bytes) -> str:
 # ──────────────────────────────────── §2 keys ──────────────────────────────────────────
 
 P25519 = 2**255 - 19
-SMALL_ORDER = frozenset(
+# §2: the five canonical y values (sign bit cleared) of the eight points of small order.
+SMALL_ORDER_Y = frozenset(
     bytes.fromhex(h)
     for h in (
         "0000000000000000000000000000000000000000000000000000000000000000",
@@ -262,21 +263,19 @@ SMALL_ORDER = frozenset(
         "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
         "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
         "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
     )
 )
 
 
 def ed25519_public_key(raw: bytes) -> Ed25519PublicKey:
-    """A 32-byte Ed25519 public key, refusing small-order points and non-canonical encodings."""
+    """A 32-byte Ed25519 public key; §2 rule 1 (y < p, canonical), then rule 2 (not of small order)."""
     if len(raw) != 32:
         raise Invalid(f"an Ed25519 public key has 32 bytes, not {len(raw)}")
     cleared = raw[:31] + bytes([raw[31] & 0x7F])
-    if cleared in SMALL_ORDER:
-        raise Invalid("public key of small order")
     if int.from_bytes(cleared, "little") >= P25519:
-        raise Invalid("non-canonical public key encoding (y ≥ 2^255−19)")
+        raise Invalid(f"non-canonical public key encoding (y ≥ 2^255−19): {raw.hex()}")
+    if cleared in SMALL_ORDER_Y:
+        raise Invalid(f"public key of small order: {raw.hex()}")
     try:
         return Ed25519PublicKey.from_public_bytes(raw)
     except ValueError:

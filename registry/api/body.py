@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+from decimal import Decimal
 from typing import Any
 
 from flask import request
@@ -32,11 +33,17 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
+def _exact(text: str) -> Decimal:
+    """A number with a fraction or exponent, kept at its exact decimal value.
+
+    Stroke points are rounded from it in exact decimal (docs/FORMATS.md §5): as a binary
+    float, 0.5015 × 1000 is 501.49999999999994 and would round to 501, not 502. Every other member
+    refuses non-integers by type, as before. A number beyond the double range (1e999) still
+    makes the whole body invalid, as before.
+    """
+    if not math.isfinite(float(text)):
         raise ValueError(f"{text[:20]} is too large for a number")
-    return number
+    return Decimal(text)
 
 
 def _depth(value: Any, level: int = 1) -> int:
@@ -62,7 +69,7 @@ def json_object() -> dict[str, Any]:
         raise InvalidInput("the body starts with a byte order mark", field="body")
     try:
         value = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite
+            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_exact
         )
     except _DuplicateKey as exc:
         raise InvalidInput(f"the key {str(exc)!r:.40} appears twice in one object", field="body") from None

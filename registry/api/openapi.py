@@ -261,8 +261,10 @@ SCHEMAS: dict[str, Any] = {
             "strokes": {
                 "type": "array",
                 "description": "Handwritten signature: strokes of points; x, y in pad pixels "
-                "(0–10000), t in ms, "
-                "p pressure 0–1. At most 200 strokes and 6000 points; a trivial scribble is refused.",
+                "(0–10000), t in ms (non-decreasing), p pressure 0–1. Numbers are read at the exact "
+                "value of their decimal text (at most 30 significant digits, exponent within ±30) and "
+                "rounded half to even (docs/FORMATS.md §5). At most 200 strokes and 6000 points; a "
+                "trivial scribble is refused.",
                 "items": {
                     "type": "array",
                     "items": {
@@ -280,8 +282,10 @@ SCHEMAS: dict[str, Any] = {
             "claimed_time": {
                 "type": ["string", "null"],
                 "format": "date-time",
-                "description": "The tablet's clock, RFC 3339 with offset; stored as claimed_at. The server's "
-                "time is the signing time.",
+                "description": "The tablet's clock: RFC 3339 with a mandatory offset (Z or ±HH:MM), "
+                "an optional fraction of 1–9 digits, UTC year 1000–9998. Converted to UTC and truncated "
+                "(not rounded) to the millisecond, it is the record's claimed_at (docs/FORMATS.md §3). "
+                "The server's time is the signing time.",
             },
         },
     },

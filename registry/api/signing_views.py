@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, session
@@ -25,7 +25,13 @@ from registry.services.signing import Signatory, SigningRequest
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 # RFC 3339 with a mandatory offset; fromisoformat alone would also take dates and offset-less times.
-RFC3339 = re.compile(r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]\d\d:\d\d)$")
+# re.ASCII: \d would also match other scripts' digits ("２０２４").
+# An offset's minutes are checked here: fromisoformat reads "+07:60" as +08:00.
+RFC3339 = re.compile(
+    r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$", re.ASCII
+)
+# The UTC year of claimed_time: four digits in UTC and in WIB, and within datetime's range.
+CLAIMED_YEARS = (1000, 9998)
 TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time"}
 SIGNATORY_FIELDS = ("name", "position", "institution", "category")
 CONSENT_FIELDS = {"accepted", "public_display"}
@@ -108,6 +114,28 @@ def _boolean(value: Any, field: str) -> bool:
     return value
 
 
+def _claimed_time(claimed: str) -> datetime:
+    """The tablet's clock as an aware UTC instant (docs/FORMATS.md §3, ``claimed_at``).
+
+    The service truncates it to the millisecond; the year bounds keep every later step (the
+    4-digit instant, storage, display in WIB) within what datetime can hold.
+    """
+    if not RFC3339.fullmatch(claimed):
+        raise InvalidInput("claimed_time must be an RFC 3339 time with an offset", field="claimed_time")
+    try:
+        moment = datetime.fromisoformat(claimed.upper().replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        raise InvalidInput("claimed_time is not a real time", field="claimed_time") from None
+    except OverflowError:  # 0001-01-01T00:00:00+01:00 is in the year 0 in UTC
+        moment = None
+    if moment is None or not CLAIMED_YEARS[0] <= moment.year <= CLAIMED_YEARS[1]:
+        raise InvalidInput(
+            f"claimed_time must lie in the years {CLAIMED_YEARS[0]}–{CLAIMED_YEARS[1]} in UTC",
+            field="claimed_time",
+        )
+    return moment
+
+
 def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) -> SigningRequest:
     unknown = sorted(set(body) - TOP_LEVEL)
     if unknown:
@@ -147,13 +175,7 @@ def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) 
         raise InvalidInput("strokes is missing: draw the signature first", field="strokes")
     claimed_at = None
     if body.get("claimed_time") is not None:
-        claimed = _string(body["claimed_time"], "claimed_time")
-        if not RFC3339.fullmatch(claimed):
-            raise InvalidInput("claimed_time must be an RFC 3339 time with an offset", field="claimed_time")
-        try:
-            claimed_at = datetime.fromisoformat(claimed.upper().replace("Z", "+00:00"))
-        except ValueError:
-            raise InvalidInput("claimed_time is not a real time", field="claimed_time") from None
+        claimed_at = _claimed_time(_string(body["claimed_time"], "claimed_time"))
     return SigningRequest(
         commitment=slug,
         dimensions=body["dimensions"],

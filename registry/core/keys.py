@@ -20,33 +20,36 @@ SIGNATURE_SIZE = 64
 PURPOSES = ("record", "log")
 STATUSES = ("active", "retired")
 
-# Encodings of the eight small-order points of edwards25519 (and their non-canonical
-# spellings y >= p), compared with the sign bit cleared, as libsodium does. A key in this
-# set verifies forged signatures (e.g. identity key, R = identity, S = 0) for any message.
-_SMALL_ORDER = {
+_P = 2**255 - 19
+# Two separate rules (docs/FORMATS.md §2), both on the 32 bytes read as a little-endian
+# integer with the sign bit (bit 255) cleared, i.e. on y:
+# 1. canonical: y < p. Any y >= p (p, p+1, …, 2^255-1) is a second spelling of y - p; some
+#    verifiers reduce it, others refuse it, so a signature's validity would depend on the library.
+# 2. not of small order. The eight points of order dividing 8 have five distinct canonical y
+#    values (the sign bit tells the x apart); with any of them as key, a forged signature
+#    (e.g. identity key, R = identity, S = 0) verifies for every message. Their non-canonical
+#    spellings (y = p for 0, y = p + 1 for 1) are caught by rule 1.
+_SMALL_ORDER_Y = {
     bytes.fromhex(h)
     for h in (
-        "0000000000000000000000000000000000000000000000000000000000000000",
-        "0100000000000000000000000000000000000000000000000000000000000000",
-        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",
-        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",
-        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
-        "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "0000000000000000000000000000000000000000000000000000000000000000",  # y = 0: order 4
+        "0100000000000000000000000000000000000000000000000000000000000000",  # y = 1: identity
+        "26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05",  # order 8
+        "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a",  # order 8 (−y)
+        "ecffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",  # y = p − 1: order 2
     )
 }
-_P = 2**255 - 19
 
 
 def check_public_key(raw: bytes) -> None:
-    """Refuse public keys that are the wrong size, non-canonical, or of small order."""
+    """Refuse public keys that are the wrong size, non-canonical (y >= p), or of small order."""
     if len(raw) != PUBLIC_KEY_SIZE:
         raise KeyRingError(f"an Ed25519 public key has {PUBLIC_KEY_SIZE} bytes, not {len(raw)}")
     cleared = raw[:31] + bytes([raw[31] & 0x7F])
-    if cleared in _SMALL_ORDER:
-        raise KeyRingError("public key is a small-order point; it would accept forged signatures")
     if int.from_bytes(cleared, "little") >= _P:
-        raise KeyRingError("public key is not canonically encoded")
+        raise KeyRingError("public key is not canonically encoded (y ≥ 2^255−19)")
+    if cleared in _SMALL_ORDER_Y:
+        raise KeyRingError("public key is a small-order point; it would accept forged signatures")
 
 
 def raw_public_key(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:

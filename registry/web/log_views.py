@@ -60,7 +60,8 @@ def entries() -> Response:
     start = _int_arg("start", 0)
     end = _int_arg("end", min(start + PAGE, size))
     if start > size or end > size:
-        raise InvalidInput(f"the log has {size} entries; start and end must not exceed that", field="end")
+        wrong = "start" if start > size else "end"
+        raise InvalidInput(f"the log has {size} entries; {wrong} must not exceed that", field=wrong)
     if start > end:
         raise InvalidInput("start must not be greater than end", field="start")
     end = min(end, start + PAGE)  # paged: a client asks again from where this page stopped
@@ -87,7 +88,7 @@ def inclusion() -> Response:
     current = checkpoints.log_size()
     size = _int_arg("size", current)
     index = _int_arg("index")
-    _check_size(size, current)
+    _check_size("size", size, current)
     if not index < size:
         raise InvalidInput(f"index must be below size ({size})", field="index")
     proof, leaf, root = checkpoints.fetch_once(
@@ -112,9 +113,9 @@ def inclusion() -> Response:
 def consistency() -> Response:
     current = checkpoints.log_size()
     old, new = _int_arg("old"), _int_arg("new", current)
-    _check_size(new, current)
+    _check_size("new", new, current)
     if not 0 < old <= new:
-        raise InvalidInput("old must satisfy 0 < old <= new", field="old")
+        raise InvalidInput(f"old must satisfy 0 < old <= new ({new})", field="old")
     proof, old_root, new_root = checkpoints.fetch_once(
         lambda fetch: (
             merkle.consistency_proof(old, new, fetch),
@@ -153,9 +154,10 @@ def audit_page() -> str:
     )
 
 
-def _check_size(size: int, current: int) -> None:
+def _check_size(name: str, size: int, current: int) -> None:
+    """``size`` is the tree size given as query parameter ``name`` (``size`` or ``new``)."""
     if not 0 < size <= current:
-        raise InvalidInput(f"size must satisfy 0 < size <= {current}", field="size")
+        raise InvalidInput(f"{name} must satisfy 0 < {name} <= {current} (the log's size)", field=name)
 
 
 def _json(body: dict[str, object]) -> Response:

@@ -137,14 +137,13 @@ def _le(n: int) -> bytes:
 
 
 ORDER8_Y = bytes.fromhex("26e8958fc2b227b045c3f489f2ef98f0d5dfac05d3c63339b13802886d53fc05")
+# §2 rule 2: the five canonical y values (sign bit cleared) of the eight small-order points.
 SMALL_ORDER = {
     "identity": _le(1),
     "zero (order 4)": _le(0),
     "order 8": ORDER8_Y,
     "order 8, -y": _le(P - int.from_bytes(ORDER8_Y, "little")),
     "p-1 (order 2)": _le(P - 1),
-    "p (non-canonical 0)": _le(P),
-    "p+1 (non-canonical 1)": _le(P + 1),
 }
 
 
@@ -159,7 +158,7 @@ SMALL_ORDER_ENCODINGS = [pytest.param(raw, id=name) for name, raw in SMALL_ORDER
 
 def test_small_order_list_is_exactly_the_eight_points() -> None:
     # Independent check of the list by curve arithmetic: each encoding is a point of order dividing 8,
-    # and the canonical encodings (both signs) cover exactly 8 distinct points.
+    # and the five canonical y values with both signs cover exactly 8 distinct points.
     minus_y = "c7176a703d4dd84fba3c0b760d10670f2a2053fa2c39ccc64ec7fd7792ac037a"
     assert SMALL_ORDER["order 8, -y"].hex() == minus_y
     points = set()
@@ -175,17 +174,57 @@ def test_small_order_list_is_exactly_the_eight_points() -> None:
 
 @pytest.mark.parametrize("raw", SMALL_ORDER_ENCODINGS)
 def test_small_order_keys_are_refused(raw: bytes) -> None:
-    with pytest.raises(KeyRingError):
+    with pytest.raises(KeyRingError, match="small-order point"):
         check_public_key(raw)
-    with pytest.raises(KeyRingError):
+    with pytest.raises(KeyRingError, match="small-order point"):
         key_id(raw)
 
 
-@pytest.mark.parametrize("offset", range(2, 19))
-def test_non_canonical_keys_are_refused(offset: int) -> None:
+# §2 rule 1: every y from p to 2^255 − 1, with and without the sign bit. y = p and p + 1 are the
+# non-canonical spellings of small-order points (0 and the identity); the others decode to points
+# of large order under a reducing decoder, so no list of values could catch them: only y < p does.
+NON_CANONICAL_Y = {"p": P, "p+1": P + 1, "p+3": P + 3, "2^255-1 (p+18)": 2**255 - 1}
+
+
+@pytest.mark.parametrize("offset", range(19))
+def test_every_non_canonical_key_is_refused(offset: int) -> None:
+    assert P + offset <= 2**255 - 1
     for raw in (_le(P + offset), _with_sign(_le(P + offset))):
-        with pytest.raises(KeyRingError, match="not canonically encoded"):
+        with pytest.raises(KeyRingError, match=r"not canonically encoded \(y ≥ 2\^255−19\)"):
             check_public_key(raw)
+        with pytest.raises(KeyRingError, match="not canonically encoded"):
+            key_id(raw)
+
+
+@pytest.mark.parametrize(("name", "y"), NON_CANONICAL_Y.items(), ids=NON_CANONICAL_Y)
+def test_non_canonical_examples_of_formats_md(name: str, y: int) -> None:
+    # The hex spellings FORMATS.md §2 gives as examples of rule 1.
+    examples = {
+        "p": "edffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "p+1": "eeffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "p+3": "f0ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+        "2^255-1 (p+18)": "ffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff7f",
+    }
+    assert _le(y).hex() == examples[name]
+    assert _with_sign(_le(y)).hex() == examples[name][:-2] + "ff"
+    # A reducing decoder reads y - p: for p + 3 and 2^255 - 1 (y = 3, 18) a point of large order.
+    if y >= P + 2:
+        assert _times8(_decode_point(_le(y))) != IDENTITY
+
+
+def test_the_largest_canonical_y_values_are_accepted() -> None:
+    # y = p − 1 is of small order; p − 2 and below pass both rules if they are curve points.
+    accepted = 0
+    for y in range(P - 30, P - 1):
+        raw = _le(y)
+        try:
+            _decode_point(raw)
+        except AssertionError:
+            continue  # not on the curve: no key has this encoding
+        check_public_key(raw)
+        check_public_key(_with_sign(raw))
+        accepted += 1
+    assert accepted > 0
 
 
 @pytest.mark.parametrize("size", [0, 31, 33, 64])

@@ -331,6 +331,62 @@ def test_checkpoint_rejects_non_canonical_root_encoding() -> None:
         note.Checkpoint.parse(f"{ORIGIN}\n1\n{canonical[:-2]}B=\n")
 
 
+def _signed_checkpoint() -> tuple[str, note.NoteVerifier, str, str]:
+    """A signed checkpoint, its verifier, and its note split before the signature's base64."""
+    signer = make_signer(ORIGIN)
+    signed = note.sign_checkpoint(note.Checkpoint(ORIGIN, 5, hashlib.sha256(b"root").digest()), signer)
+    head, _, encoded = signed.rstrip("\n").rpartition(" ")
+    return signed, signer.verifier(), head + " ", encoded
+
+
+B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+
+def test_signature_line_base64_must_be_canonical() -> None:
+    """§8: the signature line's base64 is standard, padded and canonical: a mutated last symbol
+    that lenient decoders read as the same 68 bytes is refused, as are whitespace and odd padding."""
+    signed, verifier, head, encoded = _signed_checkpoint()
+    assert note.open_checkpoint(signed, verifier, ORIGIN).size == 5
+    # 68 bytes = 22 groups of 3 + 2 bytes: "xyz=" where z carries 4 data bits and 2 unused bits.
+    assert len(encoded) == 92 and encoded.endswith("=") and not encoded.endswith("==")
+    last = B64.index(encoded[-2])
+    assert last & 0b11 == 0  # canonical: the unused bits are zero
+    blob = base64.b64decode(encoded)
+    for unused in (1, 2, 3):
+        mutated = encoded[:-2] + B64[last | unused] + "="
+        # Lenient decoders ignore the unused bits: the same key id and signature come out.
+        assert base64.b64decode(mutated) == blob
+        assert base64.b64decode(mutated, validate=True) == blob
+        with pytest.raises(NoteError, match="signature line 1: signature is not canonical base64"):
+            note.open_checkpoint(head + mutated + "\n", verifier, ORIGIN)
+    spellings = {
+        "no padding": encoded[:-1],
+        "extra padding": encoded + "=",
+        "space inside": encoded[:40] + " " + encoded[40:],
+        "tab inside": encoded[:40] + "\t" + encoded[40:],
+        "trailing space": encoded + " ",
+        "URL alphabet": encoded.replace("+", "-").replace("/", "_") if set("+/") & set(encoded) else None,
+    }
+    for name, spelling in spellings.items():
+        if spelling is None:
+            continue
+        with pytest.raises(NoteError, match=r"base64|control character") as refused:
+            note.open_checkpoint(head + spelling + "\n", verifier, ORIGIN)
+        assert refused.value, name
+
+
+def test_go_known_answer_with_mutated_unused_bits_is_refused() -> None:
+    # The example of FORMATS.md §8: "…nAM=" is canonical; N, O, P differ only in unused bits.
+    assert GO_SIG_B64.endswith("nAM=")
+    verifier = note.parse_verifier_key(GO_VERIFIER_KEY)
+    assert note.open_note(GO_NOTE, [verifier])[0] == GO_TEXT
+    for symbol in "NOP":
+        mutated = GO_SIG_B64[:-2] + symbol + "="
+        assert base64.b64decode(mutated, validate=True) == base64.b64decode(GO_SIG_B64)
+        with pytest.raises(NoteError, match="not canonical base64"):
+            note.open_note(GO_NOTE.replace(GO_SIG_B64, mutated), [verifier])
+
+
 def test_checkpoint_constructor_validates() -> None:
     root = bytes(32)
     for args in [

@@ -8,6 +8,9 @@ import json
 import math
 import re
 import xml.etree.ElementTree as ET
+from decimal import Decimal
+from fractions import Fraction
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,10 +19,13 @@ from registry.core.canonical import canonical_bytes
 from registry.core.errors import FormatError
 from registry.core.strokes import (
     MAX_COORDINATE,
+    MAX_EXPONENT,
     MAX_POINTS,
+    MAX_SIGNIFICANT_DIGITS,
     MAX_STROKES,
     bounding_box,
     canonicalise,
+    exact_number,
     strokes_bytes,
     strokes_sha256,
     svg_document,
@@ -54,11 +60,12 @@ def test_realistic_signature(seed: int) -> None:
     for stroke, canon in zip(raw, result, strict=True):
         for point, out in zip(stroke, canon, strict=True):
             assert all(type(v) is int for v in out)
+            # Reference: exact rationals of the numbers' decimal text, Fraction's round (half to even).
             assert out == [
-                round(point["x"] * 10),
-                round(point["y"] * 10),
-                round(point["t"] - t0),
-                round(point["p"] * 1000),
+                round(Fraction(repr(point["x"])) * 10),
+                round(Fraction(repr(point["y"])) * 10),
+                round(Fraction(repr(point["t"])) - Fraction(repr(t0))),
+                round(Fraction(repr(point["p"])) * 1000),
             ]
             assert abs(out[0] / 10 - point["x"]) <= 0.05 + 1e-9
             assert abs(out[1] / 10 - point["y"]) <= 0.05 + 1e-9
@@ -161,8 +168,14 @@ REFUSALS: dict[str, tuple[Any, str]] = {
     "y inf": (_with_point({"y": math.inf}), r"\.y must be finite"),
     "t -inf": (_with_point({"t": -math.inf}), r"\.t must be finite"),
     "p NaN": (_with_point({"p": math.nan}), r"\.p must be finite"),
-    "x huge int": (_with_point({"x": 10**400}), r"\.x"),
-    "t huge int": (_with_point({"t": -(10**400)}), r"\.t"),
+    "x huge int": (_with_point({"x": 10**400}), r"\.x must have at most 30 significant digits"),
+    "t huge int": (_with_point({"t": -(10**400)}), r"\.t must have at most 30 significant digits"),
+    "x tiny exponent": (_with_point({"x": Decimal("1e-999999999")}), r"\.x must have at most 30 sig"),
+    "t huge exponent": (_with_point({"t": Decimal("1e999999999")}), r"\.t must have at most 30 sig"),
+    "p 31 digits": (_with_point({"p": Decimal("0." + "1" * 31)}), r"\.p must have at most 30 sig"),
+    "x Decimal NaN": (_with_point({"x": Decimal("NaN")}), r"\.x must be finite"),
+    "y Decimal inf": (_with_point({"y": Decimal("-Infinity")}), r"\.y must be finite"),
+    "p float subnormal": (_with_point({"p": 5e-324}), r"\.p must have at most 30 sig"),
     "x bool": (_with_point({"x": True}), r"\.x must be a number"),
     "p bool": (_with_point({"p": False}), r"\.p must be a number"),
     "x string": (_with_point({"x": "100"}), r"\.x must be a number"),
@@ -277,3 +290,177 @@ def test_svg_stroke_width_and_bounding_box() -> None:
     root = ET.fromstring(svg_document(canon, stroke_width=2.5))
     assert root.attrib["stroke-width"] == "2.5"
     assert root.attrib["viewBox"] == "5 15 110 10"
+
+
+# --- Exact decimal rounding (FORMATS.md §5) ----------------------------------------------------------
+
+FORMATS = (Path(__file__).resolve().parents[2] / "docs" / "FORMATS.md").read_text("utf-8")
+
+# The worked example of FORMATS.md §5, byte for byte.
+EXAMPLE_RAW = (
+    '[[{"x":1.15,"y":20.25,"t":0.7,"p":0.5015},{"x":30,"y":20.25,"t":8.2,"p":0.5},'
+    '{"x":60.05,"y":20,"t":16.5},{"x":90,"y":20.35,"t":24.5,"p":1}],'
+    '[{"x":1.5e2,"y":40,"t":200,"p":0.0005},{"x":150,"y":60.45,"t":208.25,"p":0.0015},'
+    '{"x":150,"y":80,"t":216.3},{"x":0.25000000000000000001,"y":80,"t":300,"p":0.25}]]'
+)
+EXAMPLE_JCS = (
+    b"[[[12,202,0,502],[300,202,8,500],[600,200,16,500],[900,204,24,1000]],"
+    b"[[1500,400,199,0],[1500,604,208,2],[1500,800,216,500],[3,800,299,250]]]"
+)
+EXAMPLE_SHA256 = "b1b89da444df3d9abb8808bbf0338196098bfff8d360970a5e7db4f20b015ef5"
+
+
+def parse_as_the_api_does(text: str) -> Any:
+    """JSON numbers with a fraction or exponent as exact Decimals, as registry/api/body.py reads them."""
+    return json.loads(text, parse_float=Decimal)
+
+
+def test_worked_example_of_formats_md() -> None:
+    canon = canonicalise(parse_as_the_api_does(EXAMPLE_RAW))
+    assert strokes_bytes(canon) == EXAMPLE_JCS
+    assert strokes_sha256(canon) == EXAMPLE_SHA256 == hashlib.sha256(EXAMPLE_JCS).hexdigest()
+    for shown in (EXAMPLE_RAW, EXAMPLE_JCS.decode(), EXAMPLE_SHA256):
+        assert shown in FORMATS.replace("\n", ""), shown[:40]
+    # Binary floats would round three of these numbers the other way (the reason for the rule).
+    binary = json.loads(EXAMPLE_RAW)
+    t0 = binary[0][0]["t"]
+    floats = [
+        [
+            [round(p["x"] * 10), round(p["y"] * 10), round(p["t"] - t0), round(p.get("p", 0.5) * 1000)]
+            for p in s
+        ]
+        for s in binary
+    ]
+    differences = [
+        (i, j, k)
+        for i, s in enumerate(canon)
+        for j, pt in enumerate(s)
+        for k in range(4)
+        if pt[k] != floats[i][j][k]
+    ]
+    assert differences == [(0, 0, 3), (0, 1, 2), (1, 3, 0)]  # p 0.5015, t 8.2 − 0.7, x 0.2500…01
+    assert floats[0][0][3] == 501 and floats[0][1][2] == 7 and floats[1][3][0] == 2
+
+
+@pytest.mark.parametrize(
+    ("text", "scale", "expected"),
+    [
+        ("1.15", 1, 12),  # 11.5: a tie, to even
+        ("1.25", 1, 12),  # 12.5: a tie, to even (down)
+        ("1.35", 1, 14),
+        ("20.25", 1, 202),
+        ("0.25000000000000000001", 1, 3),  # just above the tie: digits a double cannot hold count
+        ("0.24999999999999999999", 1, 2),
+        ("0.5015", 3, 502),  # 501.5 exactly; a double gives 501.49999999999994
+        ("0.0005", 3, 0),
+        ("0.0015", 3, 2),
+        ("1.5e2", 1, 1500),
+        ("15E1", 1, 1500),
+        ("0.115e1", 1, 12),
+        ("1.150", 1, 12),
+        ("115e-2", 1, 12),
+        ("-0.0", 1, 0),
+        ("0e5", 3, 0),
+        ("1e-30", 3, 0),
+        ("9999.95", 1, 100000),  # 99999.5: to even, up
+        ("9999.85", 1, 99998),  # 99998.5: to even, down
+    ],
+)
+def test_exact_decimal_half_to_even(text: str, scale: int, expected: int) -> None:
+    value = exact_number(Decimal(text), "x")
+    assert value == Fraction(text)  # Fraction parses the decimal text exactly
+    assert round(Fraction(text) * 10**scale) == expected  # Fraction's round: half to even
+    point = {"x": 100, "y": 100, "t": 0}
+    if scale == 1:
+        point["x"] = Decimal(text)
+    else:
+        point["p"] = Decimal(text)
+    strokes = [[point, *line(200, 9, t0=1)[1:]]]
+    assert canonicalise(strokes)[0][0][0 if scale == 1 else 3] == expected
+
+
+def test_a_python_float_counts_as_its_shortest_text() -> None:
+    # What json.dumps would send for it: the API and a direct service call agree.
+    for number in (1.15, 0.5015, 20.25, 1e-7, 1726110900123.456):
+        assert exact_number(number, "x") == Decimal(repr(number)) == Decimal(json.dumps(number))
+    assert exact_number(0.1 + 0.2, "x") == Decimal("0.30000000000000004")
+    raw = scribble(12)
+    assert canonicalise(raw) == canonicalise(parse_as_the_api_does(json.dumps(raw)))
+
+
+def test_digit_and_exponent_limits_are_inclusive() -> None:
+    digits, exponent = MAX_SIGNIFICANT_DIGITS, MAX_EXPONENT
+    assert (digits, exponent) == (30, 30)
+    accepted = [
+        "0." + "1" * 30,  # 30 significant digits, e = -30
+        "1" * 30,  # 30 digits, e = 0
+        "1e30",
+        "1E-30",
+        "1" * 30 + "e30",  # the largest accepted magnitude: m = 10^30 - 1 … e = 30
+        "1.000000000000000000000000000000000000000000000000",  # trailing zeros are not significant
+        "100000000000000000000000000000000000000e-38",  # m = 1, e = 0
+        "0.00000000000000000000000000000000000001e8",  # m = 1, e = -30
+    ]
+    for text in accepted:
+        assert exact_number(Decimal(text), "x") == Fraction(text), text
+    refused = [
+        "0." + "1" * 31,
+        "1" * 31,
+        "1e31",
+        "1e-31",
+        "1" * 30 + "e31",
+        "1e999999999",
+        "1e-999999999",
+        "-1e-999999999",
+    ]
+    for text in refused:
+        with pytest.raises(
+            FormatError, match=r"^stroke 0 point 0\.x must have at most 30 significant digits "
+        ):
+            exact_number(Decimal(text), "stroke 0 point 0.x")
+    # Integers follow the same rule: 123 × 10^30 is m = 123, e = 30; 10^31 has e = 31.
+    assert exact_number(123 * 10**30, "x") == 123 * 10**30
+    for number in (10**31, 10**59, 10**60, -(10**4000), 10**30 + 1 + 10**31):
+        with pytest.raises(FormatError, match="at most 30 significant digits"):
+            exact_number(number, "x")
+
+
+# --- The first point's time -------------------------------------------------------------------------------
+
+
+def test_times_count_from_the_first_point_of_the_first_stroke() -> None:
+    first = line(100, 5, t0=1000)  # t 1000 … 1040
+    second = line(100, 5, y0=150, t0=5000)  # a 3960 ms pause, then t 5000 … 5040
+    canon = canonicalise([first, second])
+    assert [pt[2] for pt in canon[0]] == [0, 10, 20, 30, 40]
+    assert [pt[2] for pt in canon[1]] == [4000, 4010, 4020, 4030, 4040]  # not restarted per stroke
+
+
+def test_negative_and_equal_times_are_accepted_backwards_is_not() -> None:
+    strokes = line(100, 10, t0=-50)  # a clock before its epoch: only differences matter
+    assert [pt[2] for pt in canonicalise([strokes])[0]] == [10 * i for i in range(10)]
+    strokes[4]["t"] = strokes[3]["t"]  # two points in the same millisecond
+    assert canonicalise([strokes])[0][4][2] == 30
+    strokes[4]["t"] = Decimal(strokes[3]["t"]) - Decimal("0.001")
+    with pytest.raises(FormatError, match=r"^stroke 0 point 4: time runs backwards$"):
+        canonicalise([strokes])
+    across = [line(100, 5, t0=1000), line(100, 5, y0=150, t0=1039)]  # starts before the last point
+    with pytest.raises(FormatError, match=r"^stroke 1 point 0: time runs backwards$"):
+        canonicalise(across)
+
+
+def test_backwards_is_judged_on_exact_values_not_rounded_ones() -> None:
+    # 10.4 then 10.3 both round to 10, but the second is earlier: refused.
+    strokes = line(100, 10, t0=0)
+    strokes[1]["t"], strokes[2]["t"] = Decimal("10.4"), Decimal("10.3")
+    with pytest.raises(FormatError, match="stroke 0 point 2: time runs backwards"):
+        canonicalise([strokes])
+
+
+def test_duration_limit_is_on_the_exact_difference() -> None:
+    strokes = line(200, 10, t0=0)
+    strokes[-1]["t"] = Decimal("600000")
+    assert canonicalise([strokes])[0][-1][2] == 600_000
+    strokes[-1]["t"] = Decimal("600000.0001")  # would round to 600000, but took longer
+    with pytest.raises(FormatError, match="10 minutes"):
+        canonicalise([strokes])
