@@ -41,16 +41,13 @@ from typing import Any
 
 from registry.certificate import (
     ATTACHMENT_RECEIPT,
-    BOLD,
     LEGAL_LINE,
     LEGAL_LINE_EN,
-    REGULAR,
-    _printable,  # the text exactly as the certificate draws it (NFC, U+FFFD for missing glyphs)
-    _register_fonts,
     format_wib,
 )
 from registry.core import codes
 from registry.core.errors import FormatError
+from registry.printable import BOLD, REGULAR, printed_form, register_fonts
 
 __all__ = ["FIELDS", "Expected", "Line", "PrintedCheck", "check_printed", "compare", "read_lines"]
 
@@ -221,8 +218,9 @@ class _Slot:
 
 @lru_cache(maxsize=1024)
 def _printed(text: str, font: str) -> str:
-    _register_fonts()
-    return _norm(_printable(text, font))
+    register_fonts()
+    # The text exactly as the certificate draws it (NFC, U+FFFD where it cannot print faithfully).
+    return _norm(printed_form(text, font))
 
 
 def _consume(lines: Sequence[str], expected: str) -> int | None:

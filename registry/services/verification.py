@@ -122,7 +122,7 @@ def check_upload(pdf: bytes) -> UploadResult:
             row = db.session.get(SignatureRecord, ident)
         if row is None and isinstance(code, str):
             row = find(code)
-    verdict, signed = check_pdf(pdf, keyring.keyring())
+    verdict, _signed = check_pdf(pdf, keyring.keyring())
     if verdict.status == "unknown":
         return UploadResult("not_ours", verdict.reasons)
     if row is None:
