@@ -25,6 +25,11 @@ class Setting:
 # The README's configuration table is generated from this list (see docs/CONFIGURATION.md).
 SETTINGS = (
     Setting(
+        "IKRAR_INSTANCE_DIR",
+        "<project>/instance",
+        "Folder of the embedded database, secret key, witness file and demo passwords (kept 0700).",
+    ),
+    Setting(
         "IKRAR_DATABASE_URL",
         "sqlite:///<instance>/ikrar.sqlite3",
         "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL.",
@@ -73,6 +78,12 @@ def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent
 
 
+def instance_dir() -> str | None:
+    """IKRAR_INSTANCE_DIR as an absolute path, or None for Flask's default (<project>/instance)."""
+    value = os.environ.get("IKRAR_INSTANCE_DIR")
+    return str(Path(value).resolve()) if value else None
+
+
 def _secret_key(instance: Path) -> str:
     env = os.environ.get("IKRAR_SECRET_KEY")
     if env:
@@ -81,7 +92,7 @@ def _secret_key(instance: Path) -> str:
     try:
         return target.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        instance.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         value = secrets.token_urlsafe(48)
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
