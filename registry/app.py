@@ -75,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
+    from registry.web.privacy import privacy
     from registry.web.roll_views import roll
     from registry.web.verify_views import verify
     from registry.web.views import web
@@ -89,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(verify)
     app.register_blueprint(roll)
+    app.register_blueprint(privacy)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -64,11 +64,23 @@ SETTINGS = (
         "(generated into <instance>/secret_key)",
         "Flask secret for sessions and CSRF tokens.",
     ),
+    Setting(
+        "IKRAR_CONTROLLER_NAME",
+        "Dinas Komunikasi dan Informatika Kabupaten Purbalingga",
+        "Personal-data controller named on the privacy notice (/privasi): the office running the event.",
+    ),
+    Setting(
+        "IKRAR_CONTROLLER_CONTACT",
+        "(unset: the notice shows an example address, marked as such)",
+        "Where data subjects send requests (access, correction, erasure, objection); set it in production.",
+    ),
     Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
     Setting("IKRAR_SIGNING_LIMIT", "600 per minute", "Signings per credential or kiosk (Flask-Limiter)."),
     Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
     Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
 )
+
+DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
 
 # Rate-limit settings read from the environment when set (Flask-Limiter's "N per period;…").
 _LIMITS = ("IKRAR_SIGNING_LIMIT", "IKRAR_VERIFY_LIMIT", "IKRAR_LOGIN_LIMIT")
@@ -132,6 +144,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IKRAR_KEY_PASSPHRASE_FILE": Path(env.get("IKRAR_KEY_PASSPHRASE_FILE") or keys_dir / "passphrase"),
         "IKRAR_BASE_URL": base_url,
         "IKRAR_LOG_ORIGIN": env.get("IKRAR_LOG_ORIGIN", "ikrar.localhost/log"),
+        "IKRAR_CONTROLLER_NAME": env.get("IKRAR_CONTROLLER_NAME") or DEMO_CONTROLLER,
+        "IKRAR_CONTROLLER_CONTACT": env.get("IKRAR_CONTROLLER_CONTACT") or None,
         "IKRAR_WITNESS_FILE": Path(env.get("IKRAR_WITNESS_FILE") or instance / "checkpoint.witness"),
         "MAX_CONTENT_LENGTH": max_body,
         "SESSION_COOKIE_HTTPONLY": True,
