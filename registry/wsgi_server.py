@@ -48,8 +48,31 @@ def redact_url(url: str) -> str:
     return f"{path}?{redact_query(query)}{hash_mark}{REDACTED if fragment else ''}"
 
 
+def _scrubbed(args: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(redact_url(arg) if isinstance(arg, str) and "?" in arg else arg for arg in args)
+
+
 class RedactingLogger(Logger):  # type: ignore[misc]
-    """gunicorn's logger, with tokens and names taken out of every access-log atom."""
+    """gunicorn's logger, with tokens and names taken out of every access-log atom and of the
+    URLs its error log names (a worker logs "Error handling request <uri>" with the query)."""
+
+    def error(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().error(msg, *_scrubbed(args), **kwargs)
+
+    def exception(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().exception(msg, *_scrubbed(args), **kwargs)
+
+    def warning(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().warning(msg, *_scrubbed(args), **kwargs)
+
+    def critical(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().critical(msg, *_scrubbed(args), **kwargs)
+
+    def info(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().info(msg, *_scrubbed(args), **kwargs)
+
+    def debug(self, msg: str, *args: Any, **kwargs: Any) -> None:
+        super().debug(msg, *_scrubbed(args), **kwargs)
 
     def atoms(
         self, resp: Any, req: Any, environ: dict[str, Any], request_time: datetime.timedelta

@@ -180,6 +180,22 @@ def test_access_log_redacts_the_certificate_token(app: Flask, env: Env, live_ser
     assert "GET /openapi.json?q=<redacted> HTTP/1.1" in log and "Wahyuningsih" not in log
 
 
+def test_error_log_redacts_the_uri_of_a_failed_request(capsys: pytest.CaptureFixture[str]) -> None:
+    from gunicorn.config import Config
+
+    from registry.wsgi_server import RedactingLogger
+
+    logger = RedactingLogger(Config())  # a real gunicorn logger, writing to stderr
+    try:
+        raise RuntimeError("response iterator failed")
+    except RuntimeError:
+        # What a gunicorn worker logs when the application raises (gunicorn/workers/base.py).
+        logger.exception("Error handling request %s", "/api/v1/signatures/x/certificate.pdf?t=SeCrEt1")
+    logged = capsys.readouterr().err
+    assert "Error handling request /api/v1/signatures/x/certificate.pdf?t=<redacted>" in logged
+    assert "SeCrEt1" not in logged
+
+
 def test_redacted_query_keeps_other_parameters() -> None:
     from registry.wsgi_server import redact_query, redact_url
 
