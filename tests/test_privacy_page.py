@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from registry.services import signing
-from tests.conftest import Env, csrf_token
+from tests.conftest import Env, LiveServer, csrf_token
 from tests.factories import DEMO, walk_in
 from tests.test_kiosk import enrol
 
@@ -111,3 +112,35 @@ def test_kiosk_consent_step_links_the_notice_without_leaving_the_kiosk(
 def test_notice_is_listed_with_the_html_pages_in_openapi(client: FlaskClient) -> None:
     document = client.get("/openapi.json").get_json()
     assert "get" in document["paths"]["/privasi"]
+
+
+def test_kiosk_link_opens_the_notice_in_a_new_tab_and_keeps_the_signers_answers(
+    browser: Any, app: Flask, live_server: LiveServer
+) -> None:
+    from tests.test_kiosk_browser import enrolled_page
+
+    page = enrolled_page(browser, app, live_server, "opr-privacy")
+    page.click("#walk-in")
+    page.fill("#f-name", "Rina Marlina")
+    page.fill("#f-position", "Sekretaris Desa")
+    page.fill("#f-institution", "Desa Bojongsari")
+    page.select_option("#f-category", "komunitas")
+    page.click("#identity-next")
+    page.click("#read-next")
+    page.check("input[name=dimension][value=smart-society]")
+    page.click("#dimensions-next")
+    page.wait_for_selector("#step-consent:not([hidden])")
+    page.check("#consent")
+    with page.context.expect_page() as opened:
+        page.click("#step-consent #privacy-link")
+    notice = opened.value
+    notice.wait_for_load_state()
+    assert notice.url == live_server.url + "/privasi"
+    assert notice.locator("#privacy-title").inner_text() == "Pemberitahuan privasi"
+    assert DEMO_CONTROLLER in notice.locator("#controller").inner_text()
+    notice.close()
+    # The kiosk tab did not move: same step, same answers, and the signer carries on.
+    assert page.is_visible("#step-consent") and page.is_checked("#consent")
+    page.check("input[name=public_display][value=no]")
+    page.click("#consent-next")
+    page.wait_for_selector("#step-sign:not([hidden])")
