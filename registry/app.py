@@ -9,6 +9,7 @@ import flask_babel
 from flask import Flask
 
 from registry import config as settings
+from registry import instance_files
 from registry.db import configure_engine
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 from registry.services.keyring import ActiveSigners, KeySettings
@@ -19,8 +20,14 @@ MIGRATIONS = PROJECT_ROOT / "migrations"
 
 def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: bool = True) -> Flask:
     """Build the application; with ``startup_checks`` it refuses to start on a key or schema problem."""
-    app = Flask(__name__, template_folder=str(PROJECT_ROOT / "templates"), instance_relative_config=True)
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        instance_relative_config=True,
+        instance_path=settings.instance_dir(),
+    )
     app.config.from_mapping(settings.load(app.instance_path, test_config))
+    instance_files.secure(app)  # before the first connection creates the SQLite files
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -68,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
+    from registry.web.privacy import privacy
     from registry.web.roll_views import roll
     from registry.web.verify_views import verify
     from registry.web.views import web
@@ -82,6 +90,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(verify)
     app.register_blueprint(roll)
+    app.register_blueprint(privacy)
 
 
 def register_errorhandlers(app: Flask) -> None:

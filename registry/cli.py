@@ -6,6 +6,7 @@ import getpass
 import os
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
@@ -91,11 +92,18 @@ def demo(host: str, port: int) -> None:
         f"  sign in       {base}/login\n"
         f"  auditors      {base}/audit\n"
     )
+    credentials = Path(current_app.instance_path) / "demo-credentials"
+    first_run = not credentials.exists()
     accounts = demo_accounts()
-    if accounts:
-        click.echo(f"Demo accounts (passwords kept in {current_app.instance_path}/demo-credentials):")
+    if accounts and first_run:
+        # Printed once, when created: a console scrollback or a captured service log must not
+        # hold staff passwords at every start.
+        click.echo(f"Demo accounts (passwords shown this once; kept in {credentials}, mode 0600):")
         for role, username, password in accounts:
             click.echo(f"  {role:<9} {username:<9} {password}")
+    elif accounts:
+        names = ", ".join(username for _, username, _ in accounts)
+        click.echo(f"Demo accounts {names}: passwords in {credentials} (mode 0600), not printed again.")
     click.echo("")
     _serve(host, port, workers=2, threads=4)
 

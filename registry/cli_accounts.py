@@ -159,7 +159,7 @@ def demo_accounts() -> list[tuple[str, str, str]]:
             password = generate_password()
             accounts.create_user(username, display_name, role, password)
             lines.append(f"{role} {username} {password}\n")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text("".join(lines), encoding="utf-8")
     if not path.exists():

@@ -25,6 +25,11 @@ class Setting:
 # The README's configuration table is generated from this list (see docs/CONFIGURATION.md).
 SETTINGS = (
     Setting(
+        "IKRAR_INSTANCE_DIR",
+        "<project>/instance",
+        "Folder of the embedded database, secret key, witness file and demo passwords (kept 0700).",
+    ),
+    Setting(
         "IKRAR_DATABASE_URL",
         "sqlite:///<instance>/ikrar.sqlite3",
         "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL.",
@@ -59,11 +64,23 @@ SETTINGS = (
         "(generated into <instance>/secret_key)",
         "Flask secret for sessions and CSRF tokens.",
     ),
+    Setting(
+        "IKRAR_CONTROLLER_NAME",
+        "Dinas Komunikasi dan Informatika Kabupaten Purbalingga",
+        "Personal-data controller named on the privacy notice (/privasi): the office running the event.",
+    ),
+    Setting(
+        "IKRAR_CONTROLLER_CONTACT",
+        "(unset: the notice shows an example address, marked as such)",
+        "Where data subjects send requests (access, correction, erasure, objection); set it in production.",
+    ),
     Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
     Setting("IKRAR_SIGNING_LIMIT", "600 per minute", "Signings per credential or kiosk (Flask-Limiter)."),
     Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
     Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
 )
+
+DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
 
 # Rate-limit settings read from the environment when set (Flask-Limiter's "N per period;…").
 _LIMITS = ("IKRAR_SIGNING_LIMIT", "IKRAR_VERIFY_LIMIT", "IKRAR_LOGIN_LIMIT")
@@ -71,6 +88,12 @@ _LIMITS = ("IKRAR_SIGNING_LIMIT", "IKRAR_VERIFY_LIMIT", "IKRAR_LOGIN_LIMIT")
 
 def _project_root() -> Path:
     return Path(__file__).resolve().parent.parent
+
+
+def instance_dir() -> str | None:
+    """IKRAR_INSTANCE_DIR as an absolute path, or None for Flask's default (<project>/instance)."""
+    value = os.environ.get("IKRAR_INSTANCE_DIR")
+    return str(Path(value).resolve()) if value else None
 
 
 def _secret_key(instance: Path) -> str:
@@ -81,7 +104,7 @@ def _secret_key(instance: Path) -> str:
     try:
         return target.read_text(encoding="ascii").strip()
     except FileNotFoundError:
-        instance.mkdir(parents=True, exist_ok=True)
+        instance.mkdir(mode=0o700, parents=True, exist_ok=True)
         value = secrets.token_urlsafe(48)
         try:
             fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -121,6 +144,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IKRAR_KEY_PASSPHRASE_FILE": Path(env.get("IKRAR_KEY_PASSPHRASE_FILE") or keys_dir / "passphrase"),
         "IKRAR_BASE_URL": base_url,
         "IKRAR_LOG_ORIGIN": env.get("IKRAR_LOG_ORIGIN", "ikrar.localhost/log"),
+        "IKRAR_CONTROLLER_NAME": env.get("IKRAR_CONTROLLER_NAME") or DEMO_CONTROLLER,
+        "IKRAR_CONTROLLER_CONTACT": env.get("IKRAR_CONTROLLER_CONTACT") or None,
         "IKRAR_WITNESS_FILE": Path(env.get("IKRAR_WITNESS_FILE") or instance / "checkpoint.witness"),
         "MAX_CONTENT_LENGTH": max_body,
         "SESSION_COOKIE_HTTPONLY": True,

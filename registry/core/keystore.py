@@ -46,8 +46,7 @@ class KeyDirectory:
             raise KeyRingError(f"the private key {kid} is missing: no file {target}") from exc
         except OSError as exc:
             raise KeyRingError(f"cannot read the private key file {target}: {exc.strerror}") from exc
-        if mode & (stat.S_IRWXG | stat.S_IRWXO):
-            raise KeyRingError(f"{target} is readable by other users; run: chmod 600 {target}")
+        _refuse_if_shared(target, mode)
         try:
             signer = decrypt_private_key(pem, passphrase)
         except KeyRingError as exc:
@@ -57,11 +56,18 @@ class KeyDirectory:
         return signer
 
 
+def _refuse_if_shared(path: Path, mode: int) -> None:
+    # A secret other users could read (or replace) is refused, not silently used.
+    if mode & (stat.S_IRWXG | stat.S_IRWXO):
+        raise KeyRingError(f"{path} is readable by other users; run: chmod 600 {path}")
+
+
 def read_passphrase(value: str | None, file: Path | None) -> bytes:
-    """The passphrase from IKRAR_KEY_PASSPHRASE, or else from the passphrase file."""
+    """The passphrase from IKRAR_KEY_PASSPHRASE, or else from its file (refused unless 0600, like keys)."""
     if value:
         return value.encode("utf-8")
     if file is not None and file.is_file():
+        _refuse_if_shared(file, file.stat().st_mode)
         text = file.read_text(encoding="utf-8").strip()
         if text:
             return text.encode("utf-8")

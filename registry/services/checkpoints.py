@@ -154,18 +154,25 @@ def witness_path() -> Path:
 def record_witness(note: str, size: int, path: Path | None = None) -> None:
     """Remember ``note`` as the newest checkpoint signed here, unless a newer one is already recorded."""
     path = path or witness_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     with open(path.with_suffix(".lock"), "a") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # several workers of one server share the file
         current = _read_size(path)
         if current is not None and current >= size:
             return
         temporary = path.with_suffix(".tmp")
-        with open(temporary, "w", encoding="utf-8") as handle:
+        # Created 0600 whatever the umask: the witness is an instance file kept private (instance_files.py).
+        with open(temporary, "w", encoding="utf-8", opener=_private) as handle:
             handle.write(note)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(temporary, path)
+
+
+def _private(path: str, flags: int) -> int:
+    fd = os.open(path, flags, 0o600)
+    os.fchmod(fd, 0o600)  # a temporary file left over by a crash keeps its old mode otherwise
+    return fd
 
 
 _witness_cache: dict[Path, tuple[int, int, bytes]] = {}
