@@ -1,7 +1,7 @@
 /* Ikrar kiosk service worker: keeps the kiosk page and its assets loadable while offline.
  * Only the shell is cached (commitment text, scripts, styles) — never search results or signatures. */
 "use strict";
-var CACHE = "ikrar-kiosk-shell-v1";
+var CACHE = "ikrar-kiosk-shell-v2";
 var SHELL = ["/kiosk", "/static/kiosk/kiosk.js", "/static/kiosk/kiosk.css"];
 
 self.addEventListener("install", function (event) {
