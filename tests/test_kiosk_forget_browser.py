@@ -295,6 +295,7 @@ def test_an_abandoned_signature_is_forgotten_after_a_short_idle(
     abandon_at(page, step)
     page.wait_for_selector("#idle-warning[open]", timeout=30_000)
     assert page.text_content("#idle-warning [data-idle-countdown]").strip().isdigit()
+    assert page.text_content("#idle-title") == "Still there?"  # in the signer's language
     # A touch dismisses the warning and the signer stays where they were.
     page.touchscreen.tap(20, 300)
     page.wait_for_function("() => !document.getElementById('idle-warning').open")
