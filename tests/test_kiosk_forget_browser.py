@@ -6,6 +6,8 @@ pre-filled — and the server sealed B's record with A's strokes and consent. Ea
 abandon the flow at one step and B start over through a visible path (the "Batal / mulai ulang"
 button, or "Kembali" to the start), then checks the page, the browser's storage, B's signing
 request and the record the server stored. Portrait tablet with touch; B signs with a finger.
+
+With IKRAR_SCREENSHOT_DIR set, the review case also saves the Batal confirmation as kiosk-10-cancel.png.
 """
 
 from __future__ import annotations
