@@ -135,6 +135,9 @@ def assert_forgotten(page: Any, markers: tuple[str, ...] = A_MARKERS) -> None:
     assert state["values"] == [], state  # no search text, field, dimension, consent or public choice
     assert state["results"] == 0 and state["review"] == "" and not state["qr"]
     assert state["ink"] == 0 and pad_is_blank(page) and stroke_count(page) == 0
+    assert (
+        page.evaluate("() => document.getElementById('preview').width") == 0
+    )  # the review's copy of the signature
     html = page.content()
     for marker in A_MARKERS:
         assert marker not in html, marker
