@@ -42,10 +42,12 @@ def log_in(page: Any, server: LiveServer, username: str) -> None:
     page.wait_for_url(server.url + "/operator")
 
 
-def enrolled_page(browser: Any, app: Flask, server: LiveServer, username: str = "opr-browser") -> Any:
+def enrolled_page(
+    browser: Any, app: Flask, server: LiveServer, username: str = "opr-browser", *, touch: bool = False
+) -> Any:
     """A fresh tablet-sized context; the operator logs in and enrols it for the demo commitment."""
     operator(app, username)
-    context = browser.new_context(viewport=TABLET, device_scale_factor=1, locale="id-ID")
+    context = browser.new_context(viewport=TABLET, device_scale_factor=1, locale="id-ID", has_touch=touch)
     page = context.new_page()
     log_in(page, server, username)
     shot(page, "0-operator-enrol")

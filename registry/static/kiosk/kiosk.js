@@ -9,27 +9,55 @@
   var msg = document.getElementById("messages").dataset;
   var form = document.getElementById("flow");
   var ORDER = ["find", "identity", "read", "dimensions", "consent", "sign", "review"];
-  var RESET_SECONDS = parseInt(cfg.resetSeconds, 10) || 45;
-  var IDLE_SECONDS = 180;
+  var RESET_SECONDS = 45;
+  // Screens that hold a signer's name, consent or signature reset sooner when abandoned.
+  var PERSONAL = ["identity", "consent", "sign", "review"];
   var MAX_POINTS = 5800; // server limit 6000
   var MAX_STROKES = 190; // server limit 200
   var csrf = cfg.csrf;
 
-  // ---- per-signer state: everything here is wiped by reset() ----
-  var signer = { invitee: null, strokes: [], key: null, current: "find" };
+  // Durations come from the template's data attributes (read each time, so tests can shorten them).
+  function seconds(name, fallback) {
+    var n = parseInt(cfg[name], 10);
+    return n > 0 ? n : fallback;
+  }
+
+  // ---- the signer session: one object per signer, created at the start and replaced, never reused.
+  // The signing request is built from this object alone (not from whatever the form still shows),
+  // and every asynchronous answer checks that its session is still the current one.
+  function newSignerSession() {
+    return {
+      key: uuid(), // the Idempotency-Key of this signer's signing request
+      current: "find",
+      invitee: null,
+      identity: null, // {name, position, institution, category} once confirmed
+      dimensions: [],
+      dimensionLabels: [],
+      consent: false,
+      publicDisplay: null,
+      strokes: []
+    };
+  }
+  var signer = newSignerSession();
 
   function $(id) { return document.getElementById(id); }
-  function stepEl(name) { return $("step-" + name); }
 
   function show(name) {
+    var previous = signer.current;
     var steps = document.querySelectorAll(".step");
     for (var i = 0; i < steps.length; i++) steps[i].hidden = steps[i].dataset.step !== name;
     signer.current = name;
     // One history entry for the whole flow: the back button never walks through a signer's steps.
     history.replaceState(null, "", location.pathname);
     window.scrollTo(0, 0);
-    if (name === "sign") pad.resize();
+    // Consent is given afresh and the pad starts empty each time they are shown, whichever way
+    // the signer arrives: walking back never shows an earlier consent or signature.
+    if (name === "consent") clearConsent();
+    if (name === "sign") { pad.clear(); pad.resize(); }
+    if (previous === "review" && name !== "review") clearReview();
     if (name === "review") fillReview();
+    $("cancel").hidden = !cancellable();
+    touched();
   }
 
   function uuid() {
@@ -66,11 +94,12 @@
   function runSearch() {
     var q = searchInput.value.trim();
     var seq = ++searchSeq;
+    var mine = signer;
     if (q.length < 2) { clearResults(); return; }
     fetch(cfg.inviteesUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
       .then(function (r) { return r.ok ? r.json() : { invitees: [] }; })
       .then(function (data) {
-        if (seq !== searchSeq || signer.current !== "find") return; // a newer query or another signer
+        if (seq !== searchSeq || signer !== mine || signer.current !== "find") return; // a newer query or another signer
         clearResults();
         data.invitees.forEach(function (inv) {
           var li = document.createElement("li");
@@ -93,6 +122,7 @@
   }
 
   searchInput.addEventListener("input", function () {
+    $("cancel").hidden = !cancellable();
     clearTimeout(searchTimer);
     searchTimer = setTimeout(runSearch, 200);
   });
@@ -111,14 +141,17 @@
     $("identity-walkin-note").hidden = !!inv;
   }
 
+  // Choosing a name (or "not on the list") starts a new signer: nothing of an earlier one is kept.
+  // The language is kept: a signer may have switched it on the search screen before choosing.
   function chooseInvitee(inv) {
+    resetSigner({ language: false });
     signer.invitee = inv;
     setIdentity(inv);
     show("identity");
   }
 
   $("walk-in").addEventListener("click", function () {
-    signer.invitee = null;
+    resetSigner({ language: false });
     setIdentity(null);
     show("identity");
     $("f-name").focus();
@@ -127,14 +160,21 @@
   // ---------------------------------------------------------------- steps
   function back() {
     var i = ORDER.indexOf(signer.current);
-    if (i > 0) show(ORDER[i - 1]);
+    if (i === 1) resetSigner({ language: true }); // back to the start is the start of the next signer
+    else if (i > 1) show(ORDER[i - 1]);
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-back]"), function (b) { b.addEventListener("click", back); });
 
   $("identity-next").addEventListener("click", function () {
     var ok = fields.every(function (f) { return $("f-" + f).value.trim() !== ""; });
     $("identity-error").hidden = ok;
-    if (ok) show("read");
+    if (!ok) return;
+    signer.identity = {
+      name: $("f-name").value.trim(), position: $("f-position").value.trim(),
+      institution: $("f-institution").value.trim(), category: $("f-category").value,
+      categoryLabel: categoryLabel()
+    };
+    show("read");
   });
   $("read-next").addEventListener("click", function () { show("dimensions"); });
 
@@ -145,7 +185,11 @@
   $("dimensions-next").addEventListener("click", function () {
     var ok = chosenDimensions().length > 0;
     $("dimensions-error").hidden = ok;
-    if (ok) show("consent");
+    if (!ok) return;
+    signer.dimensions = chosenDimensions();
+    signer.dimensionLabels = Array.prototype.filter.call(form.querySelectorAll("input[name=dimension]"), function (c) { return c.checked; })
+      .map(function (c) { return c.parentNode.querySelector("b").textContent; });
+    show("consent");
   });
 
   function publicChoice() {
@@ -155,146 +199,28 @@
   $("consent-next").addEventListener("click", function () {
     var ok = $("consent").checked && publicChoice() !== null;
     $("consent-error").hidden = ok;
-    if (ok) show("sign");
+    if (!ok) return;
+    signer.consent = true;
+    signer.publicDisplay = publicChoice();
+    show("sign");
   });
 
-  // ---------------------------------------------------------------- signature pad
-  var pad = (function () {
-    var canvas = $("pad");
-    var ctx = canvas.getContext("2d");
-    var active = null; // the stroke being drawn
-    var activePointer = null;
+  function clearConsent() {
+    $("consent").checked = false;
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=public_display]"), function (r) { r.checked = false; });
+    $("consent-error").hidden = true;
+    signer.consent = false;
+    signer.publicDisplay = null;
+  }
 
-    function resize() {
-      var rect = canvas.getBoundingClientRect();
-      if (!rect.width) return;
-      var ratio = window.devicePixelRatio || 1;
-      canvas.width = Math.round(rect.width * ratio);
-      canvas.height = Math.round(rect.height * ratio);
-      ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
-      redraw();
-    }
-
-    function width(p) { return 1.2 + 3.2 * p; }
-
-    function drawSegment(c, a, b, scale) {
-      c.lineWidth = width(b.p) * (scale || 1);
-      c.beginPath();
-      c.moveTo(a.x, a.y);
-      c.lineTo(b.x, b.y);
-      c.stroke();
-    }
-
-    function paint(c, strokes, scale, dx, dy) {
-      c.lineCap = "round";
-      c.lineJoin = "round";
-      c.strokeStyle = "#10243e";
-      strokes.forEach(function (s) {
-        var pts = s.map(function (p) { return { x: p.x * scale + dx, y: p.y * scale + dy, p: p.p }; });
-        if (pts.length === 1) drawSegment(c, pts[0], { x: pts[0].x + 0.1, y: pts[0].y, p: pts[0].p }, scale);
-        for (var i = 1; i < pts.length; i++) drawSegment(c, pts[i - 1], pts[i], scale);
-      });
-    }
-
-    function redraw() {
-      ctx.clearRect(0, 0, canvas.width, canvas.height);
-      paint(ctx, signer.strokes, 1, 0, 0);
-    }
-
-    function total() { return signer.strokes.reduce(function (n, s) { return n + s.length; }, 0); }
-
-    function point(e) {
-      var rect = canvas.getBoundingClientRect();
-      var x = Math.min(Math.max(e.clientX - rect.left, 0), rect.width);
-      var y = Math.min(Math.max(e.clientY - rect.top, 0), rect.height);
-      var p = e.pointerType === "pen" && e.pressure > 0 ? e.pressure : 0.5;
-      return {
-        x: Math.round(x * 10) / 10,
-        y: Math.round(y * 10) / 10,
-        t: Math.round(performance.timeOrigin + e.timeStamp),
-        p: Math.round(Math.min(p, 1) * 1000) / 1000
-      };
-    }
-
-    function add(e) {
-      if (total() >= MAX_POINTS) return;
-      var pt = point(e);
-      var last = active[active.length - 1];
-      if (last) {
-        if (Math.abs(pt.x - last.x) < 0.5 && Math.abs(pt.y - last.y) < 0.5) return;
-        if (pt.t < last.t) pt.t = last.t;
-        drawSegment(ctx, last, pt);
-      }
-      active.push(pt);
-    }
-
-    canvas.addEventListener("pointerdown", function (e) {
-      if (activePointer !== null || signer.strokes.length >= MAX_STROKES) return;
-      e.preventDefault();
-      activePointer = e.pointerId;
-      canvas.setPointerCapture(e.pointerId);
-      active = [];
-      var prev = signer.strokes.length ? signer.strokes[signer.strokes.length - 1] : null;
-      signer.strokes.push(active);
-      add(e);
-      if (prev && active.length && active[0].t < prev[prev.length - 1].t) active[0].t = prev[prev.length - 1].t;
-      $("sign-error").hidden = true;
-    });
-    canvas.addEventListener("pointermove", function (e) {
-      if (e.pointerId !== activePointer) return;
-      e.preventDefault();
-      var events = e.getCoalescedEvents ? e.getCoalescedEvents() : [e];
-      if (!events.length) events = [e];
-      events.forEach(add);
-    });
-    function end(e) {
-      if (e.pointerId !== activePointer) return;
-      activePointer = null;
-      if (active && active.length === 0) signer.strokes.pop();
-      active = null;
-    }
-    canvas.addEventListener("pointerup", end);
-    canvas.addEventListener("pointercancel", end);
-    canvas.addEventListener("contextmenu", function (e) { e.preventDefault(); });
-
-    function clear() { signer.strokes = []; active = null; activePointer = null; redraw(); }
-    function undo() { signer.strokes.pop(); redraw(); }
-
-    // The server refuses trivial marks (registry/core/strokes.py); the same rule here saves a round trip.
-    function acceptable() {
-      var pts = [].concat.apply([], signer.strokes);
-      if (pts.length < 8) return false;
-      var xs = pts.map(function (p) { return p.x; }), ys = pts.map(function (p) { return p.y; });
-      var extent = Math.max(Math.max.apply(null, xs) - Math.min.apply(null, xs), Math.max.apply(null, ys) - Math.min.apply(null, ys));
-      if (extent < 20) return false;
-      var ink = 0;
-      signer.strokes.forEach(function (s) {
-        for (var i = 1; i < s.length; i++) ink += Math.hypot(s[i].x - s[i - 1].x, s[i].y - s[i - 1].y);
-      });
-      return ink >= 60;
-    }
-
-    function preview(target) {
-      var rect = target.getBoundingClientRect();
-      var ratio = window.devicePixelRatio || 1;
-      target.width = Math.round(rect.width * ratio);
-      target.height = Math.round(rect.height * ratio);
-      var c = target.getContext("2d");
-      c.setTransform(ratio, 0, 0, ratio, 0, 0);
-      c.clearRect(0, 0, rect.width, rect.height);
-      var pts = [].concat.apply([], signer.strokes);
-      if (!pts.length) return;
-      var minX = Math.min.apply(null, pts.map(function (p) { return p.x; }));
-      var minY = Math.min.apply(null, pts.map(function (p) { return p.y; }));
-      var w = Math.max.apply(null, pts.map(function (p) { return p.x; })) - minX || 1;
-      var h = Math.max.apply(null, pts.map(function (p) { return p.y; })) - minY || 1;
-      var scale = Math.min((rect.width - 20) / w, (rect.height - 20) / h, 1.5);
-      paint(c, signer.strokes, scale, 10 - minX * scale, 10 - minY * scale);
-    }
-
-    window.addEventListener("resize", function () { if (signer.current === "sign") resize(); });
-    return { resize: resize, clear: clear, undo: undo, acceptable: acceptable, preview: preview, redraw: redraw };
-  })();
+  // ---------------------------------------------------------------- signature pad (pad.js)
+  var pad = window.IkrarPad({
+    canvas: $("pad"),
+    session: function () { return signer; },
+    maxPoints: MAX_POINTS,
+    maxStrokes: MAX_STROKES,
+    onStroke: function () { $("sign-error").hidden = true; }
+  });
 
   $("clear").addEventListener("click", pad.clear);
   $("undo").addEventListener("click", pad.undo);
@@ -309,33 +235,48 @@
     return sel.selectedIndex > 0 ? sel.options[sel.selectedIndex].textContent : "";
   }
 
+  var REVIEW_FIELDS = ["r-name", "r-position", "r-institution", "r-category", "r-dimensions", "r-public"];
+
+  // The review shows the signer session, i.e. exactly what will be sent.
   function fillReview() {
-    $("r-name").textContent = $("f-name").value.trim();
-    $("r-position").textContent = $("f-position").value.trim();
-    $("r-institution").textContent = $("f-institution").value.trim();
-    $("r-category").textContent = categoryLabel();
-    $("r-dimensions").textContent = Array.prototype.filter.call(form.querySelectorAll("input[name=dimension]"), function (c) { return c.checked; })
-      .map(function (c) { return c.parentNode.querySelector("b").textContent; }).join(", ");
-    $("r-public").textContent = publicChoice() ? msg.yes : msg.no;
+    var who = signer.identity || {};
+    $("r-name").textContent = who.name || "";
+    $("r-position").textContent = who.position || "";
+    $("r-institution").textContent = who.institution || "";
+    $("r-category").textContent = who.categoryLabel || "";
+    $("r-dimensions").textContent = (signer.dimensionLabels || []).join(", ");
+    $("r-public").textContent = signer.publicDisplay ? msg.yes : msg.no;
     $("review-error").hidden = true;
     pad.preview($("preview"));
-    signer.key = uuid(); // one key per exact submission; a retry of the same body reuses it
+  }
+
+  function clearReview() {
+    REVIEW_FIELDS.concat(["review-error"]).forEach(function (id) { $(id).textContent = ""; });
+    $("review-error").hidden = true;
+    var prev = $("preview");
+    prev.getContext("2d").clearRect(0, 0, prev.width, prev.height);
+    prev.width = 0;
   }
 
   // ---------------------------------------------------------------- signing
-  function body() {
+  // Built from the signer session only: what an earlier signer left in the page cannot get in.
+  function body(s) {
     var doc = {
-      dimensions: chosenDimensions(),
-      consent: { accepted: true, public_display: publicChoice() === true },
-      strokes: signer.strokes,
+      dimensions: s.dimensions.slice(),
+      consent: { accepted: s.consent === true, public_display: s.publicDisplay === true },
+      strokes: s.strokes,
       claimed_time: rfc3339(new Date())
     };
-    if (signer.invitee) doc.invitee_id = signer.invitee.id;
+    if (s.invitee) doc.invitee_id = s.invitee.id;
     else doc.signatory = {
-      name: $("f-name").value.trim(), position: $("f-position").value.trim(),
-      institution: $("f-institution").value.trim(), category: $("f-category").value
+      name: s.identity.name, position: s.identity.position,
+      institution: s.identity.institution, category: s.identity.category
     };
     return doc;
+  }
+
+  function complete(s) {
+    return s.identity !== null && s.dimensions.length > 0 && s.consent && s.publicDisplay !== null && pad.acceptable();
   }
 
   function post(item) {
@@ -378,21 +319,26 @@
 
   var submitBtn = $("submit");
   submitBtn.addEventListener("click", function () {
-    if (submitBtn.disabled) return;
+    if (submitBtn.disabled || signer.current !== "review" || !complete(signer)) return;
+    var mine = signer;
     submitBtn.disabled = true;
     submitBtn.textContent = msg.sending;
-    var item = { key: signer.key, body: JSON.stringify(body()), name: $("f-name").value.trim(), queued_at: Date.now() };
+    // The queued item is this signer's own complete request; its key is this signer session's.
+    var item = { key: mine.key, body: JSON.stringify(body(mine)), name: mine.identity.name, queued_at: Date.now() };
+    // An answer that arrives after the kiosk was reset must not show anything to the next signer.
+    function current() { return signer === mine; }
     send(item).then(function (r) {
-      if (r.ok) return r.json().then(function (doc) { succeeded(doc); });
-      if (retryable(r.status)) return queue.put(item).then(queued);
+      if (r.ok) return r.json().then(function (doc) { if (current()) succeeded(doc); });
+      if (retryable(r.status)) return queue.put(item).then(function () { if (current()) queued(); else refreshCount(); });
       return r.json().catch(function () { return {}; }).then(function (p) {
+        if (!current()) return;
         var err = $("review-error");
         err.textContent = p.detail || (r.status + " " + r.statusText);
         err.hidden = false;
       });
     }, function () {
       // fetch rejects only when the request could not be made or answered: the network.
-      return queue.put(item).then(queued);
+      return queue.put(item).then(function () { if (current()) queued(); else refreshCount(); });
     }).catch(function () { /* shown above or queued */ }).then(function () {
       submitBtn.disabled = false;
       submitBtn.textContent = msg.sign;
@@ -404,10 +350,10 @@
 
   function finish(step) {
     show(step);
-    countdown = parseInt(cfg.resetSeconds, 10) || RESET_SECONDS;
+    countdown = seconds("resetSeconds", RESET_SECONDS);
     tick();
     clearInterval(resetTimer);
-    resetTimer = setInterval(function () { countdown -= 1; tick(); if (countdown <= 0) reset(); }, 1000);
+    resetTimer = setInterval(function () { countdown -= 1; tick(); if (countdown <= 0) resetSigner({ language: true }); }, 1000);
   }
   function tick() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-countdown]"), function (el) { el.textContent = String(countdown); });
@@ -423,38 +369,113 @@
     finish("queued");
   }
 
-  Array.prototype.forEach.call(document.querySelectorAll("[data-next-signer]"), function (b) { b.addEventListener("click", reset); });
+  Array.prototype.forEach.call(document.querySelectorAll("[data-next-signer]"), function (b) {
+    b.addEventListener("click", function () { resetSigner({ language: true }); });
+  });
 
   // ---------------------------------------------------------------- reset: no trace of the previous signer
-  function reset() {
+  // The one way a signer ends: success, queue, "Batal", back to the start, idle, or choosing a name.
+  // It discards the signer session and clears every place that showed or kept its data.
+  function resetSigner(opts) {
     clearInterval(resetTimer);
     resetTimer = null;
     clearTimeout(searchTimer);
     searchSeq++;
+    closeDialogs();
     form.reset();
+    searchInput.value = "";
     setIdentity(null);
     clearResults();
-    signer = { invitee: null, strokes: [], key: null, current: "find" };
+    signer = newSignerSession();
     pad.clear();
-    var prev = $("preview");
-    prev.getContext("2d").clearRect(0, 0, prev.width, prev.height);
-    prev.width = 0;
+    clearConsent();
+    clearReview();
     $("qr").removeAttribute("src");
     $("done-code").textContent = "";
-    ["r-name", "r-position", "r-institution", "r-category", "r-dimensions", "r-public", "review-error"].forEach(function (id) { $(id).textContent = ""; });
     Array.prototype.forEach.call(document.querySelectorAll(".error"), function (e) { e.hidden = true; });
     try { localStorage.clear(); sessionStorage.clear(); } catch (e) { /* storage disabled */ }
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
     show("find");
+    if (opts && opts.language && cfg.lang !== "id") backToIndonesian();
   }
 
-  // Abandoned half-way: back to the start after a few minutes without a touch.
+  // The next signer starts in Indonesian. The switch is the header's own form, sent in the
+  // background (offline it fails and the page simply stays as it is), then a fresh page.
+  function backToIndonesian() {
+    var langForm = $("lang-form");
+    var data = new FormData(langForm);
+    data.set("lang", "id");
+    fetch(langForm.action, { method: "POST", body: data, credentials: "same-origin", redirect: "manual" })
+      .then(function (r) { if (r.ok || r.type === "opaqueredirect") location.replace(location.pathname); })
+      .catch(function () {});
+  }
+
+  // ---------------------------------------------------------------- "Batal / mulai ulang"
+  function entered() {
+    if (signer.invitee || signer.identity || signer.strokes.length || searchInput.value.trim()) return true;
+    return Array.prototype.some.call(form.querySelectorAll("input, select"), function (e) {
+      if (e === searchInput || e.type === "hidden") return false;
+      return (e.type === "checkbox" || e.type === "radio") ? e.checked : e.value !== "";
+    });
+  }
+  function cancellable() {
+    var i = ORDER.indexOf(signer.current);
+    return i > 0 || (i === 0 && searchInput.value !== "");
+  }
+  var cancelDialog = $("cancel-dialog");
+  $("cancel").addEventListener("click", function () {
+    if (!entered()) { resetSigner({ language: true }); return; }
+    cancelDialog.showModal();
+    $("cancel-keep").focus();
+  });
+  $("cancel-confirm").addEventListener("click", function () { resetSigner({ language: true }); });
+  $("cancel-keep").addEventListener("click", function () { cancelDialog.close(); });
+
+  function closeDialogs() {
+    if (cancelDialog.open) cancelDialog.close();
+    hideIdleWarning();
+  }
+
+  // ---------------------------------------------------------------- idle: abandoned half-way
+  // Back to the start after a while without a touch: sooner where a name, consent or signature is
+  // on screen; a warning counts down the last seconds and any touch dismisses it.
   var idleTimer = null;
+  var warnTimer = null;
+  var warnTick = null;
+  var idleWarning = $("idle-warning");
+
+  function idleLimit() {
+    var step = signer.current;
+    if (step === "done" || step === "queued") return 0; // these have their own countdown
+    if (step === "find" && !entered()) return 0; // nothing of anyone on screen
+    return PERSONAL.indexOf(step) >= 0 ? seconds("idlePersonalSeconds", 60) : seconds("idleSeconds", 180);
+  }
+  function hideIdleWarning() {
+    clearInterval(warnTick);
+    warnTick = null;
+    if (idleWarning.open) idleWarning.close();
+  }
+  function showIdleWarning(left) {
+    var shown = idleWarning.querySelector("[data-idle-countdown]");
+    shown.textContent = String(left);
+    if (cancelDialog.open) cancelDialog.close();
+    if (!idleWarning.open) idleWarning.showModal();
+    warnTick = setInterval(function () { left = Math.max(left - 1, 0); shown.textContent = String(left); }, 1000);
+  }
   function touched() {
     clearTimeout(idleTimer);
-    idleTimer = setTimeout(function () { if (signer.current !== "find") reset(); }, IDLE_SECONDS * 1000);
+    clearTimeout(warnTimer);
+    hideIdleWarning();
+    var limit = idleLimit();
+    if (!limit) return;
+    var warn = Math.min(seconds("idleWarningSeconds", 15), limit);
+    warnTimer = setTimeout(function () { showIdleWarning(warn); }, (limit - warn) * 1000);
+    idleTimer = setTimeout(function () { resetSigner({ language: true }); }, limit * 1000);
   }
   ["pointerdown", "keydown", "input"].forEach(function (t) { document.addEventListener(t, touched, true); });
+  // The touch that dismisses the warning does only that (it lands on the modal, not on the step).
+  idleWarning.addEventListener("click", function (e) { e.preventDefault(); });
+  idleWarning.addEventListener("cancel", function () { touched(); });
 
   // ---------------------------------------------------------------- offline queue (IndexedDB)
   var queue = (function () {
@@ -539,6 +560,12 @@
     navigator.serviceWorker.register(cfg.swUrl, { scope: cfg.swUrl.replace(/\/sw\.js$/, "") }).catch(function () {});
   }
 
-  window.ikrarKiosk = { flush: flush, reset: reset, pending: refreshCount };
-  reset();
+  window.ikrarKiosk = {
+    flush: flush,
+    reset: function () { resetSigner({ language: true }); },
+    pending: refreshCount,
+    strokeCount: function () { return signer.strokes.length; }
+  };
+  resetSigner({ language: false }); // a fresh page: keep the language just chosen
+
 })();
