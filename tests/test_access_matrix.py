@@ -10,10 +10,10 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from urllib.parse import parse_qs, urlsplit
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -42,7 +42,13 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "`GET /api/v1/signatures/<id>/certificate.pdf` without `t`": (403, 403, 403, 403, 403, 200, 200),
     "`GET /api/v1/signatures/<id>/certificate.pdf?t=<link token>`": (200, 200, 200, 200, 200, 200, 200),
     "`GET /kiosk/qr/<id>.svg`, a record this tablet made in the last 2 minutes": (
-        401, 200, 401, 401, 401, 401, 401,
+        401,
+        200,
+        401,
+        401,
+        401,
+        401,
+        401,
     ),
     "`GET /kiosk/qr/<id>.svg`, any other record": (401, 404, 401, 401, 401, 401, 401),
     "`GET /kiosk/invitees?q=…` (invitees of the tablet's commitment)": (401, 200, 401, 401, 401, 401, 401),
@@ -165,13 +171,19 @@ def requests_for(world: World) -> dict[str, Callable[[str, FlaskClient, dict[str
         "`GET /admin/commitments/<slug>/v<n>/roll.pdf` (signed roll)": get(
             f"/admin/commitments/{DEMO}/v1/roll.pdf"
         ),
-        "`GET /admin/commitments/<slug>/certificates` (ZIP page)": get(f"/admin/commitments/{DEMO}/certificates"),
-        "`GET /admin/commitments/<slug>/certificates.zip`": get(f"/admin/commitments/{DEMO}/certificates.zip"),
+        "`GET /admin/commitments/<slug>/certificates` (ZIP page)": get(
+            f"/admin/commitments/{DEMO}/certificates"
+        ),
+        "`GET /admin/commitments/<slug>/certificates.zip`": get(
+            f"/admin/commitments/{DEMO}/certificates.zip"
+        ),
         "`GET /admin/commitments/<slug>/versions/<n>/progress`": get(
             f"/admin/commitments/{DEMO}/versions/1/progress"
         ),
         "`GET /admin/commitments/<slug>` (invitee list)": get(f"/admin/commitments/{DEMO}"),
-        "`GET /admin/signatures/<id>` (one signature, withdrawal form)": get(f"/admin/signatures/{other['id']}"),
+        "`GET /admin/signatures/<id>` (one signature, withdrawal form)": get(
+            f"/admin/signatures/{other['id']}"
+        ),
         "`GET /v/<code>` (verify page, allow-listed fields)": get(f"/v/{other['code']}"),
         "`GET /api/v1/verify/<code>` (same, JSON)": get(f"/api/v1/verify/{other['code']}"),
         "`GET /api/v1/signatures/<id>` (the signed record)": get(f"/api/v1/signatures/{other['id']}"),
