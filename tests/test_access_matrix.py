@@ -288,6 +288,7 @@ def test_an_operator_needs_the_link_like_anyone(app: Flask) -> None:
     sign_in(app, operator, "operator")
     refused = operator.get(path)
     assert refused.status_code == 403 and refused.mimetype == "application/problem+json"
+    assert "auditor atau admin" in refused.get_json()["detail"]  # not "staff": an operator is staff
     assert operator.get(path, query_string={"t": token}).status_code == 200
     # A bearer token is no staff session either, on this route or any other but signing.
     for bearer in (world.device_token, world.operator_token):

@@ -40,7 +40,10 @@ def certificate_pdf(record_id: str) -> Response:
     staff = current_user.is_authenticated and current_user.role in ("admin", "auditor")
     if not staff and not certificates.token_matches(row.id, request.args.get("t")):
         raise Forbidden(
-            N_("this certificate opens only from the link its signer received (or for signed-in staff)")
+            N_(
+                "this certificate opens only from the link its signer received "
+                "(or for a signed-in auditor or admin)"
+            )
         )
     response = Response(certificates.certificate_pdf(row), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{certificates.certificate_filename(row)}"'
