@@ -518,7 +518,8 @@ def document() -> dict[str, Any]:
                     "description": "Deterministic: the same record and withdrawal state give the same bytes. "
                     "Its QR code encodes `<BASE>/v/<code>#<QR statement>` (docs/FORMATS.md). The PDF shows "
                     "the handwritten signature, so it opens only with the link's token `t` (the signing "
-                    "response's certificate_url, the kiosk's QR) or for signed-in staff.",
+                    "response's certificate_url, the kiosk's QR) or for a signed-in auditor or admin "
+                    "(not operators; a bearer token opens nothing here).",
                     "parameters": [
                         {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}},
                         {
@@ -534,7 +535,7 @@ def document() -> dict[str, Any]:
                             "description": "PDF, with Content-Disposition naming ikrar-<code>-<name>.pdf.",
                             "content": {"application/pdf": {}},
                         },
-                        "403": _problem("No valid token and no staff session."),
+                        "403": _problem("No valid token and no auditor or admin session."),
                         "404": _problem("No such signature."),
                     },
                 }
@@ -726,7 +727,8 @@ KIOSK_PATHS: dict[str, Any] = {
     "/kiosk/qr/{record_id}.svg": {
         "get": {
             "operationId": "kioskCertificateQr",
-            "summary": "QR code (SVG) of the certificate URL of a record signed on the tablet's commitment.",
+            "summary": "QR code (SVG) of the certificate URL of a signature this tablet made just now "
+            "(within the last 2 minutes).",
             "security": [{"kioskSession": []}],
             "parameters": [
                 {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
@@ -734,7 +736,7 @@ KIOSK_PATHS: dict[str, Any] = {
             "responses": {
                 "200": {"description": "SVG image.", "content": {"image/svg+xml": {}}},
                 "401": {"description": "This browser holds no live tablet enrolment."},
-                "404": {"description": "No such record on this tablet's commitment."},
+                "404": {"description": "No signature this tablet made in the last 2 minutes has this id."},
             },
         }
     },

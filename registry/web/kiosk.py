@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -27,6 +28,8 @@ from flask_wtf.csrf import generate_csrf
 from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
+from registry.core.canonical import parse_canonical
+from registry.db import utcnow
 from registry.extensions import db, limiter
 from registry.models import CommitmentVersion, Credential, Invitee, SignatureRecord
 from registry.services import accounts, certificates, commitments, credentials
@@ -40,6 +43,9 @@ F = TypeVar("F", bound=Callable[..., Any])
 STATIC = Path(__file__).resolve().parent.parent / "static" / "kiosk"
 MIN_QUERY = 2
 MAX_RESULTS = 8
+# How long after signing a tablet may fetch the QR of that signature: the success screen shows it
+# for 45 s; beyond that the next signer stands at the tablet.
+QR_SECONDS = 120
 
 
 def _no_store(response: Response) -> Response:
@@ -199,15 +205,31 @@ def invitees(credential: Credential) -> Response:
     )
 
 
+def _made_here(row: SignatureRecord | None, credential: Credential) -> bool:
+    """Whether this tablet's enrolment signed ``row`` a moment ago (so its QR may be shown here).
+
+    Read from the record, not remembered in the session: the offline queue signs from the same
+    session while the next signer signs, and with a cookie session the last response would win and
+    drop the live signer's grant. Each enrolment has its own device credential that only this
+    browser session holds, so "signed by this credential" is "signed by this kiosk session".
+    """
+    if row is None or row.commitment_version.commitment_id != credential.commitment_id:
+        return False
+    if parse_canonical(bytes(row.body)).get("device") != credential.id:
+        return False
+    seconds = int(current_app.config.get("IKRAR_KIOSK_QR_SECONDS", QR_SECONDS))
+    return row.signed_at > utcnow() - timedelta(seconds=seconds)
+
+
 @kiosk.get("/qr/<record_id>.svg")
 @kiosk_required
 def qr(credential: Credential, record_id: str) -> Response:
-    """The QR code (SVG) of a certificate signed on this tablet's commitment."""
+    """The QR code (SVG) of the certificate link of a signature this tablet has just made."""
     from registry.certificate import qr_matrix
 
     row = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
-    if row is None or row.commitment_version.commitment_id != credential.commitment_id:
-        abort(404)
+    if row is None or not _made_here(row, credential):
+        abort(404)  # never 403: whether another id exists is none of the tablet's business
     url = certificates.certificate_url(row)
     matrix = qr_matrix(url)
     n = len(matrix)

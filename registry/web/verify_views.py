@@ -31,12 +31,19 @@ def _noindex(response: Response) -> Response:
 
 @verify.get("/api/v1/signatures/<record_id>/certificate.pdf")
 def certificate_pdf(record_id: str) -> Response:
-    """The signature's certificate PDF (deterministic bytes); needs the link's token or a staff session."""
+    """The signature's certificate PDF (deterministic bytes); needs the link's token, an auditor or an admin.
+
+    Operators run tablets and get no certificate without its link (README "Who may see what");
+    a bearer token signs in no one here, so it opens nothing either.
+    """
     row = signing.get(record_id)
-    staff = current_user.is_authenticated and current_user.role in ("admin", "auditor", "operator")
+    staff = current_user.is_authenticated and current_user.role in ("admin", "auditor")
     if not staff and not certificates.token_matches(row.id, request.args.get("t")):
         raise Forbidden(
-            N_("this certificate opens only from the link its signer received (or for signed-in staff)")
+            N_(
+                "this certificate opens only from the link its signer received "
+                "(or for a signed-in auditor or admin)"
+            )
         )
     response = Response(certificates.certificate_pdf(row), mimetype="application/pdf")
     response.headers["Content-Disposition"] = f'inline; filename="{certificates.certificate_filename(row)}"'
