@@ -114,16 +114,24 @@ def start_over(page: Any, path: str, *, screenshot: bool = False) -> None:
             shot(page, "10-cancel")
         page.tap("#cancel-confirm")
     else:
-        # "Kembali" step by step: the pad and the consent never show A's on the way back (the
-        # screen A left is what B finds on arrival; only the idle reset clears that one).
+        # "Kembali" step by step: the pad, the consent and the dimensions never show A's on the
+        # way back, and the walk never reaches A's name: going back to the identity starts over
+        # through the Batal confirmation (the screen A left is what B finds on arrival; only the
+        # idle reset clears that one).
         arrival = visible_step(page)
         while (step := visible_step(page)) != "find":
+            if step != arrival:
+                assert step != "identity", "walking back showed the previous signer's identity"
             if step == "sign" and step != arrival:
                 assert pad_is_blank(page) and stroke_count(page) == 0
             if step == "consent" and step != arrival:
                 assert not page.is_checked("#consent")
                 assert page.locator("input[name=public_display]:checked").count() == 0
+            if step == "dimensions" and step != arrival:
+                assert page.locator("input[name=dimension]:checked").count() == 0
             page.tap(f"#step-{step} [data-back]")
+            if page.locator("#cancel-dialog[open]").count():
+                page.tap("#cancel-confirm")
     page.wait_for_selector("#step-find:not([hidden])")
     assert not page.is_visible("#cancel-dialog")
 

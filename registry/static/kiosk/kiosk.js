@@ -53,6 +53,9 @@
     // Consent is given afresh and the pad starts empty each time they are shown, whichever way
     // the signer arrives: walking back never shows an earlier consent or signature.
     if (name === "consent") clearConsent();
+    // Walking back to the dimensions asks for them again: the ticks left there may be another
+    // signer's (whoever walked away), and the review is built only from what is confirmed anew.
+    if (name === "dimensions" && ORDER.indexOf(previous) > ORDER.indexOf(name)) clearDimensions();
     if (name === "sign") { pad.clear(); pad.resize(); }
     if (previous === "review" && name !== "review") clearReview();
     if (name === "review") fillReview();
@@ -160,8 +163,10 @@
   // ---------------------------------------------------------------- steps
   function back() {
     var i = ORDER.indexOf(signer.current);
-    if (i === 1) resetSigner({ language: true }); // back to the start is the start of the next signer
-    else if (i > 1) show(ORDER[i - 1]);
+    // The identity is who signs: walking back to it (or to the start) begins again, through the
+    // same confirmation as Batal, so nobody pages back into an earlier signer's name.
+    if (i === 1 || i === 2) $("cancel").click();
+    else if (i > 2) show(ORDER[i - 1]);
   }
   Array.prototype.forEach.call(document.querySelectorAll("[data-back]"), function (b) { b.addEventListener("click", back); });
 
@@ -177,6 +182,12 @@
     show("read");
   });
   $("read-next").addEventListener("click", function () { show("dimensions"); });
+
+  function clearDimensions() {
+    Array.prototype.forEach.call(form.querySelectorAll("input[name=dimension]"), function (c) { c.checked = false; });
+    signer.dimensions = [];
+    signer.dimensionLabels = [];
+  }
 
   function chosenDimensions() {
     return Array.prototype.filter.call(form.querySelectorAll("input[name=dimension]"), function (c) { return c.checked; })
