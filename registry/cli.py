@@ -15,6 +15,7 @@ from flask_migrate import upgrade
 
 from registry.app import create_app, key_settings
 from registry.cli_accounts import demo_accounts, tokens_group, users_group
+from registry.cli_privacy import privacy_group
 from registry.cli_support import clear_errors
 from registry.cli_verify import verify_command
 from registry.core.canonical import format_instant
@@ -111,6 +112,7 @@ def demo(host: str, port: int) -> None:
 cli.add_command(users_group)
 cli.add_command(tokens_group)
 cli.add_command(verify_command)
+cli.add_command(privacy_group)
 
 
 @cli.command()

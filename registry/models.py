@@ -89,7 +89,6 @@ class Invitee(db.Model):  # type: ignore[name-defined,misc]
     position: Mapped[str] = mapped_column(String(200))
     institution: Mapped[str] = mapped_column(String(200))
     category: Mapped[str] = mapped_column(String(64))
-    contact: Mapped[str | None] = mapped_column(String(200))
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 

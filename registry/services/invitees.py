@@ -33,14 +33,19 @@ COLUMNS = {
     "instansi": "institution",
     "category": "category",
     "kategori": "category",
-    "contact": "contact",
-    "kontak": "contact",
 }
 REQUIRED = ("name", "position", "institution", "category")
+# Organisers' spreadsheets often carry a contact column. Ikrar never uses contacts, so it does
+# not collect them (data minimisation, UU 27/2022): the column is accepted and its cells are
+# never read, not even validated.
+CONTACT_COLUMNS = ("contact", "kontak")
+CONTACT_IGNORED = N_(
+    "the contact column was ignored: Ikrar does not store contacts (data minimisation, UU 27/2022)"
+)
 
 
 # Column labels, translated with the messages that name them.
-LABELS = (N_("name"), N_("position"), N_("institution"), N_("category"), N_("contact"))
+LABELS = (N_("name"), N_("position"), N_("institution"), N_("category"))
 
 
 def _problem(template: str, **params: object) -> IkrarError:
@@ -73,6 +78,8 @@ class ImportReport:
     rejected: list[RowProblem] = field(default_factory=list)
     notes: list[RowProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
+    # Notices about the whole file (at most one each), e.g. that its contact column was dropped.
+    notices: list[IkrarError] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,6 @@ class _Row:
     position: str
     institution: str
     category: str
-    contact: str | None
 
 
 def _key(name: str, institution: str) -> tuple[str, str]:
@@ -134,7 +140,10 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
     for index, raw in enumerate(header):
         name = unicodedata.normalize("NFC", raw).strip().casefold()
         known = COLUMNS.get(name)
-        if known is None:
+        if name in CONTACT_COLUMNS:
+            if not report.notices:
+                report.notices.append(_problem(CONTACT_IGNORED))
+        elif known is None:
             if raw.strip():
                 report.ignored_columns.append(raw.strip()[:40])
         elif known in columns:
@@ -147,7 +156,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
         report.fatal = _problem(
             N_(
                 "the header row lacks the column(s) %(missing)s; "
-                "expected: name, position, institution, category and optionally contact"
+                "expected: name, position, institution and category"
             ),
             missing=", ".join(missing),
         )
@@ -190,11 +199,6 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                     for key in ("name", "position", "institution")
                 }
                 category_raw = clean_text(values[columns["category"]], "category", max_length=120)
-                contact = (
-                    clean_text(values[columns["contact"]], "contact", max_length=MAX_FIELD, optional=True)
-                    if "contact" in columns
-                    else ""
-                )
             except InvalidInput as exc:
                 report.rejected.append(RowProblem(line, _printable(label), exc))
                 continue
@@ -223,7 +227,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 )
                 continue
             seen[key] = line
-            if any(unicodedata.normalize("NFC", v) != v for v in values):
+            if any(unicodedata.normalize("NFC", values[i]) != values[i] for i in columns.values()):
                 report.notes.append(RowProblem(line, cleaned["name"], _problem(N_("text normalised to NFC"))))
             rows.append(
                 _Row(
@@ -232,7 +236,6 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                     cleaned["position"],
                     cleaned["institution"],
                     category,
-                    contact or None,
                 )
             )
     except csv.Error as exc:
@@ -256,7 +259,8 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
 
     Rows that cannot be imported are reported with their line and the reason; a file that cannot
     be read at all (too large, not UTF-8, no header) imports nothing. The log entry carries counts
-    only: names, positions and contacts are personal data and stay out of the public log.
+    only: names and positions are personal data and stay out of the public log. A contact column is
+    ignored (reported once in ``notices``): Ikrar does not collect contacts.
     """
     decoded = ImportReport()
     text = _decode(data, decoded)
@@ -292,7 +296,6 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
                     position=row.position,
                     institution=row.institution,
                     category=row.category,
-                    contact=row.contact,
                     walk_in=False,
                 )
             )
