@@ -51,9 +51,8 @@ def privacy_group() -> None:
 )
 @click.option(
     "--controller",
-    envvar="IKRAR_CONTROLLER",
     metavar="NAME",
-    help="The data controller named in the export (default: $IKRAR_CONTROLLER).",
+    help="The data controller named in the export (default: IKRAR_CONTROLLER_NAME, as on /privasi).",
 )
 @with_appcontext
 @clear_errors
@@ -70,6 +69,8 @@ def export_command(
         raise click.UsageError("give exactly one of --record, --code and --signatory")
     if commitment is not None and signatory is None:
         raise click.UsageError("--commitment narrows --signatory only")
+    if controller is None:
+        controller = current_app.config.get("IKRAR_CONTROLLER_NAME")
     export = privacy.export_subject(
         record_id=record_id,
         code=code,
@@ -78,7 +79,7 @@ def export_command(
         controller={"name": controller, "registry": current_app.config.get("IKRAR_BASE_URL")},
     )
     if controller is None:
-        click.echo("warning: no controller named; set IKRAR_CONTROLLER or pass --controller", err=True)
+        click.echo("warning: no controller named; set IKRAR_CONTROLLER_NAME or pass --controller", err=True)
     if export["ambiguous"]:
         click.echo(
             f"warning: the name matches {len(export['people'])} people; give each only their own part "
