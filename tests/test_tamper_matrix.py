@@ -28,7 +28,7 @@ from sqlalchemy import JSON, Connection, bindparam, create_engine, text
 from registry.cli import cli
 from registry.services import signing, withdrawals
 from tests.conftest import ROOT, Env, LiveServer, ikrar
-from tests.factories import walk_in
+from tests.factories import scribble, walk_in
 
 PUBLISH, FIRST, WITHDRAWN, WITHDRAW = 3, 4, 5, 7
 REASON = "Salah orang: ditandatangani atas nama rekan."
@@ -46,7 +46,10 @@ class World:
 def world(app: Flask, env: Env, live_server: LiveServer) -> World:
     with app.app_context():
         ids = [
-            signing.sign(walk_in(f"Penanda Tangan {i}"), app.extensions["ikrar.signers"]).record.id
+            # Strokes differ per record (walk_in's default depends on the name's length only).
+            signing.sign(
+                walk_in(f"Penanda Tangan {i}", strokes=scribble(100 + i)), app.extensions["ikrar.signers"]
+            ).record.id
             for i in range(3)
         ]
         withdrawals.withdraw(ids[1], REASON, "admin-test")
