@@ -5,6 +5,7 @@ It imports only the Python standard library and ``cryptography``. Usage::
 
     python tools/verify_log.py --entries export.jsonl --checkpoint checkpoint.txt \\
         --key 'origin+hex8+base64' [--state DIR] [--jwks jwks.json --records records.jsonl]
+        [--versions versions.json]
 
 What it checks:
 
@@ -22,7 +23,14 @@ What it checks:
 * with ``--jwks`` (a pinned JWKS, §2): the key entries of the log agree with it, and every
   ``signature:create`` entry names a record key valid at its time; with ``--records`` (one
   ``GET /api/v1/signatures/{id}`` document per line, §3) every record verifies and matches its
-  ``signature:create`` entry, and each record's code carries the §6 check symbol.
+  ``signature:create`` entry, and each record's code carries the §6 check symbol; each record's
+  ``status`` and ``withdrawal`` must agree with the ``signature:withdraw`` entries (§7 "To check
+  withdrawals"; a document the server marks ``invalid`` fails at its ``signature:create``);
+* with ``--versions FILE`` (the ``GET /api/v1/commitments/{id}?version=N`` documents, §4, as a
+  JSON array or one a line): every ``commitment:publish`` entry has its document, whose text and
+  consent text hash to the entry's hashes and whose rebuilt version document hashes to the
+  entry's ``version_sha256`` (legacy entries without it bind the two texts only); a document
+  without a publish entry fails.
 
 On success it prints one line starting with ``OK:`` and exits 0; on failure it prints
 ``FAILED (<kind>) [at index <n>]: <reason>`` on stderr and exits 1; usage errors exit 2.
