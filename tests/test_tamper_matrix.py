@@ -185,8 +185,8 @@ def _get(url: str) -> bytes | None:
         return None
 
 
-def _tool(world: World) -> subprocess.CompletedProcess[str]:
-    """tools/verify_log.py on everything an auditor downloads now, from a copy of the state."""
+def _download(world: World) -> Path:
+    """Everything an auditor downloads now, as tools/verify_log.py inputs, with a copy of the state."""
     base = world.server.url
     folder = world.state.parent / f"download-{random.randrange(10**9)}"
     shutil.copytree(world.state, folder / "state")
@@ -211,8 +211,14 @@ def _tool(world: World) -> subprocess.CompletedProcess[str]:
     (folder / "checkpoint.txt").write_bytes(note)
     (folder / "export.jsonl").write_bytes(export)
     (folder / "jwks.json").write_bytes(_get(base + "/.well-known/jwks.json") or b"")
-    (folder / "records.jsonl").write_text("".join(r + "\n" for r in records))
+    (folder / "records.jsonl").write_text("".join(r.rstrip("\n") + "\n" for r in records))
     (folder / "versions.json").write_text(json.dumps(versions))
+    return folder
+
+
+def _tool(world: World, folder: Path | None = None) -> subprocess.CompletedProcess[str]:
+    """tools/verify_log.py on a download, with the auditor's state."""
+    folder = folder or _download(world)
     key = (world.state / "verifier-key").read_text().strip()
     args = [
         sys.executable,
@@ -255,3 +261,128 @@ def test_the_untouched_world_passes_every_auditor(world: World) -> None:
     tool = _tool(world)
     _passed(tool)
     assert "1 commitment versions verified" in tool.stdout, tool.stdout
+
+
+# ─────────────────────────── a registry that lies about what it holds ───────────────────────────
+
+
+def _served_files(world: World) -> tuple[Path, list[dict[str, object]], list[dict[str, object]]]:
+    """The genuine download (tools/verify_log.py inputs) and its records and versions, parsed."""
+    folder = _download(world)
+    _passed(_tool(world, folder))
+    records = [json.loads(line) for line in (folder / "records.jsonl").read_text().splitlines()]
+    versions = json.loads((folder / "versions.json").read_text())
+    return folder, records, versions
+
+
+def _tool_on(
+    world: World, folder: Path, records: list[dict[str, object]], versions: object
+) -> subprocess.CompletedProcess[str]:
+    name = random.randrange(10**9)
+    (folder / f"records-{name}.jsonl").write_text("".join(json.dumps(r) + "\n" for r in records))
+    if isinstance(versions, bytes):
+        (folder / f"versions-{name}.json").write_bytes(versions)
+    else:
+        (folder / f"versions-{name}.json").write_text(json.dumps(versions))
+    key = (world.state / "verifier-key").read_text().strip()
+    args = [
+        sys.executable,
+        str(ROOT / "tools" / "verify_log.py"),
+        *("--entries", str(folder / "export.jsonl"), "--checkpoint", str(folder / "checkpoint.txt")),
+        *("--key", key, "--jwks", str(folder / "jwks.json")),
+        *("--records", str(folder / f"records-{name}.jsonl")),
+        *("--versions", str(folder / f"versions-{name}.json")),
+    ]
+    return subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
+
+
+def _core_audit(world: World, lie: Callable[[str, dict[str, object]], dict[str, object]]) -> None:
+    """registry.core.audit.audit against the live server, its answers passed through ``lie``."""
+    from registry.audit_client import Registry
+    from registry.core.audit import audit
+    from registry.core.keys import KeyRing
+    from registry.core.note import parse_verifier_key
+
+    registry_ = Registry(world.server.url)
+    verifier = parse_verifier_key((world.state / "verifier-key").read_text().strip())
+    note = registry_.text("/log/checkpoint")
+    size = int(note.split("\n")[1])
+    audit(
+        note,
+        registry_.entries(size),
+        verifier,
+        verifier.name,
+        keyring=KeyRing.from_jwks(registry_.json("/.well-known/jwks.json")),
+        fetch_record=lambda rid: lie(rid, registry_.signature(rid)),
+        fetch_version=lambda slug, n: lie(slug, registry_.version(slug, n)),
+    )
+
+
+def _hidden(document: dict[str, object]) -> dict[str, object]:
+    return document | {"status": "valid", "withdrawal": None}
+
+
+def _reasoned(document: dict[str, object]) -> dict[str, object]:
+    withdrawal = dict(document["withdrawal"])  # type: ignore[call-overload]
+    return document | {"withdrawal": withdrawal | {"reason": "Alasan yang dikarang server."}}
+
+
+def _invented(document: dict[str, object]) -> dict[str, object]:
+    at = "2024-09-12T03:00:00.000Z"
+    return document | {
+        "status": "withdrawn",
+        "withdrawal": {"at": at, "reason": "Karangan.", "log_index": WITHDRAW},
+    }
+
+
+def _retitled(document: dict[str, object]) -> dict[str, object]:
+    from registry.core.versions import document_from_json, version_sha256
+
+    changed = document | {"title": "Judul yang dikarang server"}
+    return changed | {"version_sha256": version_sha256(document_from_json(changed))}
+
+
+LIES: dict[str, tuple[Callable[[World, str, dict[str, object]], dict[str, object]], int, str]] = {
+    # what the server does to its answer, the index and the kind both auditors must name
+    "hides a withdrawal": (lambda w, k, d: _hidden(d) if k == w.records[1] else d, WITHDRAW, "withdrawal"),
+    "serves another reason": (
+        lambda w, k, d: _reasoned(d) if k == w.records[1] else d,
+        WITHDRAW,
+        "withdrawal",
+    ),
+    "invents a withdrawal": (
+        lambda w, k, d: _invented(d) if k == w.records[2] else d,
+        WITHDRAW,
+        "withdrawal",
+    ),
+    "serves another title": (
+        lambda w, k, d: _retitled(d) if "version" in d and "text" in d else d,
+        PUBLISH,
+        "version",
+    ),
+}
+
+
+def test_a_lying_registry_is_caught(world: World) -> None:
+    from registry.core.audit import AuditFailure
+
+    folder, records, versions = _served_files(world)
+    for name, (lie, index, kind) in LIES.items():
+        with pytest.raises(AuditFailure) as caught:
+            _core_audit(world, lambda key, document, lie=lie: lie(world, key, document))  # type: ignore[misc]
+        assert (caught.value.index, caught.value.kind) == (index, kind), (name, caught.value)
+        told = [lie(world, str(r["id"]), r) for r in records]
+        shown = [lie(world, "", v) for v in versions]
+        _failed_at(_tool_on(world, folder, told, shown), index, kind)
+
+
+def test_the_tool_reads_versions_as_json_lines_and_needs_every_publish(world: World) -> None:
+    folder, records, versions = _served_files(world)
+    lines = "".join(json.dumps(v) + "\n" for v in versions).encode()
+    _passed(_tool_on(world, folder, records, lines))
+    _failed_at(_tool_on(world, folder, records, []), PUBLISH, "version")
+    extra = dict(versions[0]) | {"version": 2}
+    extra_result = _tool_on(world, folder, records, [*versions, extra])
+    assert extra_result.returncode == 1 and "FAILED (version): " in extra_result.stderr, extra_result.stderr
+    twice = _tool_on(world, folder, records, [*versions, versions[0]])
+    assert twice.returncode == 1 and "supplied twice" in twice.stderr, twice.stderr
