@@ -249,7 +249,8 @@ def audit_command(
     state_dir: str | None,
     records: bool,
 ) -> None:
-    """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records."""
+    """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records,
+    their status and withdrawals, and the published commitment versions."""
     from pathlib import Path
 
     from registry.audit_client import Registry, load_json_file

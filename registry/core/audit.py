@@ -2,7 +2,9 @@
 
 Streams entries in constant memory. The auditor's state folder remembers the last checkpoint it
 verified and the hash of every entry it has seen (32 bytes each, on disk), so the next run can
-prove the log only grew: no rollback, truncation, rewrite or fork.
+prove the log only grew: no rollback, truncation, rewrite or fork. Given fetchers, it also checks
+what the registry serves against the proven log (:class:`Served`): each record, its status and
+withdrawal, and each published commitment version (docs/FORMATS.md §7).
 """
 
 from __future__ import annotations
