@@ -355,6 +355,7 @@ LIES: dict[str, tuple[Callable[[World, str, dict[str, object]], dict[str, object
         WITHDRAW,
         "withdrawal",
     ),
+    "moves a record": (lambda w, k, d: d | {"log_index": 100} if k == w.records[0] else d, FIRST, "record"),
     "serves another title": (
         lambda w, k, d: _retitled(d) if "version" in d and "text" in d else d,
         PUBLISH,

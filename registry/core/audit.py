@@ -265,6 +265,10 @@ class Served:
     def record(self, index: int, digest: str, record: dict[str, Any], document: dict[str, Any]) -> None:
         """A verified record document fetched at its signature:create entry ``index``."""
         rid = record["id"]
+        if document.get("log_index") != index:
+            self.fail(
+                "record", f"the registry gives record {rid} log_index {document.get('log_index')!r}", index
+            )
         bound = self.published.get((record["commitment"]["id"], record["commitment"]["version"]))
         if bound is None:
             self.fail("record", f"record {rid} seals a commitment version no earlier entry published", index)
