@@ -69,6 +69,14 @@ class Registry:
             raise FetchError("signature document is not an object")
         return document
 
+    def version(self, commitment: str, version: int) -> dict[str, Any]:
+        """A published commitment version (docs/FORMATS.md §4); any answer but 200 is a FetchError."""
+        path = f"/api/v1/commitments/{urllib.parse.quote(commitment, safe='')}?version={int(version)}"
+        document = self.json(path)
+        if not isinstance(document, dict):
+            raise FetchError("version document is not an object")
+        return document
+
 
 def load_json_file(path: str) -> Any:
     try:

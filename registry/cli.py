@@ -208,6 +208,7 @@ def log_verify() -> None:
     click.echo(
         f"OK: {report.entries} entries, {report.records} signed records verified"
         + (f", {report.withdrawn} withdrawn" if report.withdrawn else "")
+        + f", {report.published} published commitment versions match the log"
     )
     click.echo(f"head {report.head}\nroot {report.root.hex()}")
     if types:
@@ -245,7 +246,8 @@ def log_verify() -> None:
     "--records/--no-records",
     default=True,
     show_default=True,
-    help="Also fetch and verify every signed record (with --url).",
+    help="Also fetch and verify every signed record, its status and withdrawal, and every published "
+    "commitment version (with --url).",
 )
 @clear_errors
 def audit_command(
@@ -257,7 +259,8 @@ def audit_command(
     state_dir: str | None,
     records: bool,
 ) -> None:
-    """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records."""
+    """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records,
+    their status and withdrawals, and the published commitment versions."""
     from pathlib import Path
 
     from registry.audit_client import Registry, load_json_file
@@ -284,14 +287,24 @@ def audit_command(
         size = _claimed_size(note)
         lines = registry_.entries(size)
         fetch = registry_.signature if records else None
+        fetch_version = registry_.version if records else None
     else:
         if checkpoint_file is None:
             raise click.UsageError("--file needs --checkpoint")
         note = Path(checkpoint_file).read_text(encoding="utf-8")
         lines = _file_lines(export)  # type: ignore[arg-type]
-        fetch = None
+        fetch = fetch_version = None
     try:
-        report = audit(note, lines, verifier, verifier.name, keyring=ring, fetch_record=fetch, state=state)
+        report = audit(
+            note,
+            lines,
+            verifier,
+            verifier.name,
+            keyring=ring,
+            fetch_record=fetch,
+            fetch_version=fetch_version,
+            state=state,
+        )
     except AuditFailure as exc:
         click.echo(
             f"FAILED ({exc.kind})"
@@ -307,6 +320,10 @@ def audit_command(
     )
     if fetch is not None:
         click.echo(f"{report.records} signed records verified against the JWKS")
+        click.echo(
+            f"{report.versions} published commitment versions verified against their publish entries; "
+            f"{report.withdrawals} withdrawals match their log entries"
+        )
     if report.previous_size is not None:
         click.echo(f"consistent with the checkpoint verified before (size {report.previous_size})")
     elif state is not None:

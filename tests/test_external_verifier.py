@@ -594,6 +594,9 @@ PAYLOAD_MEMBERS = {
     "signature:create": {"record_id", "record_sha256", "commitment", "version", "kid"},
     "signature:withdraw": {"record_id", "record_sha256", "reason_sha256"},
 } | {kind: {"commitment", "version", "text_sha256", "consent_sha256"} for kind in COMMITMENT_TYPES}
+# §7: commitment entries bind the whole version document with version_sha256; entries written
+# before it existed ("legacy") have only the four members above. Both member sets are accepted.
+WITH_VERSION_SHA256 = {"commitment", "version", "text_sha256", "consent_sha256", "version_sha256"}
 
 
 def check_entry_shape(entry: Any, where: str) -> dict[str, Any]:
@@ -609,6 +612,8 @@ def check_entry_shape(entry: Any, where: str) -> dict[str, Any]:
     members = PAYLOAD_MEMBERS.get(entry["type"])
     if members is None:
         return checked  # a type this verifier does not know: accept, ignore the payload (§7)
+    if entry["type"] in COMMITMENT_TYPES and "version_sha256" in entry["payload"]:
+        members = WITH_VERSION_SHA256
     payload = _check_members(entry["payload"], members, f"{where}.payload")
     if entry["type"].startswith("key:"):
         if payload["purpose"] not in ("record", "log"):
@@ -629,7 +634,7 @@ def check_entry_shape(entry: Any, where: str) -> dict[str, Any]:
         _text(payload["commitment"], f"{where}.payload.commitment")
         _int(payload["version"], f"{where}.payload.version", minimum=1)
         creates = entry["type"] == "signature:create"
-        for member in ("record_sha256",) if creates else ("text_sha256", "consent_sha256"):
+        for member in ("record_sha256",) if creates else sorted(members - {"commitment", "version"}):
             _hex(payload[member], f"{where}.payload.{member}")
         if creates:
             if not isinstance(payload["record_id"], str) or not RECORD_ID.fullmatch(payload["record_id"]):

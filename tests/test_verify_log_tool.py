@@ -774,3 +774,37 @@ def test_verifier_key_and_jwks_follow_both_key_rules(world: World) -> None:
     for (name, kind, message), outcome in zip(expected, outcomes, strict=True):
         assert outcome.failure == (kind, None), (name, outcome)
         assert message in outcome.stderr, (name, outcome)
+
+
+def test_commitment_payloads_with_and_without_version_sha256(world: World) -> None:
+    """§7: a commitment entry has exactly the four legacy members or those and version_sha256 (hex)."""
+    snap = world.first
+    lines = snap.lines()
+    i = next(n for n, line in enumerate(lines) if b'"commitment:create"' in line)
+    entry = json.loads(lines[i])
+    digest = entry["payload"]["version_sha256"]
+    assert re.fullmatch(r"[0-9a-f]{64}", digest)
+
+    def variant(payload: dict[str, object]) -> bytes:
+        changed = entry | {"payload": payload}
+        return json.dumps(changed, separators=(",", ":"), sort_keys=True, ensure_ascii=False).encode() + b"\n"
+
+    legacy = {k: v for k, v in entry["payload"].items() if k != "version_sha256"}
+    variants = {
+        "legacy": variant(legacy),
+        "upper": variant(entry["payload"] | {"version_sha256": digest.upper()}),
+        "short": variant(entry["payload"] | {"version_sha256": digest[:-1]}),
+        "extra": variant(entry["payload"] | {"note": "x"}),
+        "missing": variant({k: v for k, v in legacy.items() if k != "consent_sha256"}),
+    }
+    cases = Cases(world.tmp / "commitment-payloads")
+    runs = [snap.args(entries=cases.write([*lines[:i], line, *lines[i + 1 :]])) for line in variants.values()]
+    outcomes = dict(zip(variants, verify_many(runs), strict=True))
+    for name, outcome in outcomes.items():
+        assert outcome.failure == ("chain", i), (name, outcome)
+    # The legacy member set is accepted: only the changed bytes break the link to the next entry.
+    assert "link" in outcomes["legacy"].stderr, outcomes["legacy"]
+    for name in ("upper", "short"):
+        assert "malformed" in outcomes[name].stderr, outcomes[name]
+    for name in ("extra", "missing"):
+        assert "members" in outcomes[name].stderr, outcomes[name]

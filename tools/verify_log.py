@@ -5,6 +5,7 @@ It imports only the Python standard library and ``cryptography``. Usage::
 
     python tools/verify_log.py --entries export.jsonl --checkpoint checkpoint.txt \\
         --key 'origin+hex8+base64' [--state DIR] [--jwks jwks.json --records records.jsonl]
+        [--versions versions.json]
 
 What it checks:
 
@@ -22,7 +23,14 @@ What it checks:
 * with ``--jwks`` (a pinned JWKS, §2): the key entries of the log agree with it, and every
   ``signature:create`` entry names a record key valid at its time; with ``--records`` (one
   ``GET /api/v1/signatures/{id}`` document per line, §3) every record verifies and matches its
-  ``signature:create`` entry, and each record's code carries the §6 check symbol.
+  ``signature:create`` entry, and each record's code carries the §6 check symbol; each record's
+  ``status`` and ``withdrawal`` must agree with the ``signature:withdraw`` entries (§7 "To check
+  withdrawals"; a document the server marks ``invalid`` fails at its ``signature:create``);
+* with ``--versions FILE`` (the ``GET /api/v1/commitments/{id}?version=N`` documents, §4, as a
+  JSON array or one a line): every ``commitment:publish`` entry has its document, whose text and
+  consent text hash to the entry's hashes and whose rebuilt version document hashes to the
+  entry's ``version_sha256`` (legacy entries without it bind the two texts only); a document
+  without a publish entry fails.
 
 On success it prints one line starting with ``OK:`` and exits 0; on failure it prints
 ``FAILED (<kind>) [at index <n>]: <reason>`` on stderr and exits 1; usage errors exit 2.
@@ -461,6 +469,34 @@ class VerifiedRecord:
     version: int
     log_index: int | None
     line: int
+    text_sha256: str = ""
+    consent_sha256: str = ""
+    status: str = "valid"  # as served: valid | withdrawn (an invalid document is kept apart)
+    withdrawal: Withdrawn | None = None
+
+
+@dataclass(frozen=True)
+class Withdrawn:
+    """A record document's ``withdrawal``: checked against the log's signature:withdraw entry."""
+
+    log_index: int
+    reason_sha256: str
+    at: str
+
+
+def served_withdrawal(document: dict[str, Any]) -> tuple[str, Withdrawn | None]:
+    """§3: ``status`` and ``withdrawal`` of a signature document (``status`` absent = valid)."""
+    status = document.get("status", "valid")
+    withdrawal = document.get("withdrawal")
+    if status == "valid" and withdrawal is None:
+        return status, None
+    if status != "withdrawn" or not isinstance(withdrawal, dict):
+        raise Invalid(f"status {status!r} with withdrawal {withdrawal!r}")
+    withdrawal = _exact(withdrawal, {"at", "reason", "log_index"}, "withdrawal")
+    if not is_int(withdrawal["log_index"]) or not isinstance(withdrawal["reason"], str):
+        raise Invalid("withdrawal.log_index or withdrawal.reason malformed")
+    at = _instant(withdrawal["at"], "withdrawal.at")
+    return status, Withdrawn(withdrawal["log_index"], hex_sha256(withdrawal["reason"].encode("utf-8")), at)
 
 
 def verify_record_document(
@@ -496,6 +532,9 @@ def verify_record_document(
     body = canonical_bytes(record)
     if not ed25519_verify(key.key, signature, body):
         raise Invalid("the Ed25519 signature over the record's canonical bytes does not verify")
+    status, withdrawal = served_withdrawal(document)
+    if withdrawal is not None and log_index is not None and withdrawal.log_index <= log_index:
+        raise Invalid("withdrawal.log_index is not after the record's own log_index")
     return VerifiedRecord(
         record["id"],
         hex_sha256(body),
@@ -505,10 +544,18 @@ def verify_record_document(
         record["commitment"]["version"],
         log_index,
         line,
+        record["commitment"]["text_sha256"],
+        record["consent"]["text_sha256"],
+        status,
+        withdrawal,
     )
 
 
-def load_records(path: Path, jwks: dict[str, Jwk], *, check_symbol: bool) -> dict[str, VerifiedRecord]:
+def load_records(
+    path: Path, jwks: dict[str, Jwk], *, check_symbol: bool, invalid: dict[str, int] | None = None
+) -> dict[str, VerifiedRecord]:
+    """The records file; documents whose ``status`` is ``invalid`` (the server's own integrity
+    error) go to ``invalid`` (record id → log_index), to be reported at their entry."""
     records: dict[str, VerifiedRecord] = {}
     indexes: set[int] = set()
     with open_input(path) as stream:
@@ -518,6 +565,15 @@ def load_records(path: Path, jwks: dict[str, Jwk], *, check_symbol: bool) -> dic
             document: Any = None
             try:
                 document = parse_json(raw.rstrip(b"\r\n"))
+                if (
+                    invalid is not None
+                    and isinstance(document, dict)
+                    and document.get("status") == "invalid"
+                    and isinstance(document.get("id"), str)
+                    and is_int(document.get("log_index"))
+                ):
+                    invalid[document["id"]] = document["log_index"]
+                    continue
                 verified = verify_record_document(document, jwks, number, check_symbol=check_symbol)
             except Invalid as exc:
                 index = document.get("log_index") if isinstance(document, dict) else None
@@ -785,6 +841,8 @@ class StateWriter:
 COMMITMENT_TYPES = frozenset(
     {"commitment:create", "commitment:edit", "commitment:revise", "commitment:publish", "commitment:close"}
 )
+LEGACY_COMMITMENT_MEMBERS = frozenset({"commitment", "version", "text_sha256", "consent_sha256"})
+COMMITMENT_MEMBERS = LEGACY_COMMITMENT_MEMBERS | {"version_sha256"}
 
 
 def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: dict[str, str]) -> None:
@@ -821,13 +879,19 @@ def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: 
                 )
             retiring[jwk.purpose] = jwk.kid
     elif kind in COMMITMENT_TYPES:
-        payload = _exact(
-            payload, {"commitment", "version", "text_sha256", "consent_sha256"}, f"{kind} payload"
-        )
+        # Entries written before version_sha256 existed ("legacy") have the other four members.
+        members = COMMITMENT_MEMBERS if "version_sha256" in payload else LEGACY_COMMITMENT_MEMBERS
+        payload = _exact(payload, members, f"{kind} payload")
         if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
             raise Invalid("commitment id/version malformed")
-        if not is_hex256(payload["text_sha256"]) or not is_hex256(payload["consent_sha256"]):
-            raise Invalid("text_sha256/consent_sha256 malformed")
+        if not all(is_hex256(payload[name]) for name in members if name.endswith("_sha256")):
+            raise Invalid("text_sha256/consent_sha256/version_sha256 malformed")
+    elif kind == "signature:withdraw":
+        payload = _exact(payload, {"record_id", "record_sha256", "reason_sha256"}, f"{kind} payload")
+        if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
+            raise Invalid("record_id malformed")
+        if not is_hex256(payload["record_sha256"]) or not is_hex256(payload["reason_sha256"]):
+            raise Invalid("record_sha256/reason_sha256 malformed")
     elif kind == "signature:create":
         payload = _exact(
             payload, {"record_id", "record_sha256", "commitment", "version", "kid"}, f"{kind} payload"
@@ -874,6 +938,208 @@ def check_record_entry(entry: dict[str, Any], records: dict[str, VerifiedRecord]
         )
 
 
+# ─────────────────────── §4 served versions, §3/§7 status and withdrawals ───────────────────────
+
+VERSION_TYPE = "ikrar.commitment-version.v1"
+VERSION_FIELDS = (
+    "id",
+    "version",
+    "title",
+    "text",
+    "place",
+    "event_date",
+    "dimensions",
+    "categories",
+    "consent_text",
+)
+MAX_VERSIONS_FILE = 1 << 26
+
+
+@dataclass(frozen=True)
+class ServedVersion:
+    """One ``GET /api/v1/commitments/{id}?version=N`` document, with its hashes recomputed."""
+
+    line: int
+    text_sha256: str
+    consent_sha256: str
+    version_sha256: str
+    problem: str | None  # what is wrong with the document on its own
+
+
+def version_document(served: dict[str, Any]) -> dict[str, Any]:
+    """§4: the version document rebuilt from a served version (its other members ignored)."""
+    missing = [name for name in VERSION_FIELDS if name not in served]
+    if missing:
+        raise Invalid(f"the version document lacks {', '.join(missing)}")
+    return {"type": VERSION_TYPE, **{name: served[name] for name in VERSION_FIELDS}}
+
+
+def served_version(served: Any, line: int) -> tuple[tuple[str, int], ServedVersion]:
+    if not isinstance(served, dict) or not _text(served.get("id")) or not is_int(served.get("version")):
+        raise Invalid("a version document is an object with an id and a version")
+    text, consent = served.get("text"), served.get("consent_text")
+    if not isinstance(text, str) or not isinstance(consent, str):
+        raise Invalid("the version document lacks its text or consent_text")
+    text_hash, consent_hash = hex_sha256(text.encode("utf-8")), hex_sha256(consent.encode("utf-8"))
+    digest = hex_sha256(canonical_bytes(version_document(served)))
+    problem = None
+    if served.get("status") not in ("open", "closed"):
+        problem = f"a published version is served with status {served.get('status')!r}"
+    elif (served.get("text_sha256"), served.get("consent_sha256")) != (text_hash, consent_hash):
+        problem = "the document's text_sha256 or consent_sha256 is not the hash of its own text"
+    elif served.get("version_sha256", digest) != digest:
+        problem = "the document's version_sha256 is not the hash of its own fields"
+    return (served["id"], served["version"]), ServedVersion(line, text_hash, consent_hash, digest, problem)
+
+
+def load_versions(path: Path) -> dict[tuple[str, int], ServedVersion]:
+    """A JSON array of version documents, or one document a line (JSON Lines)."""
+    data = read_small(path, MAX_VERSIONS_FILE)
+    if data.lstrip()[:1] == b"[":
+        try:
+            documents = parse_json(data)
+        except Invalid as exc:
+            raise Failure("version", f"{path}: {exc}") from None
+        numbered = list(enumerate(documents if isinstance(documents, list) else [], start=1))
+    else:
+        numbered = []
+        for number, raw in enumerate(data.split(b"\n"), start=1):
+            if raw.strip():
+                try:
+                    numbered.append((number, parse_json(raw.rstrip(b"\r"))))
+                except Invalid as exc:
+                    raise Failure("version", f"{path} line {number}: {exc}") from None
+    versions: dict[tuple[str, int], ServedVersion] = {}
+    for number, document in numbered:
+        try:
+            key, version = served_version(document, number)
+        except Invalid as exc:
+            raise Failure("version", f"{path} item {number}: {exc}") from None
+        if key in versions:
+            raise Failure("version", f"{path} item {number}: {key[0]} version {key[1]} supplied twice")
+        versions[key] = version
+    return versions
+
+
+class Served:
+    """Checks what the registry served (version documents, record status and withdrawals) against
+    the entries as they are walked. Failures wait until the chain and root are proven; the one at
+    the smallest index is reported."""
+
+    def __init__(
+        self,
+        size: int,
+        versions: dict[tuple[str, int], ServedVersion] | None,
+        records: dict[str, VerifiedRecord],
+        invalid: dict[str, int],
+    ) -> None:
+        self.size, self.versions, self.records, self.invalid = size, versions, records, invalid
+        self.published: dict[tuple[str, int], dict[str, Any]] = {}
+        self.used: set[tuple[str, int]] = set()
+        self.settled: set[str] = set()
+        self.first: Failure | None = None
+
+    def fail(self, kind: str, reason: str, index: int | None) -> None:
+        key = -1 if index is None else index
+        if self.first is None or key < (-1 if self.first.index is None else self.first.index):
+            self.first = Failure(kind, reason, index)
+
+    def entry(self, entry: dict[str, Any]) -> None:
+        kind, payload, index = entry["type"], entry["payload"], entry["index"]
+        if kind == "commitment:publish":
+            self._publish(index, payload)
+        elif kind == "signature:create":
+            self._create(index, payload)
+        elif kind == "signature:withdraw":
+            self._withdraw(index, payload, entry["time"])
+
+    def _publish(self, index: int, payload: dict[str, Any]) -> None:
+        key = (payload["commitment"], payload["version"])
+        name = f"{key[0]} version {key[1]}"
+        if key in self.published:
+            self.fail("version", f"{name} is published a second time", index)
+        self.published[key] = payload
+        if self.versions is None:
+            return
+        served = self.versions.get(key)
+        if served is None:
+            self.fail("version", f"no version document is supplied for {name} (not served?)", index)
+            return
+        self.used.add(key)
+        if served.problem is not None:
+            self.fail("version", f"{name} (versions item {served.line}): {served.problem}", index)
+        elif payload["text_sha256"] != served.text_sha256:
+            self.fail(
+                "version", f"the text served for {name} does not hash to the entry's text_sha256", index
+            )
+        elif payload["consent_sha256"] != served.consent_sha256:
+            self.fail("version", f"the consent text served for {name} does not hash to consent_sha256", index)
+        elif payload.get("version_sha256", served.version_sha256) != served.version_sha256:
+            self.fail(
+                "version", f"the version document served for {name} does not hash to version_sha256", index
+            )
+
+    def _create(self, index: int, payload: dict[str, Any]) -> None:
+        rid = payload["record_id"]
+        if rid in self.invalid:
+            self.fail("record", f"the registry reports record {rid} as invalid (integrity error)", index)
+            return
+        record = self.records.get(rid)
+        if record is None:
+            return
+        bound = self.published.get((record.commitment, record.version))
+        if bound is None:
+            self.fail("record", f"record {rid} seals a commitment version no earlier entry published", index)
+        elif (bound["text_sha256"], bound["consent_sha256"]) != (record.text_sha256, record.consent_sha256):
+            self.fail("record", f"record {rid} seals another text or consent text than was published", index)
+
+    def _withdraw(self, index: int, payload: dict[str, Any], time: str) -> None:
+        rid = payload["record_id"]
+        record = self.records.get(rid)
+        if rid in self.settled:
+            self.fail("withdrawal", f"record {rid} is withdrawn a second time", index)
+            return
+        self.settled.add(rid)
+        if record is None:
+            return  # not in the records file (or reported invalid at its signature:create)
+        said = record.withdrawal
+        if said is None:
+            self.fail("withdrawal", f"the log withdraws record {rid} here but its document says valid", index)
+        elif said.log_index != index:
+            self.fail(
+                "withdrawal", f"record {rid}'s document gives withdrawal.log_index {said.log_index}", index
+            )
+        elif payload["record_sha256"] != record.sha256:
+            self.fail("withdrawal", f"the entry withdraws another record than {rid}", index)
+        elif payload["reason_sha256"] != said.reason_sha256:
+            self.fail(
+                "withdrawal", f"the reason served for record {rid} does not hash to reason_sha256", index
+            )
+        elif said.at != time:
+            self.fail("withdrawal", f"withdrawal.at of record {rid} is not the entry's time {time}", index)
+
+    def finish(self) -> None:
+        for record in self.records.values():
+            said = record.withdrawal
+            if said is not None and said.log_index < self.size and record.id not in self.settled:
+                self.fail(
+                    "withdrawal",
+                    f"record {record.id}'s document says it was withdrawn by entry {said.log_index}, "
+                    "which does not withdraw it",
+                    said.log_index,
+                )
+        for key, served in (self.versions or {}).items():
+            if key not in self.used:
+                self.fail(
+                    "version",
+                    f"versions item {served.line} ({key[0]} version {key[1]}) has no commitment:publish "
+                    "entry among the entries the checkpoint covers",
+                    None,
+                )
+        if self.first is not None:
+            raise self.first
+
+
 def iter_lines(stream: IO[bytes], what: str) -> Iterator[bytes]:
     """The lines of a records file, each read with a bounded buffer."""
     number = 0
@@ -895,6 +1161,7 @@ def verify_entries(
     jwks: dict[str, Jwk] | None,
     records: dict[str, VerifiedRecord],
     matched: set[str],
+    served: Served | None = None,
 ) -> bytes:
     """Walk entries 0 … size−1 of the export; return the Merkle root of those entries."""
     frontier = Frontier()
@@ -970,6 +1237,8 @@ def verify_entries(
             raise Failure("chain", str(exc), position) from None
         if entry["type"] == "signature:create":
             check_record_entry(entry, records, matched)
+        if served is not None:
+            served.entry(entry)
         frontier.append(data)
         if saved is not None and frontier.size == saved.size and frontier.root() != saved.root:
             raise Failure(
@@ -987,6 +1256,8 @@ def verify_entries(
             f"the {checkpoint.size} entries hash to root {root.hex()}, the checkpoint "
             f"says {checkpoint.root.hex()}",
         )
+    if served is not None:
+        served.finish()  # what was served, checked against the now proven log
     return root
 
 
@@ -1025,8 +1296,11 @@ def run(args: argparse.Namespace) -> str:
         if not any(jwk.x == x and jwk.purpose == "log" for jwk in jwks.values()):
             raise Failure("checkpoint", "the verifier key is not a log key of the pinned JWKS")
     records: dict[str, VerifiedRecord] = {}
+    invalid: dict[str, int] = {}
     if args.records and jwks is not None:
-        records = load_records(args.records, jwks, check_symbol=True)
+        records = load_records(args.records, jwks, check_symbol=True, invalid=invalid)
+    versions = load_versions(args.versions) if args.versions else None
+    served = Served(checkpoint.size, versions, records, invalid)
     entries = open_input(args.entries)
     state: SavedState | None = None
     writer: StateWriter | None = None
@@ -1045,7 +1319,7 @@ def run(args: argparse.Namespace) -> str:
             # names the first entry whose hash differs from the saved one.
             writer = StateWriter(args.state)
         matched: set[str] = set()
-        root = verify_entries(entries, checkpoint, state, writer, jwks, records, matched)
+        root = verify_entries(entries, checkpoint, state, writer, jwks, records, matched, served)
         for record in sorted(records.values(), key=lambda r: r.line):
             if record.id not in matched:
                 raise Failure(
@@ -1068,6 +1342,8 @@ def run(args: argparse.Namespace) -> str:
     summary = f"OK: {checkpoint.size} entries verified, checkpoint size {checkpoint.size}, root {root.hex()}"
     if args.records:
         summary += f", {len(records)} records verified"
+    if versions is not None:
+        summary += f", {len(versions)} commitment versions verified"
     if args.state is not None:
         summary += (
             f", state saved (previous size {previous})"
@@ -1086,6 +1362,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jwks", type=Path, help="the pinned JWKS (/.well-known/jwks.json)")
     parser.add_argument(
         "--records", type=Path, help="signature documents (GET /api/v1/signatures/{id}), one per line"
+    )
+    parser.add_argument(
+        "--versions",
+        type=Path,
+        help="published version documents (GET /api/v1/commitments/{id}?version=N, FORMATS.md §4): "
+        "a JSON array of them, or one a line; each commitment:publish entry needs its document",
     )
     args = parser.parse_args(argv)
     if args.records and not args.jwks:

@@ -2,7 +2,9 @@
 
 Streams entries in constant memory. The auditor's state folder remembers the last checkpoint it
 verified and the hash of every entry it has seen (32 bytes each, on disk), so the next run can
-prove the log only grew: no rollback, truncation, rewrite or fork.
+prove the log only grew: no rollback, truncation, rewrite or fork. Given fetchers, it also checks
+what the registry serves against the proven log (:class:`Served`): each record, its status and
+withdrawal, and each published commitment version (docs/FORMATS.md §7).
 """
 
 from __future__ import annotations
@@ -22,8 +24,10 @@ from registry.core.errors import IkrarError, NoteError, VerificationError
 from registry.core.keys import KeyRing
 from registry.core.note import Checkpoint, NoteVerifier, open_checkpoint
 from registry.core.records import verify_record
+from registry.core.version_entries import COMMITMENT_TYPES, served_version_problem, version_key
 
 RecordFetcher = Callable[[str], dict[str, Any]]
+VersionFetcher = Callable[[str, int], dict[str, Any]]
 
 
 class AuditFailure(VerificationError):
@@ -42,6 +46,8 @@ class AuditReport:
     records: int = 0
     types: Counter[str] = field(default_factory=Counter)
     previous_size: int | None = None
+    versions: int = 0
+    withdrawals: int = 0
 
 
 class AuditState:
@@ -86,6 +92,7 @@ def audit(
     *,
     keyring: KeyRing | None = None,
     fetch_record: RecordFetcher | None = None,
+    fetch_version: VersionFetcher | None = None,
     state: AuditState | None = None,
 ) -> AuditReport:
     """Verify ``lines`` (entry canonical bytes, in order) against ``checkpoint_note``; raise AuditFailure."""
@@ -112,6 +119,7 @@ def audit(
         new_hashes_path.parent.mkdir(parents=True, exist_ok=True)
     chain = ChainVerifier()
     frontier = merkle.Frontier.empty()
+    served = Served(checkpoint.size, records=fetch_record is not None and keyring is not None)
     out = open(new_hashes_path, "wb") if new_hashes_path else None  # noqa: SIM115 - closed below
     try:
         for raw in lines:
@@ -142,8 +150,12 @@ def audit(
                 )
             report.types[entry.type] += 1
             if entry.type == "signature:create" and fetch_record is not None and keyring is not None:
-                _check_record(entry.payload, position, entry.time, fetch_record, keyring)
+                checked = _check_record(entry.payload, position, entry.time, fetch_record, keyring, served)
+                if checked is not None:
+                    served.record(position, *checked)
                 report.records += 1
+            else:
+                served.entry(position, entry.type, entry.payload, entry.time)
     finally:
         if out is not None:
             out.close()
@@ -158,6 +170,9 @@ def audit(
         )
     if frontier.root() != checkpoint.root_hash:
         raise AuditFailure("root", "the entries do not hash to the checkpoint's Merkle root")
+    # The log is proven; now what the registry serves must be what it holds.
+    served.finish(fetch_version)
+    report.versions, report.withdrawals = served.versions, served.withdrawals
     if state is not None and new_hashes_path is not None:
         state.save(checkpoint_note, new_hashes_path, verifier.verifier_key())
     return report
@@ -171,20 +186,163 @@ def _open_hashes(state: AuditState) -> Any:
 
 
 def _check_record(
-    payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing
-) -> None:
+    payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing, served: Served
+) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """Fetch and verify one record; (record sha256, signed record, document), or None if invalid."""
     record_id = payload.get("record_id")
     if not isinstance(record_id, str):
         raise AuditFailure("record", "signature entry without record_id", index=index)
     try:
         document = fetch(record_id)
+    except IkrarError as exc:
+        raise AuditFailure("record", f"record {record_id}: {exc}", index=index) from exc
+    if isinstance(document, dict) and document.get("status") == "invalid":
+        # The registry itself says the stored row no longer verifies; the entry that bound what
+        # was altered may come earlier (a publish entry), so the failure waits for the whole walk.
+        served.fail("record", f"the registry reports record {record_id} as invalid (integrity error)", index)
+        return None
+    try:
         body = canonical_bytes(document["record"])
         signed, _ = verify_record(body, document["signature"], ring)
     except (IkrarError, KeyError, TypeError) as exc:
         raise AuditFailure("record", f"record {record_id}: {exc}", index=index) from exc
-    if sha256_hex(body) != payload.get("record_sha256"):
+    digest = sha256_hex(body)
+    if digest != payload.get("record_sha256"):
         raise AuditFailure("record", f"record {record_id} is not the one the log committed to", index=index)
     if parse_instant(signed.record["signed_at"]) != parse_instant(time):
         raise AuditFailure(
             "record", f"record {record_id} signed_at differs from its log entry's time", index=index
         )
+    return digest, signed.record, document
+
+
+@dataclass(frozen=True)
+class _Withdrawn:
+    """What a record document said of its withdrawal, kept until the log's entry for it comes."""
+
+    log_index: int
+    reason_sha256: str
+    at: str
+    record_sha256: str
+
+
+class Served:
+    """What the registry serves beside the chain — published versions, record status, withdrawals —
+    checked against the log. Memory: the publish entries and the withdrawn records, not all records.
+
+    Failures are collected (the one at the smallest index wins) and raised once the chain and the
+    Merkle root are proven, so a rewritten entry is still reported as a chain failure.
+    """
+
+    def __init__(self, size: int, *, records: bool) -> None:
+        self.size, self.records = size, records
+        self.publishes: list[tuple[int, dict[str, Any]]] = []
+        self.published: dict[tuple[str, int], dict[str, Any]] = {}
+        self.pending: dict[str, _Withdrawn] = {}
+        self.settled: set[str] = set()
+        self.first: AuditFailure | None = None
+        self.versions = self.withdrawals = 0
+
+    def fail(self, kind: str, reason: str, index: int) -> None:
+        if self.first is None or index < (self.first.index or 0):
+            self.first = AuditFailure(kind, reason, index=index)
+
+    def entry(self, index: int, kind: str, payload: dict[str, Any], time: str) -> None:
+        if kind in COMMITMENT_TYPES:
+            try:
+                key = version_key(payload)
+            except ValueError as exc:
+                self.fail("version", str(exc), index)
+                return
+            if kind == "commitment:publish":
+                if key in self.published:
+                    self.fail("version", f"{key[0]} version {key[1]} is published a second time", index)
+                self.published[key] = payload
+                self.publishes.append((index, payload))
+        elif kind == "signature:withdraw" and self.records:
+            self._withdraw(index, payload, time)
+
+    def record(self, index: int, digest: str, record: dict[str, Any], document: dict[str, Any]) -> None:
+        """A verified record document fetched at its signature:create entry ``index``."""
+        rid = record["id"]
+        if document.get("log_index") != index:
+            self.fail(
+                "record", f"the registry gives record {rid} log_index {document.get('log_index')!r}", index
+            )
+        bound = self.published.get((record["commitment"]["id"], record["commitment"]["version"]))
+        if bound is None:
+            self.fail("record", f"record {rid} seals a commitment version no earlier entry published", index)
+        elif (bound["text_sha256"], bound["consent_sha256"]) != (
+            record["commitment"]["text_sha256"],
+            record["consent"]["text_sha256"],
+        ):
+            self.fail("record", f"record {rid} seals another text or consent text than was published", index)
+        status, withdrawal = document.get("status"), document.get("withdrawal")
+        if status == "valid" and withdrawal is None:
+            return  # settled when (if) a withdraw entry names it: that entry then has no pending match
+        if status != "withdrawn" or not isinstance(withdrawal, dict):
+            self.fail("withdrawal", f"record {rid}: status {status!r} with withdrawal {withdrawal!r}", index)
+            return
+        at, reason, log_index = withdrawal.get("at"), withdrawal.get("reason"), withdrawal.get("log_index")
+        if type(log_index) is not int or log_index <= index or not isinstance(reason, str):
+            self.fail("withdrawal", f"record {rid}: malformed withdrawal {withdrawal!r}", index)
+            return
+        if log_index < self.size:  # a withdrawal after the checkpoint is for the next audit
+            self.pending[rid] = _Withdrawn(log_index, sha256_hex(reason.encode("utf-8")), str(at), digest)
+
+    def _withdraw(self, index: int, payload: dict[str, Any], time: str) -> None:
+        rid = payload.get("record_id")
+        if not isinstance(rid, str):
+            self.fail("withdrawal", "signature:withdraw entry without record_id", index)
+            return
+        if rid in self.settled:
+            self.fail("withdrawal", f"record {rid} is withdrawn a second time", index)
+            return
+        said = self.pending.pop(rid, None)
+        if said is None:
+            self.fail(
+                "withdrawal",
+                f"the log withdraws record {rid} here but the registry serves it as not withdrawn "
+                "(or no earlier signature:create names it)",
+                index,
+            )
+            return
+        self.settled.add(rid)
+        if said.log_index != index:
+            self.fail(
+                "withdrawal", f"the registry gives record {rid} withdrawal.log_index {said.log_index}", index
+            )
+        elif said.record_sha256 != payload.get("record_sha256"):
+            self.fail("withdrawal", f"the entry withdraws another record than {rid}", index)
+        elif said.reason_sha256 != payload.get("reason_sha256"):
+            self.fail(
+                "withdrawal", f"the reason served for record {rid} does not hash to reason_sha256", index
+            )
+        elif parse_instant(said.at) != parse_instant(time):
+            self.fail(
+                "withdrawal", f"the withdrawal time served for record {rid} is not the entry's time", index
+            )
+        else:
+            self.withdrawals += 1
+
+    def finish(self, fetch_version: VersionFetcher | None) -> None:
+        """Fetch every published version; raise the first failure found (smallest index)."""
+        for rid, said in self.pending.items():
+            self.fail(
+                "withdrawal",
+                f"the registry says record {rid} was withdrawn by this entry, which does not withdraw it",
+                said.log_index,
+            )
+        if fetch_version is not None:
+            for index, payload in self.publishes:
+                slug, number = payload["commitment"], payload["version"]
+                try:
+                    problem = served_version_problem(payload, fetch_version(slug, number))
+                except IkrarError as exc:
+                    problem = f"the registry does not serve it: {exc}"
+                if problem is None:
+                    self.versions += 1
+                else:
+                    self.fail("version", f"{slug} version {number}: {problem}", index)
+        if self.first is not None:
+            raise self.first

@@ -15,9 +15,11 @@ from registry.core.chain import ChainError, ChainVerifier
 from registry.core.errors import IkrarError
 from registry.core.keys import KeyRing
 from registry.core.records import verify_record
+from registry.core.version_entries import COMMITMENT_TYPES
 from registry.extensions import db
 from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord, Withdrawal
 from registry.services.keyring import keyring
+from registry.services.version_integrity import BoundVersion, VersionEntries, check_versions
 
 BATCH = 2000
 
@@ -32,6 +34,8 @@ class IntegrityReport:
     withdrawn: int = 0
     frontier: merkle.Frontier = field(default_factory=merkle.Frontier.empty)
     withdrawals: dict[str, tuple[int, dict[str, object]]] = field(default_factory=dict)
+    versions: VersionEntries = field(default_factory=VersionEntries)
+    published: int = 0
 
 
 class IntegrityError_(ChainError):
@@ -86,6 +90,8 @@ def _check_entries(
             if not isinstance(rid, str) or rid in report.withdrawals:
                 raise _fail(position, "withdrawal entry without a unique record_id")
             report.withdrawals[rid] = (position, entry.payload)
+        elif entry.type in COMMITMENT_TYPES:
+            report.versions.add(position, entry.type, entry.payload, _fail)
         db.session.expunge(row)
 
 
@@ -94,6 +100,7 @@ def _check_records(
     ring: KeyRing,
     report: IntegrityReport,
     record_entries: dict[str, tuple[int, str]],
+    versions: dict[int, BoundVersion],
 ) -> None:
     for rec in rows:
         where = record_entries.pop(rec.id, None)
@@ -122,6 +129,17 @@ def _check_records(
             raise _fail(index, f"record {rec.id}: stored columns disagree with the signed bytes")
         if sha256_hex(bytes(rec.strokes)) != r["handwriting"]["strokes_sha256"]:
             raise _fail(index, f"record {rec.id}: stored strokes do not match the signed hash")
+        version = versions.get(rec.commitment_version_id)
+        if version is None or (
+            r["commitment"]["id"],
+            r["commitment"]["version"],
+            r["commitment"]["text_sha256"],
+            r["consent"]["text_sha256"],
+        ) != (version.commitment, version.version, version.text_sha256, version.consent_sha256):
+            raise _fail(
+                index,
+                f"record {rec.id}: it seals another commitment version than the one it is stored under",
+            )
         report.records += 1
         db.session.expunge(rec)
 
@@ -156,13 +174,15 @@ def verify_database() -> IntegrityReport:
         raise _fail(chain.size, "the log head row does not match the last entry (entries removed or added)")
     if merkle.Frontier.from_bytes(head.size, head.frontier).root() != report.root:
         raise _fail(chain.size, "the stored Merkle frontier does not match the entries")
+    versions = check_versions(report.versions, chain.size, _fail)
+    report.published = len(versions)
 
     with closing(
         db.session.execute(
             select(SignatureRecord).order_by(SignatureRecord.log_index).execution_options(yield_per=BATCH)
         )
     ) as result:
-        _check_records(result.scalars(), ring, report, record_entries)
+        _check_records(result.scalars(), ring, report, record_entries, versions)
     if record_entries:
         rid, (index, _) = min(record_entries.items(), key=lambda item: item[1][0])
         raise _fail(index, f"the log names record {rid} but no such record is stored (deleted?)")
