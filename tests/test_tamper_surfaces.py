@@ -300,3 +300,103 @@ def test_untampered_registry_shows_everything_valid(app: Flask, signed: Signed, 
     assert client.get(f"/api/v1/signatures/{signed.ids[0]}/certificate.pdf?t={token}").mimetype == (
         "application/pdf"
     )
+
+
+def flag_version_as_draft(conn: Connection) -> str:
+    """A published version flagged back to draft, with a forged title: the status is not trusted."""
+    vid, _, _ = _version_row(conn)
+    conn.execute(
+        text("UPDATE commitment_version SET title = :t, status = 'draft' WHERE id = :i"),
+        {"t": FORGED, "i": vid},
+    )
+    return FORGED
+
+
+def test_a_published_version_flagged_back_to_draft_is_still_bound(
+    app: Flask, signed: Signed, raw: Connection, staff: FlaskClient
+) -> None:
+    client = app.test_client()
+    flag_version_as_draft(raw)
+    raw.commit()
+    _forget_caches(app)
+    assert client.get(f"/api/v1/verify/{signed.codes[0]}").get_json()["status"] == "invalid"
+    page = client.get(f"/v/{signed.codes[0]}").get_data(as_text=True)
+    assert FORGED not in page and 'data-status="invalid"' in page
+    token = _token(app, signed.ids[0])
+    assert client.get(f"/api/v1/signatures/{signed.ids[0]}/certificate.pdf?t={token}").status_code == 500
+    for path in (
+        f"/admin/commitments/{DEMO}/v1/roll.pdf",
+        f"/admin/commitments/{DEMO}/certificates.zip",
+        f"/admin/commitments/{DEMO}/versions/1/progress",
+        f"/admin/signatures/{signed.ids[0]}",
+    ):
+        answer = staff.get(path)
+        assert FORGED not in answer.get_data(as_text=True), path
+        assert answer.status_code == 500 or "integrity-error" in answer.get_data(as_text=True), path
+
+
+def test_a_closed_version_reopened_in_the_database_signs_nothing(
+    app: Flask, signed: Signed, raw: Connection
+) -> None:
+    from registry.services import commitments
+    from registry.services.errors import IntegrityFailure
+
+    with app.app_context():
+        commitments.close(DEMO, 1)
+    vid, _, _ = _version_row(raw)
+    raw.execute(
+        text("UPDATE commitment_version SET status = 'open', closed_at = NULL WHERE id = :i"), {"i": vid}
+    )
+    raw.commit()
+    _forget_caches(app)
+    client = app.test_client()
+    assert client.get(f"/api/v1/commitments/{DEMO}").status_code == 500
+    with app.app_context(), pytest.raises(IntegrityFailure):
+        signing.sign(walk_in("Penanda Tangan Baru"), app.extensions["ikrar.signers"])
+    with app.app_context():
+        assert db.session.query(SignatureRecord).count() == len(signed.ids)
+
+
+def test_a_swapped_log_index_is_an_integrity_error(app: Flask, signed: Signed, raw: Connection) -> None:
+    rows = dict(
+        (str(i), int(x))
+        for i, x in raw.execute(
+            text("SELECT id, log_index FROM signature_record WHERE id IN (:a, :b)"),
+            {"a": signed.ids[0], "b": signed.ids[1]},
+        )
+    )
+    a, b = rows[signed.ids[0]], rows[signed.ids[1]]
+    # Through a free index first: log_index is unique.
+    raw.execute(
+        text("UPDATE signature_record SET log_index = :x WHERE id = :i"),
+        {"x": 10_000_000, "i": signed.ids[0]},
+    )
+    raw.execute(
+        text("UPDATE signature_record SET log_index = :x WHERE id = :i"), {"x": a, "i": signed.ids[1]}
+    )
+    raw.execute(
+        text("UPDATE signature_record SET log_index = :x WHERE id = :i"), {"x": b, "i": signed.ids[0]}
+    )
+    raw.commit()
+    _forget_caches(app)
+    client = app.test_client()
+    for code in signed.codes[:2]:
+        assert client.get(f"/api/v1/verify/{code}").get_json()["status"] == "invalid"
+    assert client.get(f"/api/v1/signatures/{signed.ids[0]}").get_json()["status"] == "invalid"
+
+
+def test_a_withdrawal_committed_after_a_row_was_read_is_not_an_integrity_error(
+    app: Flask, signed: Signed
+) -> None:
+    """The withdrawal index is shared by all requests: one may hold an entry newer than the row
+    another request read a moment before. That request sees valid or withdrawn, never invalid."""
+    from registry.services import sealed
+
+    with app.app_context():
+        row = db.session.get(SignatureRecord, signed.ids[1])
+        assert row is not None and row.withdrawal is None  # read before the withdrawal commits
+        with app.app_context():  # another request: withdraws, and refreshes the shared index
+            withdrawals.withdraw(signed.ids[1], "ditandatangani oleh orang yang salah", "admin-test")
+            sealed.logged_withdrawals()
+        checked = sealed.check(row)
+        assert checked.status in ("valid", "withdrawn"), checked.problem

@@ -14,43 +14,44 @@ import threading
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
-from registry.core.canonical import parse_canonical, sha256_hex
+from registry.core.canonical import sha256_hex
 from registry.core.errors import N_, FormatError
 from registry.core.versions import version_document, version_sha256
-from registry.extensions import db
-from registry.models import CommitmentVersion, LogEntry
+from registry.models import CommitmentVersion
+from registry.services import log_index
 from registry.services.errors import IntegrityFailure
 
 logger = logging.getLogger("registry.integrity")
 _LOCK = threading.Lock()
 
 
-def _verified_cache() -> set[tuple[int, str, str, str]]:
+def _verified_cache() -> set[tuple[int, str, str, str, str]]:
     # One per application (and so per database): (row id, version_sha256, text and consent hash
-    # columns) already matched against the log. A row edited since hashes differently: a miss.
-    cache: set[tuple[int, str, str, str]] = current_app.extensions.setdefault("ikrar.bound_versions", set())
+    # columns, status) already matched against the log. A row edited since differs: a miss.
+    cache: set[tuple[int, str, str, str, str]] = current_app.extensions.setdefault(
+        "ikrar.bound_versions", set()
+    )
     return cache
 
 
-def _publish_entries(slug: str, number: int) -> list[tuple[int, dict[str, Any]]]:
-    rows = db.session.execute(
-        select(LogEntry.index, LogEntry.body).where(LogEntry.type == "commitment:publish")
-    ).all()
-    found = []
-    for index, body in rows:
-        try:
-            payload = parse_canonical(bytes(body))["payload"]
-        except (FormatError, KeyError, TypeError):
-            continue  # a damaged entry is `ikrar log verify`'s to report; it binds nothing here
-        if (
-            isinstance(payload, dict)
-            and payload.get("commitment") == slug
-            and payload.get("version") == number
-        ):
-            found.append((int(index), payload))
-    return found
+# The entries that decide a version's status: published (open) by its publish entry, closed by a
+# later close entry. Create, edit and revise entries describe drafts, which may still change.
+STATUS_OF = {"commitment:publish": "open", "commitment:close": "closed"}
+
+
+def _version_named(entry: dict[str, Any]) -> tuple[str, int]:
+    payload = entry["payload"]
+    return (str(payload["commitment"]), int(payload["version"]))
+
+
+def _status_entries(slug: str, number: int) -> list[tuple[int, str, dict[str, Any]]]:
+    """(index, type, payload) of the publish and close entries naming this version, in log order."""
+    index = log_index.index_for("version-status", tuple(STATUS_OF), _version_named)
+    return [
+        (position, kind, entry["payload"])
+        for position, kind, entry in index.refresh().get((slug, number), [])
+    ]
 
 
 def signed_document(version: CommitmentVersion, slug: str) -> dict[str, Any]:
@@ -81,26 +82,38 @@ def _refuse(version: CommitmentVersion, slug: str, why: str) -> IntegrityFailure
 
 
 def check_version(version: CommitmentVersion) -> CommitmentVersion:
-    """Return ``version`` if it is a draft or still matches its publish entry; else IntegrityFailure."""
-    if version.status == "draft":
-        return version  # drafts are not bound yet (and never public)
+    """Return ``version`` if its stored fields and status agree with the log; else IntegrityFailure.
+
+    The status column is not trusted either: a version the log published is checked against its
+    publish entry whatever the row says (a published version flagged back to "draft" would
+    otherwise escape the check), and the row's status must be the one the log's last publish or
+    close entry gives. A real draft (no publish entry) has only its own hash columns to agree with.
+    """
     slug = version.commitment.slug
     text_hash = sha256_hex(version.text.encode("utf-8"))
     consent_hash = sha256_hex(version.consent_text.encode("utf-8"))
+    if (version.text_sha256, version.consent_sha256) != (text_hash, consent_hash):
+        raise _refuse(version, slug, "the stored text or consent hash differs from the stored text")
     try:
         digest = version_sha256(signed_document(version, slug))
     except FormatError as exc:
         raise _refuse(version, slug, f"stored fields cannot be hashed: {exc}") from exc
-    key = (version.id, digest, version.text_sha256, version.consent_sha256)
+    # The status is checked on every read (the log may have closed the version since it was
+    # cached); the hashes are compared with the publish entry once per stored form of the row.
+    entries = _status_entries(slug, version.version)
+    expected = STATUS_OF[entries[-1][1]] if entries else "draft"
+    if version.status != expected:
+        raise _refuse(version, slug, f"stored status {version.status!r} where the log says {expected!r}")
+    if expected == "draft":
+        return version  # not bound yet (and never public)
+    key = (version.id, digest, version.text_sha256, version.consent_sha256, version.status)
     cache = _verified_cache()
     if key in cache:
         return version
-    if (version.text_sha256, version.consent_sha256) != (text_hash, consent_hash):
-        raise _refuse(version, slug, "the stored text or consent hash differs from the stored text")
-    entries = _publish_entries(slug, version.version)
-    if len(entries) != 1:
-        raise _refuse(version, slug, f"{len(entries)} commitment:publish entries name it (expected 1)")
-    index, payload = entries[0]
+    publishes = [(index, payload) for index, kind, payload in entries if kind == "commitment:publish"]
+    if len(publishes) != 1:
+        raise _refuse(version, slug, f"{len(publishes)} commitment:publish entries name it (expected 1)")
+    index, payload = publishes[0]
     if (payload.get("text_sha256"), payload.get("consent_sha256")) != (text_hash, consent_hash):
         raise _refuse(version, slug, f"text or consent text differs from log entry {index}")
     bound = payload.get("version_sha256")

@@ -10,12 +10,10 @@ longer agree with the log is reported as ``invalid`` (an integrity error), never
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from flask import current_app
 from sqlalchemy import select
 
 from registry.core.canonical import parse_canonical, parse_instant, sha256_hex
@@ -23,13 +21,12 @@ from registry.core.errors import FormatError, IkrarError
 from registry.core.keys import KeyRing
 from registry.core.records import verify_record
 from registry.extensions import db
-from registry.models import LogEntry, SignatureRecord, Withdrawal
-from registry.services import keyring
+from registry.models import LogEntry, LogHead, SignatureRecord, Withdrawal
+from registry.services import keyring, log_index
 from registry.services.bound_versions import check_version
 from registry.services.errors import IntegrityFailure
 
 logger = logging.getLogger("registry.integrity")
-_LOCK = threading.Lock()
 
 
 @dataclass(frozen=True)
@@ -75,53 +72,118 @@ class Sealed:
         return self.row.withdrawal if self.status == "withdrawn" else None
 
 
-class _WithdrawalIndex:
-    """The log's signature:withdraw entries by record id, read incrementally (entries only append)."""
+def _withdrawn_record(entry: dict[str, Any]) -> str:
+    return str(entry["payload"]["record_id"])
 
-    def __init__(self) -> None:
-        self.scanned = 0
-        self.by_record: dict[str, LoggedWithdrawal] = {}
 
-    def refresh(self) -> dict[str, LoggedWithdrawal]:
-        rows = db.session.execute(
-            select(LogEntry.index, LogEntry.body)
-            .where(LogEntry.type == "signature:withdraw", LogEntry.index >= self.scanned)
-            .order_by(LogEntry.index)
-        ).all()
-        with _LOCK:
-            for index, body in rows:
-                try:
-                    entry = parse_canonical(bytes(body))
-                    payload = entry["payload"]
-                    found = LoggedWithdrawal(
-                        int(index),
-                        str(payload["record_sha256"]),
-                        str(payload["reason_sha256"]),
-                        entry["time"],
-                    )
-                    self.by_record.setdefault(str(payload["record_id"]), found)
-                except (FormatError, KeyError, TypeError):
-                    continue  # a damaged entry is `ikrar log verify`'s to report
-                self.scanned = max(self.scanned, int(index) + 1)
-            return dict(self.by_record)
+def _withdrawal_entries() -> dict[Any, list[log_index.Entry]]:
+    """Record id → its withdrawal entries, as the log says (services/log_index.py)."""
+    return log_index.index_for("withdrawals", ("signature:withdraw",), _withdrawn_record).refresh()
+
+
+def _logged(entries: list[log_index.Entry] | None) -> LoggedWithdrawal | None:
+    if not entries:
+        return None
+    position, _kind, entry = entries[0]
+    payload = entry["payload"]
+    return LoggedWithdrawal(
+        position, str(payload.get("record_sha256")), str(payload.get("reason_sha256")), str(entry["time"])
+    )
 
 
 def logged_withdrawals() -> dict[str, LoggedWithdrawal]:
-    """Record id → its withdrawal entry, as the log says (cached per application, read forward)."""
-    index: _WithdrawalIndex = current_app.extensions.setdefault("ikrar.withdrawal_index", _WithdrawalIndex())
-    return index.refresh()
+    """Record id → its withdrawal entry, as the log says (for exports and reports)."""
+    found: dict[str, LoggedWithdrawal] = {}
+    for record_id, entries in _withdrawal_entries().items():
+        logged = _logged(entries)
+        if logged is not None:
+            found[str(record_id)] = logged
+    return found
 
 
-def _problem(row: SignatureRecord, ring: KeyRing, logged: LoggedWithdrawal | None) -> tuple[str | None, Any]:
-    """(None, record) when everything agrees, else (what failed, None)."""
+def _creation_entries(indexes: list[int]) -> dict[int, bytes]:
+    """The log entries at ``indexes`` (each record's signature:create), by index."""
+    found: dict[int, bytes] = {}
+    for start in range(0, len(indexes), 500):
+        chunk = indexes[start : start + 500]
+        for index, body in db.session.execute(
+            select(LogEntry.index, LogEntry.body).where(LogEntry.index.in_(chunk))
+        ).all():
+            found[int(index)] = bytes(body)
+    return found
+
+
+def _creation_problem(row: SignatureRecord, body: bytes, entry_bytes: bytes | None) -> str | None:
+    """The row's log_index must be its own signature:create entry, committing to its bytes."""
+    if entry_bytes is None:
+        return f"there is no log entry at its log index {row.log_index}"
+    try:
+        entry = parse_canonical(entry_bytes)
+        payload = entry["payload"]
+        same = (
+            entry["type"] == "signature:create"
+            and payload["record_id"] == row.id
+            and payload["record_sha256"] == sha256_hex(body)
+        )
+    except (FormatError, KeyError, TypeError):
+        same = False
+    return None if same else f"log entry {row.log_index} is not this record's signature:create"
+
+
+def _withdrawal_now(row: SignatureRecord, logged: LoggedWithdrawal) -> tuple[Withdrawal | None, bool]:
+    """(the stored withdrawal re-read, whether the log entry is within this request's view).
+
+    The index is shared by all requests and may hold an entry committed after this request read
+    the row (read committed on PostgreSQL, an older WAL snapshot on SQLite): re-read both before
+    calling a missing withdrawal an integrity error.
+    """
+    fresh = db.session.execute(
+        select(Withdrawal).where(Withdrawal.record_id == row.id).execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+    size = db.session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one_or_none() or 0
+    return fresh, logged.index < size
+
+
+def _problem(
+    row: SignatureRecord, ring: KeyRing, logged: LoggedWithdrawal | None, entry_bytes: bytes | None
+) -> tuple[str | None, Any, LoggedWithdrawal | None]:
+    """(None, record, withdrawal entry) when everything agrees, else (what failed, None, None)."""
     body = bytes(row.body)
+    failed = _checks(row, ring, body, entry_bytes)
+    if isinstance(failed, str):
+        return failed, None, None
+    record = failed
+    withdrawal = row.withdrawal
+    if logged is not None and withdrawal is None:
+        withdrawal, visible = _withdrawal_now(row, logged)
+        if not visible:
+            logged = None  # withdrawn after this request's view of the log: not yet, for it
+    if logged is None and withdrawal is not None:
+        return "a withdrawal is stored that the log does not hold", None, None
+    if logged is not None:
+        if withdrawal is None:
+            return f"the log withdraws it at index {logged.index} but the withdrawal is missing", None, None
+        if (
+            withdrawal.log_index != logged.index
+            or logged.record_sha256 != sha256_hex(body)
+            or logged.reason_sha256 != sha256_hex(withdrawal.reason.encode("utf-8"))
+            or withdrawal.withdrawn_at != parse_instant(logged.time)
+        ):
+            return f"the stored withdrawal differs from log entry {logged.index}", None, None
+    return None, record, logged
+
+
+def _checks(
+    row: SignatureRecord, ring: KeyRing, body: bytes, entry_bytes: bytes | None
+) -> str | dict[str, Any]:
+    """The signed record if seal, columns, strokes, log entry and version agree; else what failed."""
     try:
         signed, _key = verify_record(body, row.signature, ring)
     except IkrarError as exc:
-        return f"the seal does not verify: {exc}", None
-    record = signed.record
+        return f"the seal does not verify: {exc}"
+    record: dict[str, Any] = signed.record
     if (record["id"], record["code"], record["kid"]) != (row.id, row.code, row.kid):
-        return "the stored id, code or key id differ from the signed record", None
+        return "the stored id, code or key id differ from the signed record"
     signer = record["signatory"]
     # Surfaces show the signed values, but a convenience column that disagrees with them is
     # itself evidence of tampering (other lookups, e.g. duplicate checks, read the columns).
@@ -132,40 +194,37 @@ def _problem(row: SignatureRecord, ring: KeyRing, logged: LoggedWithdrawal | Non
         signer["category"],
         record["consent"]["public_display"],
     ) or row.signed_at != parse_instant(record["signed_at"]):
-        return "the stored signatory, consent or time columns differ from the signed record", None
+        return "the stored signatory, consent or time columns differ from the signed record"
     if sha256_hex(bytes(row.strokes)) != record["handwriting"]["strokes_sha256"]:
-        return "the stored handwriting does not hash to the signed strokes_sha256", None
+        return "the stored handwriting does not hash to the signed strokes_sha256"
+    # The log index is shown, printed and used for the receipt: it must be the record's own entry.
+    created = _creation_problem(row, body, entry_bytes)
+    if created is not None:
+        return created
     version = row.commitment_version
     try:
         check_version(version)
     except IntegrityFailure as exc:
-        return str(exc), None
+        return str(exc)
+    if version.status == "draft":
+        return "it is stored under a draft version, which nothing can be signed under"
     bound = record["commitment"]
     if (bound["id"], bound["version"], bound["text_sha256"]) != (
         version.commitment.slug,
         version.version,
         version.text_sha256,
     ) or record["consent"]["text_sha256"] != version.consent_sha256:
-        return "the record is stored under another commitment version than the one it seals", None
-    withdrawal = row.withdrawal
-    if logged is None and withdrawal is not None:
-        return "a withdrawal is stored that the log does not hold", None
-    if logged is not None:
-        if withdrawal is None:
-            return f"the log withdraws it at index {logged.index} but the withdrawal is missing", None
-        if (
-            withdrawal.log_index != logged.index
-            or logged.record_sha256 != sha256_hex(body)
-            or logged.reason_sha256 != sha256_hex(withdrawal.reason.encode("utf-8"))
-            or withdrawal.withdrawn_at != parse_instant(logged.time)
-        ):
-            return f"the stored withdrawal differs from log entry {logged.index}", None
-    return None, record
+        return "the record is stored under another commitment version than the one it seals"
+    return record
 
 
-def _judge(row: SignatureRecord, ring: KeyRing, withdrawals: dict[str, LoggedWithdrawal]) -> Sealed:
-    logged = withdrawals.get(row.id)
-    problem, record = _problem(row, ring, logged)
+def _judge(
+    row: SignatureRecord,
+    ring: KeyRing,
+    withdrawals: dict[Any, list[log_index.Entry]],
+    entry_bytes: bytes | None,
+) -> Sealed:
+    problem, record, logged = _problem(row, ring, _logged(withdrawals.get(row.id)), entry_bytes)
     if problem is not None:
         logger.error("integrity error: signature %s (log index %s): %s", row.id, row.log_index, problem)
         return Sealed(row, "invalid", None, problem)
@@ -174,14 +233,18 @@ def _judge(row: SignatureRecord, ring: KeyRing, withdrawals: dict[str, LoggedWit
 
 def check(row: SignatureRecord) -> Sealed:
     """Re-check one stored signature (recent key ring: the public verify path is hot)."""
-    return _judge(row, keyring.recent_keyring(row.kid), logged_withdrawals())
+    entries = _creation_entries([row.log_index])
+    return _judge(row, keyring.recent_keyring(row.kid), _withdrawal_entries(), entries.get(row.log_index))
 
 
 def check_many(rows: Iterable[SignatureRecord]) -> list[Sealed]:
-    """Re-check many stored signatures with one key ring and one read of the withdrawals."""
+    """Re-check many stored signatures with one key ring, one read of the withdrawals and of the
+    signature:create entries (in chunks)."""
+    rows = list(rows)
     ring = keyring.keyring()
-    withdrawals = logged_withdrawals()
-    return [_judge(row, ring, withdrawals) for row in rows]
+    withdrawals = _withdrawal_entries()
+    entries = _creation_entries([row.log_index for row in rows])
+    return [_judge(row, ring, withdrawals, entries.get(row.log_index)) for row in rows]
 
 
 def require(row: SignatureRecord) -> Sealed:

@@ -533,6 +533,8 @@
     el.hidden = false;
   }
 
+  var rejectedCount = 0;
+  var rejectedStatuses = {};
   var flushing = false;
   function flush() {
     if (flushing) return Promise.resolve();
@@ -547,10 +549,12 @@
               if (r.ok) return queue.remove(item.key);
               if (retryable(r.status)) throw new Error("retry later");
               // Refused for good (e.g. already signed): the operator must see it; retrying cannot help.
-              return r.json().catch(function () { return {}; }).then(function (p) {
-                notice(msg.rejected + " " + item.name + " — " + (p.detail || r.status));
-                return queue.remove(item.key);
-              });
+              // The notice stays for every later signer, so it names nobody (the server's detail
+              // may hold the name): a count and the status; the progress page shows who signed.
+              rejectedCount += 1;
+              rejectedStatuses[r.status] = true;
+              notice(msg.rejected + " " + rejectedCount + " (HTTP " + Object.keys(rejectedStatuses).join(", ") + ")");
+              return queue.remove(item.key);
             });
           });
         }, Promise.resolve());
