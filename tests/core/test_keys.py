@@ -662,6 +662,7 @@ def test_bad_kid_is_refused(tmp_path: Path, kid: str) -> None:
 def test_read_passphrase(tmp_path: Path) -> None:
     file = tmp_path / "passphrase"
     file.write_text("from the file\n", encoding="utf-8")
+    file.chmod(0o600)  # held to the key files' rule (tests/test_secrets_at_rest.py checks 0644 is refused)
     assert read_passphrase("from the env", file) == b"from the env"
     assert read_passphrase("kata sandi rahasia é", None) == "kata sandi rahasia é".encode()
     assert read_passphrase(None, file) == b"from the file"
