@@ -66,7 +66,7 @@ def structure_problem(pdf: bytes) -> str | None:
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         if reader.is_encrypted:
             return "the document is encrypted"
-        root = reader.trailer["/Root"].get_object()
+        root: Any = reader.trailer["/Root"].get_object()
         for key, why in (
             ("/AcroForm", "the document has form fields"),
             ("/OCProperties", "the document has optional content (layers)"),
@@ -75,12 +75,12 @@ def structure_problem(pdf: bytes) -> str | None:
                 return why
         if len(reader.pages) != 1:
             return f"the document has {len(reader.pages)} pages, a certificate has one"
-        page = reader.pages[0]
+        page: Any = reader.pages[0]
         if page.get("/Annots"):
             return "an annotation is drawn over the page"
         media = [float(v) for v in page.mediabox]
-        for box in _BOXES:
-            if box in page and [float(v) for v in page[box]] != media:
+        for box in _BOXES:  # as a viewer reads them: inherited, and each defaulting to the crop box
+            if [float(v) for v in getattr(page, box[1:].lower())] != media:
                 return f"the page's {box[1:]} differs from its MediaBox (part of the page is hidden)"
         if int(page.get("/Rotate", 0)) % 360 or "/UserUnit" in page:
             return "the page is rotated or rescaled"
@@ -155,7 +155,8 @@ def _content(page: Any) -> bytes:
         out += data
         if len(out) > MAX_CONTENT_BYTES:
             raise _Refused(
-                f"the page's content is larger than a certificate's (over {MAX_CONTENT_BYTES} bytes): not read"
+                f"the page's content is larger than a certificate's (over {MAX_CONTENT_BYTES} bytes):"
+                " not read"
             )
     return bytes(out)
 
@@ -188,7 +189,7 @@ def _check_content(content: bytes, fonts: set[bytes]) -> None:
         if token == b"Tf" and (len(previous) != 2 or previous[0] not in fonts):
             raise _Refused("text is drawn with a font the page does not declare")
         previous = []
-    if b"Do" in seen and seen & {b"Tj", b"TJ", b"'", b"\""}:
+    if b"Do" in seen and seen & {b"Tj", b"TJ", b"'", b'"'}:
         raise _Refused("an image is drawn on a page with text (it may cover the text)")
     if position != len(content):
         raise _Refused("the page's content cannot be read as a certificate's")

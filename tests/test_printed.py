@@ -565,7 +565,6 @@ def test_the_content_bounds_hold_the_largest_genuine_certificate(signer: Signer)
     from registry.core.strokes import MAX_POINTS
     from registry.printed_structure import MAX_CONTENT_BYTES, MAX_OPERATORS, _content
     from tests.factories import scribble
-
     from tests.test_certificate import strokes_sha256
 
     strokes = certificate_strokes(scribble(5, strokes=50, points=MAX_POINTS // 50))
@@ -592,7 +591,7 @@ def certificate_strokes(strokes: Any) -> Any:
 
 
 def test_upload_byte_exact_then_structure_then_text(app: Flask) -> None:
-    row, genuine = registry_certificate(app, "Byte Exact")
+    _row, genuine = registry_certificate(app, "Byte Exact")
     html = upload(app, genuine)
     assert verdict_of(html) == "valid" and 'id="identical"' in html and "Sertifikat ini asli" in html
     copy = resaved(genuine)

@@ -91,8 +91,9 @@ class UploadResult:
 
     ``valid`` only when the seal verifies, the record is the registry's, and either the file is
     byte for byte the certificate the registry issues (``identical``) or the document is built
-    like one and its printed text was read and is the sealed record's; ``unchecked`` when the seal is good but the page
-    has no text to read (a scan); ``altered`` when the record or the printed text differs.
+    like one and its printed text was read and is the sealed record's; ``unchecked`` when the
+    seal is good but the page has no text to read (a scan); ``altered`` when the record, the
+    document's structure or the printed text differs.
     """
 
     verdict: str  # valid | withdrawn | altered | unchecked | integrity | not_ours
