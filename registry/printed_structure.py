@@ -21,13 +21,17 @@ import re
 import zlib
 from typing import Any
 
-__all__ = ["MAX_CONTENT_BYTES", "MAX_OPERATORS", "structure_problem"]
+__all__ = ["MAX_CONTENT_BYTES", "MAX_OPERATORS", "MAX_TEXT_RUNS", "structure_problem"]
 
 # Measured (tests/test_printed.py::test_the_content_bounds_hold_the_largest_genuine_certificate):
 # a certificate with the largest signature the API accepts (6000 points) and long fields decodes
 # to 268 KB of content and 24,781 operators; the bounds are about 4× that.
 MAX_CONTENT_BYTES = 1_100_000
 MAX_OPERATORS = 100_000
+# Text-showing operators (Tj, TJ, ', "): pypdf's extraction costs most per run of text; the
+# largest certificate shows about 100 runs (measured in the same test), so 400 as MAX_LINES.
+MAX_TEXT_RUNS = 400
+_SHOWS = frozenset((b"Tj", b"TJ", b"'", b'"'))
 
 # BaseFont names reportlab gives the DejaVu subsets the certificate embeds, and the Helvetica
 # it always declares (unused, not embedded, standard encoding).
@@ -163,7 +167,7 @@ def _content(page: Any) -> bytes:
 
 def _check_content(content: bytes, fonts: set[bytes]) -> None:
     """One linear pass over the content's tokens: operators, render modes, fonts."""
-    operators = 0
+    operators = runs = 0
     seen: set[bytes] = set()
     previous: list[bytes] = []  # the operands since the last operator
     position = 0
@@ -182,6 +186,10 @@ def _check_content(content: bytes, fonts: set[bytes]) -> None:
         if operators > MAX_OPERATORS:
             raise _Refused(f"the page draws more than {MAX_OPERATORS} operations: not read")
         seen.add(token)
+        if token in _SHOWS:
+            runs += 1
+            if runs > MAX_TEXT_RUNS:
+                raise _Refused(f"the page shows more than {MAX_TEXT_RUNS} runs of text: not read")
         if token not in _OPERATORS:
             raise _Refused(f"the page's content uses an operator a certificate does not ({token.decode()})")
         if token == b"Tr" and (len(previous) != 1 or _int(previous[0]) not in _VISIBLE_MODES):

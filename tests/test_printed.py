@@ -563,7 +563,7 @@ def test_a_pypdf_resave_passes_the_structure_and_text_checks(signer: Signer) -> 
 
 def test_the_content_bounds_hold_the_largest_genuine_certificate(signer: Signer) -> None:
     from registry.core.strokes import MAX_POINTS
-    from registry.printed_structure import MAX_CONTENT_BYTES, MAX_OPERATORS, _content
+    from registry.printed_structure import MAX_CONTENT_BYTES, MAX_OPERATORS, MAX_TEXT_RUNS, _content
     from tests.factories import scribble
     from tests.test_certificate import strokes_sha256
 
@@ -579,8 +579,10 @@ def test_the_content_bounds_hold_the_largest_genuine_certificate(signer: Signer)
     pdf = render_certificate(data)
     content = _content(pypdf.PdfReader(io.BytesIO(pdf)).pages[0])
     operators = len(re.findall(rb"(?<![/\w])[A-Za-z*]+\*?(?=\s)", content))
-    print("largest genuine content", len(content), "bytes,", operators, "operators")
+    runs = len(re.findall(rb"\) Tj\b", content))
+    print("largest genuine content", len(content), "bytes,", operators, "operators,", runs, "runs")
     assert 3 * len(content) < MAX_CONTENT_BYTES and 3 * operators < MAX_OPERATORS
+    assert 3 * runs < MAX_TEXT_RUNS
     assert check_printed(pdf, full_expectation(data, pdf)).status == "same"
 
 
