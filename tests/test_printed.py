@@ -519,6 +519,25 @@ def added_font(writer: pypdf.PdfWriter) -> None:
     fonts[NameObject("/F9")] = writer._add_object(font)
 
 
+def trimmed(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import RectangleObject
+
+    writer.pages[0].trimbox = RectangleObject((0, 0, 595, 600))
+
+
+def form_field(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject()})
+
+
+def invisible_ink(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import DictionaryObject, FloatObject, NameObject
+
+    states = DictionaryObject({NameObject("/G0"): DictionaryObject({NameObject("/ca"): FloatObject(0)})})
+    writer.pages[0]["/Resources"][NameObject("/ExtGState")] = states
+
+
 def bomb(content: bytes) -> bytes:
     return content + b"BT /F3+0 9 Tf 1 0 0 1 10 10 Tm " + b"(a) Tj " * 400_000 + b"ET\n"
 
@@ -531,6 +550,14 @@ STRUCTURE_FORGERIES = {
     "crop box": (lambda pdf: resaved(pdf, cropped), "CropBox"),
     "added font": (lambda pdf: resaved(pdf, added_font), "font a certificate does not embed"),
     "content bomb": (lambda pdf: with_content(pdf, bomb), "not read"),
+    "trim box": (lambda pdf: resaved(pdf, trimmed), "TrimBox"),
+    "form field": (lambda pdf: resaved(pdf, form_field), "form fields"),
+    "zero opacity": (lambda pdf: resaved(pdf, invisible_ink), "graphics state"),
+    "squeezed text": (lambda pdf: with_content(pdf, lambda c: c.replace(b"BT", b"BT 0 Tz")), "(Tz)"),
+    "many text runs": (
+        lambda pdf: with_content(pdf, lambda c: c + b"BT /F3+0 9 Tf " + b"(a) Tj " * 401 + b"ET\n"),
+        "runs of text",
+    ),
 }
 
 
