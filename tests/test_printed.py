@@ -415,6 +415,7 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
         "layout.pdf": forged_layout(data, genuine, name=FAKE_NAME, position=FAKE_POSITION),
         "stamped.pdf": stamped(genuine, FAKE_NAME),
         "scan.pdf": scanned(genuine),
+        "annotated.pdf": resaved(genuine, annotated),
         "retitled.pdf": with_attachments(
             render_certificate(replace(data, commitment_title="Komitmen Palsu")), genuine
         ),
@@ -442,6 +443,9 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
     for name in ("drawn.pdf", "stamped.pdf"):
         result = verify(name)
         assert result.returncode == 4 and "ALTERED" in result.stdout, result.stdout + result.stderr
+    result = verify("annotated.pdf")
+    assert result.returncode == 4 and "document structure" in result.stdout, result.stdout
+    assert "an annotation is drawn over the page" in result.stdout
     result = verify("scan.pdf")
     assert result.returncode == 6 and "UNCHECKED" in result.stdout, result.stdout + result.stderr
     # The title is checked only when known: offline it is not; with the saved status it is.
