@@ -191,8 +191,9 @@ def with_printed(verdict: Verdict, printed: PrintedCheck) -> Verdict:
             return Verdict("withdrawn", [*verdict.reasons, note], verdict.fields, printed)
         return Verdict("unchecked", [*verdict.reasons, note], verdict.fields, printed)
     verdict.reasons.append(
-        "the printed text is the sealed record's (" + ", ".join(printed.checked) + "); the rest of"
-        " the document is not compared"
+        "the document is built like a certificate and its printed text is the sealed record's ("
+        + ", ".join(printed.checked)
+        + "); drawings (outlines, colours) are not compared"
     )
     return verdict
 
