@@ -1111,9 +1111,11 @@ def extract_attachments(pdf: bytes) -> dict[str, bytes]:
     """The files attached to a certificate PDF (EmbeddedFiles name tree), by name.
 
     Accepts exactly the structure ``render_certificate`` writes (classic cross-reference table,
-    a flat EmbeddedFiles name tree, uncompressed or Flate streams); a PDF re-saved by another tool
-    (incremental update, object streams, encryption) is refused with FormatError rather than
-    read loosely.
+    a flat EmbeddedFiles name tree, uncompressed or Flate streams); a PDF re-saved with other
+    structures (incremental update, object streams, encryption) is refused with FormatError
+    rather than read loosely. A re-save that keeps these structures (pypdf's
+    ``PdfWriter(clone_from=…)``) is read: it is not refused here, and what its page shows is
+    checked by registry.printed_structure and registry.printed.
     """
     if not isinstance(pdf, bytes | bytearray | memoryview):
         raise FormatError("a PDF is bytes")

@@ -23,7 +23,7 @@ LABELS = {
     "valid": "SAH / VALID",
     "withdrawn": "DITARIK / WITHDRAWN",
     "invalid": "TIDAK SAH / INVALID (altered or malformed)",
-    "altered": "DIUBAH / ALTERED (the printed text differs from the sealed record)",
+    "altered": "DIUBAH / ALTERED (the document structure or printed text differs from the sealed record)",
     "unchecked": "TEKS TIDAK DIPERIKSA / UNCHECKED (seal valid; the page has no text to compare)",
     "unknown": "TIDAK DIKENAL / UNKNOWN (key or record not known)",
 }
@@ -39,6 +39,9 @@ def _echo_printed(verdict: Verdict) -> None:
         click.echo(f"    not checked: {printed.reason}")
         return
     same = [f for f in printed.checked if f not in printed.differing]
+    if "structure" in printed.differing:
+        click.echo(f"    document structure is not a certificate's, its text was not read: {printed.reason}")
+        return
     if printed.differing:
         click.echo(f"    DIFFERS from the sealed record: {', '.join(printed.differing)}")
     if same:

@@ -184,22 +184,25 @@ def with_printed(verdict: Verdict, printed: PrintedCheck) -> Verdict:
     """Combine a valid or withdrawn seal verdict with the printed-text check."""
     verdict.printed = printed
     if printed.status == "differs":
-        return Verdict(
-            "altered",
-            [
-                *verdict.reasons,
-                "the printed text differs from the sealed record: " + ", ".join(printed.differing),
-            ],
-            verdict.fields,
-            printed,
-        )
+        return Verdict("altered", [*verdict.reasons, printed_difference(printed)], verdict.fields, printed)
     if printed.status == "unreadable":
         note = f"the printed text could not be checked ({printed.reason})"
         if verdict.status == "withdrawn":
             return Verdict("withdrawn", [*verdict.reasons, note], verdict.fields, printed)
         return Verdict("unchecked", [*verdict.reasons, note], verdict.fields, printed)
-    verdict.reasons.append("the printed text is the sealed record's (" + ", ".join(printed.checked) + ")")
+    verdict.reasons.append(
+        "the document is built like a certificate and its printed text is the sealed record's ("
+        + ", ".join(printed.checked)
+        + "); drawings (outlines, colours) are not compared"
+    )
     return verdict
+
+
+def printed_difference(printed: PrintedCheck) -> str:
+    """Why a page that differs is altered: its document structure, or its printed fields."""
+    if "structure" in printed.differing:
+        return f"the document structure is not a certificate's: {printed.reason}; its text was not read"
+    return "the printed text differs from the sealed record: " + ", ".join(printed.differing)
 
 
 def verify_qr(url: str, keyring: KeyRing, status: dict[str, Any] | None = None) -> Verdict:

@@ -48,6 +48,7 @@ from registry.certificate import (
 from registry.core import codes
 from registry.core.errors import FormatError
 from registry.printable import BOLD, REGULAR, printed_form, register_fonts
+from registry.printed_structure import structure_problem
 
 __all__ = ["FIELDS", "Expected", "Line", "PrintedCheck", "check_printed", "compare", "read_lines"]
 
@@ -71,7 +72,10 @@ FIELDS = (
     "legal",
     "layout",
     "extra_text",
+    "structure",
 )
+# What an unreadable page leaves unchecked: every field of the page.
+_PAGE_FIELDS = FIELDS[: FIELDS.index("layout")]
 LEADING = 1.28  # the certificate's line height as a multiple of the font size
 MIN_SIZE = 3.0  # points: text smaller than this is not legible print
 MAX_LINES = 400  # a certificate has about 40; more is not one of ours
@@ -405,7 +409,7 @@ def compare(lines: Sequence[Line], exp: Expected) -> PrintedCheck:
     )
     not_checked = sorted({s.field for s in slots if s.text is None} - set(checked), key=FIELDS.index)
     if not lines:
-        return PrintedCheck("unreadable", [], [], list(FIELDS[:-2]), "the PDF has no text layer")
+        return PrintedCheck("unreadable", [], [], list(_PAGE_FIELDS), "the PDF has no text layer")
     if len(lines) > MAX_LINES:
         return PrintedCheck(
             "differs", ["extra_text"], checked, not_checked, "far more text than a certificate"
@@ -461,9 +465,17 @@ def compare(lines: Sequence[Line], exp: Expected) -> PrintedCheck:
 
 
 def check_printed(pdf: bytes, exp: Expected) -> PrintedCheck:
-    """Read ``pdf``'s text and compare it with ``exp``; ``unreadable`` when there is none to read."""
+    """Read ``pdf``'s text and compare it with ``exp``; ``unreadable`` when there is none to read.
+
+    The document's structure is checked first (registry.printed_structure): a PDF not built like
+    a certificate — a second page, an annotation, hidden or invisible text, another font, a
+    content too large — differs in "structure" and its text is never extracted.
+    """
+    problem = structure_problem(pdf)
+    if problem is not None:
+        return PrintedCheck("differs", ["structure"], [], list(_PAGE_FIELDS), problem)
     try:
         lines = read_lines(pdf)
     except ValueError as exc:
-        return PrintedCheck("unreadable", [], [], list(FIELDS[:-2]), str(exc))
+        return PrintedCheck("unreadable", [], [], list(_PAGE_FIELDS), str(exc))
     return compare(lines, exp)

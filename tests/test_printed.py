@@ -249,7 +249,8 @@ def test_a_name_stamped_on_the_genuine_page_is_caught(signer: Signer) -> None:
         forged = stamped(genuine, FAKE_NAME, white_out=white_out)
         assert extract_attachments(forged) == extract_attachments(genuine)
         result = check_printed(forged, full_expectation(data, genuine))
-        assert result.status == "differs" and "extra_text" in result.differing
+        # Refused by structure (pypdf's merge brings another font), before any text is read.
+        assert result.status == "differs" and result.differing == ["structure"]
 
 
 def line(text: str, y: float, size: float = 12) -> Line:
@@ -361,7 +362,7 @@ def test_upload_names_the_altered_fields_and_shows_the_sealed_ones(app: Flask) -
 
     html = upload(app, genuine)
     assert verdict_of(html) == "valid"
-    assert "teks yang tercetak sama dengan data yang disegel" in html
+    assert "Sertifikat ini asli" in html  # byte for byte the registry's certificate
     sealed = re.search(r'<dl[^>]*id="sealed".*?</dl>', html, re.S)
     assert sealed and GENUINE_NAME in sealed.group(0) and "Kepala Bidang" in sealed.group(0)
     assert "Dinas Uji Coba" in sealed.group(0) and "WIB" in sealed.group(0)
@@ -414,6 +415,7 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
         "layout.pdf": forged_layout(data, genuine, name=FAKE_NAME, position=FAKE_POSITION),
         "stamped.pdf": stamped(genuine, FAKE_NAME),
         "scan.pdf": scanned(genuine),
+        "annotated.pdf": resaved(genuine, annotated),
         "retitled.pdf": with_attachments(
             render_certificate(replace(data, commitment_title="Komitmen Palsu")), genuine
         ),
@@ -441,6 +443,9 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
     for name in ("drawn.pdf", "stamped.pdf"):
         result = verify(name)
         assert result.returncode == 4 and "ALTERED" in result.stdout, result.stdout + result.stderr
+    result = verify("annotated.pdf")
+    assert result.returncode == 4 and "document structure" in result.stdout, result.stdout
+    assert "an annotation is drawn over the page" in result.stdout
     result = verify("scan.pdf")
     assert result.returncode == 6 and "UNCHECKED" in result.stdout, result.stdout + result.stderr
     # The title is checked only when known: offline it is not; with the saved status it is.
@@ -463,3 +468,181 @@ def test_verify_modules_import_no_flask() -> None:
         [sys.executable, "-c", "import json;" + code], capture_output=True, text=True, check=True, timeout=60
     )
     assert json.loads(out.stdout) == []
+
+
+# -- structure: what a viewer shows that the text extractor does not --------------------------
+
+
+def resaved(pdf: bytes, change: Any = None) -> bytes:
+    """``pdf`` rewritten by pypdf (clone), after ``change(writer)`` if given."""
+    writer = pypdf.PdfWriter(clone_from=io.BytesIO(pdf))
+    if change is not None:
+        change(writer)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def with_content(pdf: bytes, edit: Any) -> bytes:
+    """``pdf`` with its page's decoded content replaced by ``edit(content)`` (Flate, via pypdf)."""
+    from pypdf.generic import DecodedStreamObject, NameObject
+
+    def change(writer: pypdf.PdfWriter) -> None:
+        page = writer.pages[0]
+        stream = DecodedStreamObject()
+        stream.set_data(edit(page.get_contents().get_data()))
+        page[NameObject("/Contents")] = writer._add_object(stream.flate_encode())
+
+    return resaved(pdf, change)
+
+
+def annotated(writer: pypdf.PdfWriter) -> None:
+    from pypdf.annotations import FreeText
+
+    note = FreeText(text=FAKE_NAME, rect=(50, 500, 550, 560), font_size="20pt", background_color="ffffff")
+    writer.add_annotation(page_number=0, annotation=note)
+
+
+def cropped(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import RectangleObject
+
+    writer.pages[0].cropbox = RectangleObject((0, 0, 595, 600))  # the name's band cut off
+
+
+def added_font(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import DictionaryObject, NameObject
+
+    fonts = writer.pages[0]["/Resources"]["/Font"]
+    font = DictionaryObject(
+        {
+            NameObject("/Type"): NameObject("/Font"),
+            NameObject("/Subtype"): NameObject("/TrueType"),
+            NameObject("/BaseFont"): NameObject("/Forged"),
+        }
+    )
+    fonts[NameObject("/F9")] = writer._add_object(font)
+
+
+def trimmed(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import RectangleObject
+
+    writer.pages[0].trimbox = RectangleObject((0, 0, 595, 600))
+
+
+def form_field(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import ArrayObject, DictionaryObject, NameObject
+
+    writer._root_object[NameObject("/AcroForm")] = DictionaryObject({NameObject("/Fields"): ArrayObject()})
+
+
+def invisible_ink(writer: pypdf.PdfWriter) -> None:
+    from pypdf.generic import DictionaryObject, FloatObject, NameObject
+
+    states = DictionaryObject({NameObject("/G0"): DictionaryObject({NameObject("/ca"): FloatObject(0)})})
+    writer.pages[0]["/Resources"][NameObject("/ExtGState")] = states
+
+
+def bomb(content: bytes) -> bytes:
+    return content + b"BT /F3+0 9 Tf 1 0 0 1 10 10 Tm " + b"(a) Tj " * 400_000 + b"ET\n"
+
+
+STRUCTURE_FORGERIES = {
+    "second page": (lambda pdf: resaved(pdf, lambda w: w.add_blank_page()), "2 pages"),
+    "invisible text": (lambda pdf: with_content(pdf, lambda c: c.replace(b"BT", b"BT 3 Tr")), "render mode"),
+    "clip-only text": (lambda pdf: with_content(pdf, lambda c: c.replace(b"BT", b"BT 7 Tr")), "render mode"),
+    "annotation": (lambda pdf: resaved(pdf, annotated), "annotation"),
+    "crop box": (lambda pdf: resaved(pdf, cropped), "CropBox"),
+    "added font": (lambda pdf: resaved(pdf, added_font), "font a certificate does not embed"),
+    "content bomb": (lambda pdf: with_content(pdf, bomb), "not read"),
+    "trim box": (lambda pdf: resaved(pdf, trimmed), "TrimBox"),
+    "form field": (lambda pdf: resaved(pdf, form_field), "form fields"),
+    "zero opacity": (lambda pdf: resaved(pdf, invisible_ink), "graphics state"),
+    "squeezed text": (lambda pdf: with_content(pdf, lambda c: c.replace(b"BT", b"BT 0 Tz")), "(Tz)"),
+    "many text runs": (
+        lambda pdf: with_content(pdf, lambda c: c + b"BT /F3+0 9 Tf " + b"(a) Tj " * 401 + b"ET\n"),
+        "runs of text",
+    ),
+}
+
+
+@pytest.mark.parametrize("forgery", sorted(STRUCTURE_FORGERIES))
+def test_structure_forgeries_are_refused_before_the_text_is_read(
+    signer: Signer, forgery: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = make_data(signer)
+    genuine = render_certificate(data)
+    make, why = STRUCTURE_FORGERIES[forgery]
+    forged = make(genuine)
+    assert extract_attachments(forged) == extract_attachments(genuine)  # the seal alone would pass
+
+    def never(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("the text was extracted")
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", never)  # a spy: refused before reading
+    result = check_printed(forged, full_expectation(data, genuine))
+    assert (result.status, result.differing) == ("differs", ["structure"]), result
+    assert result.reason is not None and why in result.reason
+
+
+def test_a_pypdf_resave_passes_the_structure_and_text_checks(signer: Signer) -> None:
+    data = make_data(signer)
+    genuine = render_certificate(data)
+    copy = resaved(genuine)
+    assert copy != genuine and extract_attachments(copy) == extract_attachments(genuine)
+    assert check_printed(copy, full_expectation(data, genuine)).status == "same"
+
+
+def test_the_content_bounds_hold_the_largest_genuine_certificate(signer: Signer) -> None:
+    from registry.core.strokes import MAX_POINTS
+    from registry.printed_structure import MAX_CONTENT_BYTES, MAX_OPERATORS, MAX_TEXT_RUNS, _content
+    from tests.factories import scribble
+    from tests.test_certificate import strokes_sha256
+
+    strokes = certificate_strokes(scribble(5, strokes=50, points=MAX_POINTS // 50))
+    record = make_record(signer, ("Wicaksono Adiningrat Kusumawardhana " * 6)[:200].strip())
+    record["handwriting"] = {"strokes_sha256": strokes_sha256(strokes)}
+    data = make_data(
+        signer,
+        record=record,
+        strokes=strokes,
+        withdrawn=("2024-09-13T02:00:00.000Z", ("Alasan penarikan yang panjang. " * 40)[:1000]),
+    )
+    pdf = render_certificate(data)
+    content = _content(pypdf.PdfReader(io.BytesIO(pdf)).pages[0])
+    operators = len(re.findall(rb"(?<![/\w])[A-Za-z*]+\*?(?=\s)", content))
+    runs = len(re.findall(rb"\) Tj\b", content))
+    print("largest genuine content", len(content), "bytes,", operators, "operators,", runs, "runs")
+    assert 3 * len(content) < MAX_CONTENT_BYTES and 3 * operators < MAX_OPERATORS
+    assert 3 * runs < MAX_TEXT_RUNS
+    assert check_printed(pdf, full_expectation(data, pdf)).status == "same"
+
+
+def certificate_strokes(strokes: Any) -> Any:
+    from tests.test_certificate import canonicalise
+
+    return canonicalise(strokes)
+
+
+def test_upload_byte_exact_then_structure_then_text(app: Flask) -> None:
+    _row, genuine = registry_certificate(app, "Byte Exact")
+    html = upload(app, genuine)
+    assert verdict_of(html) == "valid" and 'id="identical"' in html and "Sertifikat ini asli" in html
+    copy = resaved(genuine)
+    html = upload(app, copy)
+    assert verdict_of(html) == "valid" and 'id="identical"' not in html
+    assert "teks yang tercetak sama dengan data yang disegel" in html and "Sertifikat ini asli" not in html
+    for name in ("annotation", "invisible text", "second page", "content bomb"):
+        html = upload(app, STRUCTURE_FORGERIES[name][0](genuine))
+        assert verdict_of(html) == "altered" and 'id="structure"' in html, name
+        assert "document structure" in html
+
+
+def test_upload_of_a_certificate_printed_before_its_withdrawal_is_byte_identical(app: Flask) -> None:
+    row, before = registry_certificate(app, "Sebelum Ditarik")
+    with app.app_context():
+        withdrawals.withdraw(row.id, "Ditandatangani oleh orang yang salah", "admin-test")
+        after = certificates.certificate_pdf(signing.get(row.id))
+    assert before != after
+    for pdf in (before, after):
+        html = upload(app, pdf)
+        assert verdict_of(html) == "withdrawn" and "byte demi byte" in html

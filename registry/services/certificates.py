@@ -7,6 +7,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from dataclasses import replace
 
 from flask import current_app
 
@@ -82,6 +83,11 @@ def certificate_data(row: SignatureRecord) -> CertificateData:
 def certificate_pdf(record: SignatureRecord) -> bytes:
     """The certificate of ``record``: the same record (and withdrawal state) gives the same bytes."""
     return render_certificate(certificate_data(record))
+
+
+def certificate_pdf_before_withdrawal(record: SignatureRecord) -> bytes:
+    """The certificate of ``record`` as printed before its withdrawal (no banner): same bytes as then."""
+    return render_certificate(replace(certificate_data(record), withdrawn=None))
 
 
 def certificate_token(record_id: str) -> str:

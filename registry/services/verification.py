@@ -14,9 +14,9 @@ from registry.core.canonical import format_instant, parse_canonical, sha256_hex
 from registry.core.errors import FormatError
 from registry.extensions import db
 from registry.models import SignatureRecord, Withdrawal
-from registry.offline_verify import check_pdf
+from registry.offline_verify import check_pdf, printed_difference
 from registry.printed import Expected, PrintedCheck, check_printed
-from registry.services import keyring, sealed
+from registry.services import certificates, keyring, sealed
 
 
 def find(code_text: str) -> SignatureRecord | None:
@@ -89,9 +89,11 @@ def differing_fields(claimed: Any, stored: dict[str, Any]) -> list[str]:
 class UploadResult:
     """What an uploaded certificate is: its verdict, why, and what the registry sealed.
 
-    ``valid`` only when the seal verifies, the record is the registry's, and the page's printed
-    text was read and is the sealed record's; ``unchecked`` when the seal is good but the page
-    has no text to read (a scan); ``altered`` when the record or the printed text differs.
+    ``valid`` only when the seal verifies, the record is the registry's, and either the file is
+    byte for byte the certificate the registry issues (``identical``) or the document is built
+    like one and its printed text was read and is the sealed record's; ``unchecked`` when the
+    seal is good but the page has no text to read (a scan); ``altered`` when the record, the
+    document's structure or the printed text differs.
     """
 
     verdict: str  # valid | withdrawn | altered | unchecked | integrity | not_ours
@@ -100,6 +102,7 @@ class UploadResult:
     row: SignatureRecord | None = None
     printed: PrintedCheck | None = None  # the page's text against the sealed record
     sealed: dict[str, str] | None = None  # the registry's sealed fields, for a person to compare
+    identical: bool = False  # the file is byte for byte the certificate the registry issued
 
 
 def check_upload(pdf: bytes) -> UploadResult:
@@ -149,10 +152,18 @@ def check_upload(pdf: bytes) -> UploadResult:
         )
         return UploadResult("altered", reasons, differences or ["record"], row, sealed=fields)
     withdrawal = checked.withdrawal
-    printed = check_printed(pdf, _printed_expectation(pdf, row, record, withdrawal))
     reasons = list(verdict.reasons)
+    # Byte-exact first: certificates are deterministic, so the registry's own certificate of
+    # this record (or, for a withdrawn one, the certificate printed before the withdrawal) is
+    # the strongest answer: the whole file is what the registry issued, not only its text.
+    issued = _issued_as(pdf, row, withdrawal is not None)
+    if issued is not None:
+        reasons.append(issued)
+        verdict_name = "withdrawn" if withdrawal is not None else "valid"
+        return UploadResult(verdict_name, reasons, [], row, None, fields, identical=True)
+    printed = check_printed(pdf, _printed_expectation(pdf, row, record, withdrawal))
     if printed.status == "differs":
-        reasons.append("the printed text differs from the sealed record: " + ", ".join(printed.differing))
+        reasons.append(printed_difference(printed))
         return UploadResult("altered", reasons, [], row, printed, fields)
     if printed.status == "unreadable":
         reasons.append(f"the printed text could not be checked ({printed.reason})")
@@ -161,6 +172,15 @@ def check_upload(pdf: bytes) -> UploadResult:
     if printed.status == "unreadable":
         return UploadResult("unchecked", reasons, [], row, printed, fields)
     return UploadResult("valid", reasons, [], row, printed, fields)
+
+
+def _issued_as(pdf: bytes, row: SignatureRecord, withdrawn: bool) -> str | None:
+    """Which certificate of ``row`` the registry issued ``pdf`` is, byte for byte, if any."""
+    if pdf == certificates.certificate_pdf(row):
+        return "the file is byte for byte the certificate the registry issues for this record"
+    if withdrawn and pdf == certificates.certificate_pdf_before_withdrawal(row):
+        return "the file is byte for byte the certificate the registry issued before the withdrawal"
+    return None
 
 
 def _sealed_fields(row: SignatureRecord, record: dict[str, Any]) -> dict[str, str]:
