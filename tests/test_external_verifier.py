@@ -902,8 +902,16 @@ def verify_checkpoint(data: bytes, origin: str, public: bytes) -> Checkpoint:
 # HTTP ----------------------------------------------------------------------------------------
 
 
+# An auditor's bearer token (``ikrar tokens create --auditor``): the signature document carries the
+# signed record only for auditors (docs/FORMATS.md §3); the ``signed`` fixture issues one per test.
+AUDITOR: dict[str, str] = {}
+
+
 def http_get(url: str) -> tuple[str, bytes]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url)
+    if "token" in AUDITOR:
+        request.add_header("Authorization", f"Bearer {AUDITOR['token']}")
+    with urllib.request.urlopen(request, timeout=10) as response:
         if response.status != 200:
             raise VerificationError(f"GET {url}: HTTP {response.status}")
         return response.headers.get_content_type(), response.read()
@@ -1007,6 +1015,9 @@ def signed(app: Flask) -> list[str]:
             for name, extra in zip(NAMES, overrides, strict=True)
         ]
         withdraw(ids[-1], REASON, "admin-test")
+    from tests.auditor_support import auditor_token
+
+    AUDITOR["token"] = auditor_token(app)
     return ids
 
 
