@@ -252,3 +252,42 @@ def test_ikrar_audit_without_and_with_an_auditor_token(
         env={"IKRAR_AUDIT_TOKEN": token_file.read_text(encoding="utf-8").strip()},
     )
     assert by_env.exit_code == 0 and "5 signed records verified" in by_env.output
+
+
+def test_the_database_still_refuses_unknown_kinds_and_unlocked_devices(app: Flask) -> None:
+    import pytest
+    from sqlalchemy.exc import IntegrityError
+
+    from registry.extensions import db
+    from registry.models import Credential
+
+    with app.app_context():
+        for kind in ("device", "reader"):
+            db.session.add(Credential(id=f"x_{kind}", kind=kind, label="x", secret_sha256="0" * 64))
+            with pytest.raises(IntegrityError):
+                db.session.commit()
+            db.session.rollback()
+
+
+def test_ikrar_audit_without_a_token_still_finds_an_altered_record(
+    app: Flask, env: Env, live_server: LiveServer
+) -> None:
+    from sqlalchemy import create_engine, text
+
+    signed = _registry(app)
+    engine = create_engine(env.database_url)
+    with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":  # past the append-only triggers, as an intruder would
+            conn.execute(text("SET session_replication_role = replica"))
+        body = conn.execute(
+            text("SELECT body FROM signature_record WHERE id = :id"), {"id": signed[1].id}
+        ).scalar_one()
+        forged = bytes(body).replace(signed[1].name.encode(), b"Nama Palsu Sekali Ini")
+        conn.execute(
+            text("UPDATE signature_record SET body = :body WHERE id = :id"),
+            {"body": forged, "id": signed[1].id},
+        )
+    engine.dispose()
+    result = CliRunner().invoke(cli, ["audit", "--url", live_server.url], catch_exceptions=False, env={})
+    assert result.exit_code == 1, result.output
+    assert "FAILED (record)" in result.output and signed[1].id in result.output
