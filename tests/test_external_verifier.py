@@ -568,6 +568,9 @@ def verify_record(
     except InvalidSignature:
         raise VerificationError(f"Ed25519 signature does not verify for record {record['id']}") from None
     record_sha = sha256_hex(data)
+    # the server's record_sha256 (§3), once the seal holds, must be the hash of the sealed bytes
+    if "record_sha256" in response and response["record_sha256"] != record_sha:
+        raise VerificationError("record_sha256 is not the SHA-256 of the record's canonical bytes")
     # (6) the commitment text, and the log entry
     if commitment is not None:
         check_commitment(record, commitment)
@@ -1009,15 +1012,16 @@ def signed(app: Flask) -> list[str]:
         {"claimed_at": datetime(2024, 9, 12, 2, 0, tzinfo=UTC)},
         {"operator": None, "device": None},
     ]
+    from tests.auditor_support import auditor_token
+
+    # Issued first, so that the withdrawal still ends the log.
+    AUDITOR["token"] = auditor_token(app)
     with app.app_context():
         ids = [
             signing.sign(walk_in(name, **extra), app.extensions["ikrar.signers"]).record.id
             for name, extra in zip(NAMES, overrides, strict=True)
         ]
         withdraw(ids[-1], REASON, "admin-test")
-    from tests.auditor_support import auditor_token
-
-    AUDITOR["token"] = auditor_token(app)
     return ids
 
 

@@ -306,14 +306,20 @@ def _tool_on(
     return subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
 
 
-def _core_audit(world: World, lie: Callable[[str, dict[str, object]], dict[str, object]]) -> None:
-    """registry.core.audit.audit against the live server, its answers passed through ``lie``."""
+def _core_audit(
+    world: World, lie: Callable[[str, dict[str, object]], dict[str, object]], *, sealed: bool = True
+) -> None:
+    """registry.core.audit.audit against the live server, its answers passed through ``lie``.
+
+    ``sealed=False``: without an auditor token, as anyone may audit (the public documents).
+    """
     from registry.audit_client import Registry
     from registry.core.audit import audit
     from registry.core.keys import KeyRing
     from registry.core.note import parse_verifier_key
 
-    registry_ = Registry(world.server.url)
+    token = world.token_file.read_text(encoding="utf-8").strip() if sealed else None
+    registry_ = Registry(world.server.url, token)
     verifier = parse_verifier_key((world.state / "verifier-key").read_text().strip())
     note = registry_.text("/log/checkpoint")
     size = int(note.split("\n")[1])
@@ -325,6 +331,7 @@ def _core_audit(world: World, lie: Callable[[str, dict[str, object]], dict[str, 
         keyring=KeyRing.from_jwks(registry_.json("/.well-known/jwks.json")),
         fetch_record=lambda rid: lie(rid, registry_.signature(rid)),
         fetch_version=lambda slug, n: lie(slug, registry_.version(slug, n)),
+        seals=sealed,
     )
 
 
@@ -379,9 +386,10 @@ def test_a_lying_registry_is_caught(world: World) -> None:
 
     folder, records, versions = _served_files(world)
     for name, (lie, index, kind) in LIES.items():
-        with pytest.raises(AuditFailure) as caught:
-            _core_audit(world, lambda key, document, lie=lie: lie(world, key, document))  # type: ignore[misc]
-        assert (caught.value.index, caught.value.kind) == (index, kind), (name, caught.value)
+        for sealed in (True, False):  # with an auditor token, and without one (public documents)
+            with pytest.raises(AuditFailure) as caught:
+                _core_audit(world, lambda key, document, lie=lie: lie(world, key, document), sealed=sealed)  # type: ignore[misc]
+            assert (caught.value.index, caught.value.kind) == (index, kind), (name, sealed, caught.value)
         told = [lie(world, str(r["id"]), r) for r in records]
         shown = [lie(world, "", v) for v in versions]
         _failed_at(_tool_on(world, folder, told, shown), index, kind)
