@@ -21,16 +21,22 @@ class FetchError(IkrarError):
 
 
 class Registry:
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, token: str | None = None) -> None:
+        """``token``: an auditor bearer token (``ikrar tokens create --auditor``); without it the
+        signature documents are the public ones, which carry no record to check a seal on."""
         parsed = urllib.parse.urlsplit(base_url)
         if parsed.scheme not in {"http", "https"} or not parsed.netloc:
             raise FetchError(f"--url must be an http(s) address, not {base_url!r}")
         self.base = base_url.rstrip("/")
+        self.token = token
 
     def _get(self, path: str) -> bytes:
         url = self.base + path
+        request = urllib.request.Request(url)  # noqa: S310 - scheme checked
+        if self.token is not None:
+            request.add_header("Authorization", f"Bearer {self.token}")
         try:
-            with urllib.request.urlopen(url, timeout=TIMEOUT) as response:  # noqa: S310 - scheme checked
+            with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310 - scheme checked
                 return bytes(response.read())
         except urllib.error.HTTPError as exc:
             detail = exc.read()[:300].decode("utf-8", "replace")
@@ -78,6 +84,20 @@ class Registry:
         return document
 
 
+def read_token(path: str | None, environ: dict[str, str]) -> str | None:
+    """The auditor token from ``path`` (first line) or ``IKRAR_AUDIT_TOKEN``; None if neither."""
+    if path is not None:
+        try:
+            with open(path, encoding="utf-8") as handle:
+                token = handle.readline().strip()
+        except OSError as exc:
+            raise FetchError(f"cannot read {path}: {exc.strerror}") from exc
+        if not token:
+            raise FetchError(f"{path} holds no token on its first line")
+        return token
+    return environ.get("IKRAR_AUDIT_TOKEN", "").strip() or None
+
+
 def load_json_file(path: str) -> Any:
     try:
         with open(path, "rb") as handle:
@@ -86,4 +106,4 @@ def load_json_file(path: str) -> Any:
         raise FetchError(f"cannot read {path}: {exc.strerror}") from exc
 
 
-__all__ = ["FetchError", "Registry", "json", "load_json_file"]
+__all__ = ["FetchError", "Registry", "json", "load_json_file", "read_token"]

@@ -249,6 +249,12 @@ def log_verify() -> None:
     help="Also fetch and verify every signed record, its status and withdrawal, and every published "
     "commitment version (with --url).",
 )
+@click.option(
+    "--token-file",
+    type=click.Path(exists=True, dir_okay=False),
+    help="File holding an auditor token (ikrar tokens create --auditor; else env IKRAR_AUDIT_TOKEN): "
+    "without one the records' seals cannot be checked, only their record_sha256 against the log.",
+)
 @clear_errors
 def audit_command(
     url: str | None,
@@ -258,12 +264,14 @@ def audit_command(
     jwks_file: str | None,
     state_dir: str | None,
     records: bool,
+    token_file: str | None,
 ) -> None:
     """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records,
     their status and withdrawals, and the published commitment versions."""
+    import os
     from pathlib import Path
 
-    from registry.audit_client import Registry, load_json_file
+    from registry.audit_client import Registry, load_json_file, read_token
     from registry.core.audit import AuditFailure, AuditState, audit
     from registry.core.keys import KeyRing
     from registry.core.note import parse_verifier_key
@@ -272,7 +280,8 @@ def audit_command(
         raise click.UsageError("give either --url or --file")
     state = AuditState(Path(state_dir)) if state_dir else None
     key_text = verifier_key or (state.pinned_key() if state else None)
-    registry_ = Registry(url) if url else None
+    token = read_token(token_file, dict(os.environ)) if url else None
+    registry_ = Registry(url, token) if url else None
     if key_text is None:
         if registry_ is None:
             raise click.UsageError("--file needs --key (the log's verifier key)")
@@ -282,7 +291,7 @@ def audit_command(
     ring = KeyRing.from_jwks(load_json_file(jwks_file)) if jwks_file else None
     if registry_ is not None:
         note = registry_.text("/log/checkpoint")
-        if ring is None and records:
+        if ring is None and records and token is not None:
             ring = KeyRing.from_jwks(registry_.json("/.well-known/jwks.json"))
         size = _claimed_size(note)
         lines = registry_.entries(size)
@@ -304,6 +313,7 @@ def audit_command(
             fetch_record=fetch,
             fetch_version=fetch_version,
             state=state,
+            seals=token is not None,
         )
     except AuditFailure as exc:
         click.echo(
@@ -318,8 +328,14 @@ def audit_command(
         f"OK: {report.entries} entries verified against the checkpoint of {cp.origin} "
         f"(size {cp.size}, root {cp.root_hash.hex()})"
     )
-    if fetch is not None:
+    if fetch is not None and token is None:
+        click.echo(
+            f"{report.unsealed} records matched their log entries by record_sha256; "
+            f"{report.unsealed} record seals not checked: no auditor token (--token-file)"
+        )
+    elif fetch is not None:
         click.echo(f"{report.records} signed records verified against the JWKS")
+    if fetch is not None:
         click.echo(
             f"{report.versions} published commitment versions verified against their publish entries; "
             f"{report.withdrawals} withdrawals match their log entries"

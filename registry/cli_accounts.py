@@ -77,7 +77,7 @@ def users_list() -> None:
 @click.argument("username")
 @with_appcontext
 def users_disable(username: str) -> None:
-    """Disable an account: it can no longer sign in, and its operator tokens stop working."""
+    """Disable an account: it can no longer sign in, and its operator and auditor tokens stop working."""
     user = accounts.set_active(username, False)
     click.echo(f"disabled {user.username}")
 
@@ -101,23 +101,35 @@ def tokens_group() -> None:
 @click.option(
     "--operator", "operator_name", help="An operator token for this operator's or admin's username."
 )
+@click.option(
+    "--auditor",
+    "auditor_name",
+    help="An auditor token (reads full signature documents, for 'ikrar audit --url --token-file') "
+    "for this auditor's or admin's username.",
+)
 @click.option("--label", default="integration", show_default=True, help="What the token is for.")
 @with_appcontext
-def tokens_create(commitment: str | None, operator_name: str | None, label: str) -> None:
+def tokens_create(
+    commitment: str | None, operator_name: str | None, auditor_name: str | None, label: str
+) -> None:
     """Issue a token; it is printed once, alone on the last line (only its hash is stored)."""
-    if (commitment is None) == (operator_name is None):
-        raise click.UsageError("give exactly one of --commitment ID (device) or --operator USERNAME")
+    if sum(given is not None for given in (commitment, operator_name, auditor_name)) != 1:
+        raise click.UsageError(
+            "give exactly one of --commitment ID (device), --operator USERNAME or --auditor USERNAME"
+        )
     if commitment is not None:
         issued = credentials.issue("device", label, commitment=commitment)
         click.echo(
             f"device credential {issued.credential.id} for {commitment}, label {issued.credential.label!r}"
         )
     else:
-        user = accounts.by_username(operator_name or "")
+        kind = "operator" if operator_name is not None else "auditor"
+        username = operator_name if operator_name is not None else auditor_name
+        user = accounts.by_username(username or "")
         if user is None:
-            raise NotFound(f"there is no user {operator_name!r:.70}")
-        issued = credentials.issue("operator", label, user=user)
-        click.echo(f"operator credential {issued.credential.id} for {user.username}")
+            raise NotFound(f"there is no user {username!r:.70}")
+        issued = credentials.issue(kind, label, user=user)
+        click.echo(f"{kind} credential {issued.credential.id} for {user.username}")
     click.echo("keep it secret; send it as 'Authorization: Bearer <token>':")
     click.echo(issued.token)
 

@@ -236,12 +236,15 @@ class User(db.Model):  # type: ignore[name-defined,misc]
 
 
 class Credential(db.Model):  # type: ignore[name-defined,misc]
-    """A bearer credential: an enrolled tablet or integration (device) or an operator's token."""
+    """A bearer credential: an enrolled tablet or integration (device), an operator's token, or an
+    auditor's read token (full signature documents for ``ikrar audit --url``; it cannot sign)."""
 
     __tablename__ = "credential"
     __table_args__ = (
-        CheckConstraint("kind IN ('device', 'operator')", name="ck_credential_kind"),
-        CheckConstraint("kind = 'operator' OR commitment_id IS NOT NULL", name="ck_device_commitment"),
+        CheckConstraint("kind IN ('device', 'operator', 'auditor')", name="ck_credential_kind"),
+        CheckConstraint(
+            "kind IN ('operator', 'auditor') OR commitment_id IS NOT NULL", name="ck_device_commitment"
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)

@@ -61,7 +61,15 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "`GET /admin/signatures/<id>` (one signature, withdrawal form)": (302, 302, 302, 302, 403, 403, 200),
     "`GET /v/<code>` (verify page, allow-listed fields)": (200, 200, 200, 200, 200, 200, 200),
     "`GET /api/v1/verify/<code>` (same, JSON)": (200, 200, 200, 200, 200, 200, 200),
-    "`GET /api/v1/signatures/<id>` (the signed record)": (200, 200, 200, 200, 200, 200, 200),
+    "`GET /api/v1/signatures/<id>` (by audience; the record for auditors and admins)": (
+        200,
+        200,
+        200,
+        200,
+        200,
+        200,
+        200,
+    ),
     "`GET /c/<slug>` (public list: consenting signatories)": (200, 200, 200, 200, 200, 200, 200),
 }
 SECTION = "## Who may see what"
@@ -186,7 +194,9 @@ def requests_for(world: World) -> dict[str, Callable[[str, FlaskClient, dict[str
         ),
         "`GET /v/<code>` (verify page, allow-listed fields)": get(f"/v/{other['code']}"),
         "`GET /api/v1/verify/<code>` (same, JSON)": get(f"/api/v1/verify/{other['code']}"),
-        "`GET /api/v1/signatures/<id>` (the signed record)": get(f"/api/v1/signatures/{other['id']}"),
+        "`GET /api/v1/signatures/<id>` (by audience; the record for auditors and admins)": get(
+            f"/api/v1/signatures/{other['id']}"
+        ),
         "`GET /c/<slug>` (public list: consenting signatories)": get(f"/c/{DEMO}"),
     }
 

@@ -14,6 +14,7 @@ from registry import demo
 from registry.core.canonical import b64url_decode, canonical_bytes
 from registry.core.keys import key_id
 from registry.services import commitments, signing
+from tests.auditor_support import auditor_headers
 from tests.factories import DEMO, walk_in
 
 
@@ -79,7 +80,7 @@ def test_oversized_body_is_413_before_any_view(app: Flask, client: FlaskClient) 
 
 def test_signature_document(ctx: Flask, client: FlaskClient) -> None:
     row = signing.sign(walk_in("Agus <Santoso> & Co"), ctx.extensions["ikrar.signers"]).record
-    body = client.get(f"/api/v1/signatures/{row.id}").get_json()
+    body = client.get(f"/api/v1/signatures/{row.id}", headers=auditor_headers(ctx)).get_json()
     assert body["id"] == row.id and body["kid"] == row.kid and body["log_index"] == row.log_index
     assert canonical_bytes(body["record"]) == bytes(row.body)
     assert body["record"]["signatory"]["name"] == "Agus <Santoso> & Co"

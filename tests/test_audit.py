@@ -18,10 +18,23 @@ from registry.app import create_app
 from registry.cli import cli
 from registry.extensions import db
 from registry.services import signing
+from tests.auditor_support import auditor_token
 from tests.conftest import ROOT, Env, LiveServer, ikrar
 from tests.factories import walk_in
 
 SIGNATURES = 12
+
+
+@pytest.fixture(autouse=True)
+def auditor_token_file(app: Flask, env: Env) -> Path:
+    """The auditor's token: with it ``ikrar audit --url`` checks every record's seal."""
+    path = env.instance / "auditor-token"
+    path.write_text(auditor_token(app) + "\n", encoding="utf-8")
+    return path
+
+
+def _token(env: Env) -> list[str]:
+    return ["--token-file", str(env.instance / "auditor-token")]
 
 
 def _sign(app: Flask, n: int, prefix: str) -> None:
@@ -35,7 +48,7 @@ def audited(app: Flask, env: Env, live_server: LiveServer) -> tuple[LiveServer, 
     """A registry with signatures, audited once: the auditor's state folder remembers it."""
     _sign(app, SIGNATURES, "Penanda")
     state = env.instance / "audit-state"
-    first = ikrar(env, "audit", "--url", live_server.url, "--state", str(state))
+    first = ikrar(env, "audit", *_token(env), "--url", live_server.url, "--state", str(state))
     assert first.returncode == 0, first.stderr
     assert f"{SIGNATURES} signed records verified" in first.stdout
     return live_server, state
@@ -55,7 +68,7 @@ def _audit(env: Env, server: LiveServer, state: Path, *extra: str) -> subprocess
     """`ikrar audit` in this process (Click's runner), from a copy of the auditor's state."""
     copy = state.parent / f"state-copy-{random.randrange(10**9)}"
     shutil.copytree(state, copy)  # each check starts from what the auditor saw last time
-    args = ["audit", "--url", server.url, "--state", str(copy), *extra]
+    args = ["audit", *_token(env), "--url", server.url, "--state", str(copy), *extra]
     result = CliRunner().invoke(cli, args, catch_exceptions=False)
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
@@ -115,7 +128,7 @@ def test_an_untouched_log_audits_again_consistently(
 ) -> None:
     server, state = audited
     _sign(app, 3, "Susulan")
-    again = ikrar(env, "audit", "--url", server.url, "--state", str(state))
+    again = ikrar(env, "audit", *_token(env), "--url", server.url, "--state", str(state))
     assert again.returncode == 0, again.stderr
     assert "consistent with the checkpoint verified before" in again.stdout
 
@@ -207,7 +220,7 @@ def test_the_database_replaced_by_an_older_backup(
     backup = _head(raw)
     _sign(app, 4, "Akhir")
     state = env.instance / "audit-state"
-    assert ikrar(env, "audit", "--url", live_server.url, "--state", str(state)).returncode == 0
+    assert ikrar(env, "audit", *_token(env), "--url", live_server.url, "--state", str(state)).returncode == 0
     _rewound_to(app, backup[0], raw, backup)
     _both_fail_at(env, live_server, state, backup[0], ("rollback",))
 
@@ -219,7 +232,7 @@ def test_a_second_server_signing_from_a_forked_database(
     fork_point = _head(raw)
     _sign(app, 3, "Asli")
     state = env.instance / "audit-state"
-    assert ikrar(env, "audit", "--url", live_server.url, "--state", str(state)).returncode == 0
+    assert ikrar(env, "audit", *_token(env), "--url", live_server.url, "--state", str(state)).returncode == 0
     _rewound_to(app, fork_point[0], raw, fork_point)
     # Another instance of the server, with the same keys but its own witness, signs another history.
     other = create_app(

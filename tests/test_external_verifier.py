@@ -568,6 +568,9 @@ def verify_record(
     except InvalidSignature:
         raise VerificationError(f"Ed25519 signature does not verify for record {record['id']}") from None
     record_sha = sha256_hex(data)
+    # the server's record_sha256 (§3), once the seal holds, must be the hash of the sealed bytes
+    if "record_sha256" in response and response["record_sha256"] != record_sha:
+        raise VerificationError("record_sha256 is not the SHA-256 of the record's canonical bytes")
     # (6) the commitment text, and the log entry
     if commitment is not None:
         check_commitment(record, commitment)
@@ -902,8 +905,16 @@ def verify_checkpoint(data: bytes, origin: str, public: bytes) -> Checkpoint:
 # HTTP ----------------------------------------------------------------------------------------
 
 
+# An auditor's bearer token (``ikrar tokens create --auditor``): the signature document carries the
+# signed record only for auditors (docs/FORMATS.md §3); the ``signed`` fixture issues one per test.
+AUDITOR: dict[str, str] = {}
+
+
 def http_get(url: str) -> tuple[str, bytes]:
-    with urllib.request.urlopen(url, timeout=10) as response:
+    request = urllib.request.Request(url)
+    if "token" in AUDITOR:
+        request.add_header("Authorization", f"Bearer {AUDITOR['token']}")
+    with urllib.request.urlopen(request, timeout=10) as response:
         if response.status != 200:
             raise VerificationError(f"GET {url}: HTTP {response.status}")
         return response.headers.get_content_type(), response.read()
@@ -1001,6 +1012,10 @@ def signed(app: Flask) -> list[str]:
         {"claimed_at": datetime(2024, 9, 12, 2, 0, tzinfo=UTC)},
         {"operator": None, "device": None},
     ]
+    from tests.auditor_support import auditor_token
+
+    # Issued first, so that the withdrawal still ends the log.
+    AUDITOR["token"] = auditor_token(app)
     with app.app_context():
         ids = [
             signing.sign(walk_in(name, **extra), app.extensions["ikrar.signers"]).record.id

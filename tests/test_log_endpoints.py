@@ -14,6 +14,7 @@ from flask.testing import FlaskClient
 from registry.app import create_app
 from registry.services import signing
 from registry.startup import StartupError
+from tests.auditor_support import auditor_headers
 from tests.conftest import Env, ikrar
 from tests.factories import walk_in
 
@@ -134,7 +135,7 @@ def test_receipt_is_a_verifiable_stable_tlog_proof(app: Flask, client: FlaskClie
     proof = TlogProof.parse(first)
     verifier = parse_verifier_key(client.get("/log/key").get_data(as_text=True).strip())
     checkpoint = verify_tlog_proof(proof, proof.extra, verifier, verifier.name)
-    doc = client.get(f"/api/v1/signatures/{record_id}").get_json()
+    doc = client.get(f"/api/v1/signatures/{record_id}", headers=auditor_headers(app)).get_json()
     assert checkpoint.size == doc["log_index"] + 1 == proof.index + 1
     entry = parse_canonical(proof.extra)
     assert entry["payload"]["record_sha256"] == sha256_hex(canonical_bytes(doc["record"]))

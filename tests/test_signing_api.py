@@ -18,6 +18,7 @@ from registry.extensions import db
 from registry.models import Invitee, LogEntry, SignatureRecord
 from registry.services import accounts, commitments, credentials, keyring
 from registry.services.commitments import CommitmentDraft
+from tests.auditor_support import auditor_headers
 from tests.conftest import LiveServer, sign_in
 from tests.factories import DEMO, scribble
 
@@ -81,7 +82,8 @@ def test_device_token_signs_and_the_record_verifies(app: Flask, client: FlaskCli
     assert response.headers["Location"].endswith("/api/v1/signatures/" + document["id"])
     with app.app_context():
         verify_record(canonical_bytes(document["record"]), document["signature"], keyring.keyring())
-    assert client.get(f"/api/v1/signatures/{document['id']}").get_json()["record"] == document["record"]
+    served = client.get(f"/api/v1/signatures/{document['id']}", headers=auditor_headers(app)).get_json()
+    assert served["record"] == document["record"]
 
 
 def test_same_key_five_times_in_sequence_gives_one_record(app: Flask, client: FlaskClient) -> None:

@@ -27,6 +27,7 @@ from sqlalchemy import JSON, Connection, bindparam, create_engine, text
 
 from registry.cli import cli
 from registry.services import signing, withdrawals
+from tests.auditor_support import auditor_token
 from tests.conftest import ROOT, Env, LiveServer, ikrar
 from tests.factories import scribble, walk_in
 
@@ -40,6 +41,7 @@ class World:
     server: LiveServer
     state: Path
     records: list[str]  # record ids, in log order (indexes 4, 5, 6)
+    token_file: Path  # an auditor token: the full signature documents (records and seals)
 
 
 @pytest.fixture
@@ -54,13 +56,17 @@ def world(app: Flask, env: Env, live_server: LiveServer) -> World:
         ]
         withdrawals.withdraw(ids[1], REASON, "admin-test")
     state = env.instance / "audit-state"
-    first = ikrar(env, "audit", "--url", live_server.url, "--state", str(state))
+    token_file = env.instance / "auditor-token"
+    token_file.write_text(auditor_token(app) + "\n", encoding="utf-8")
+    first = ikrar(
+        env, "audit", "--url", live_server.url, "--state", str(state), "--token-file", str(token_file)
+    )
     assert first.returncode == 0, first.stderr
     assert "1 published commitment versions" in first.stdout, first.stdout
     assert "1 withdrawal" in first.stdout, first.stdout
     ok = ikrar(env, "log", "verify")
     assert ok.returncode == 0, ok.stderr
-    return World(env, live_server, state, ids)
+    return World(env, live_server, state, ids, token_file)
 
 
 @pytest.fixture
@@ -168,7 +174,7 @@ CASES = {
 
 
 def _audit(world: World, *, state: bool) -> subprocess.CompletedProcess[str]:
-    args = ["audit", "--url", world.server.url]
+    args = ["audit", "--url", world.server.url, "--token-file", str(world.token_file)]
     if state:
         copy = world.state.parent / f"state-copy-{random.randrange(10**9)}"
         shutil.copytree(world.state, copy)
@@ -177,9 +183,12 @@ def _audit(world: World, *, state: bool) -> subprocess.CompletedProcess[str]:
     return subprocess.CompletedProcess(args, result.exit_code, result.stdout, result.stderr)
 
 
-def _get(url: str) -> bytes | None:
+def _get(url: str, token_file: Path | None = None) -> bytes | None:
+    request = urllib.request.Request(url)
+    if token_file is not None:
+        request.add_header("Authorization", "Bearer " + token_file.read_text(encoding="utf-8").strip())
     try:
-        with urllib.request.urlopen(url, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:
             return bytes(response.read())
     except urllib.error.HTTPError:
         return None
@@ -200,7 +209,8 @@ def _download(world: World) -> Path:
         entry = json.loads(line)
         payload = entry["payload"]
         if entry["type"] == "signature:create":
-            document = _get(f"{base}/api/v1/signatures/{payload['record_id']}")
+            # The records file comes from an auditor with a token (docs/FORMATS.md §8).
+            document = _get(f"{base}/api/v1/signatures/{payload['record_id']}", world.token_file)
             assert document is not None
             records.append(document.decode())
         elif entry["type"] == "commitment:publish":
@@ -296,14 +306,20 @@ def _tool_on(
     return subprocess.run(args, capture_output=True, text=True, check=False, timeout=120)
 
 
-def _core_audit(world: World, lie: Callable[[str, dict[str, object]], dict[str, object]]) -> None:
-    """registry.core.audit.audit against the live server, its answers passed through ``lie``."""
+def _core_audit(
+    world: World, lie: Callable[[str, dict[str, object]], dict[str, object]], *, sealed: bool = True
+) -> None:
+    """registry.core.audit.audit against the live server, its answers passed through ``lie``.
+
+    ``sealed=False``: without an auditor token, as anyone may audit (the public documents).
+    """
     from registry.audit_client import Registry
     from registry.core.audit import audit
     from registry.core.keys import KeyRing
     from registry.core.note import parse_verifier_key
 
-    registry_ = Registry(world.server.url)
+    token = world.token_file.read_text(encoding="utf-8").strip() if sealed else None
+    registry_ = Registry(world.server.url, token)
     verifier = parse_verifier_key((world.state / "verifier-key").read_text().strip())
     note = registry_.text("/log/checkpoint")
     size = int(note.split("\n")[1])
@@ -315,6 +331,7 @@ def _core_audit(world: World, lie: Callable[[str, dict[str, object]], dict[str, 
         keyring=KeyRing.from_jwks(registry_.json("/.well-known/jwks.json")),
         fetch_record=lambda rid: lie(rid, registry_.signature(rid)),
         fetch_version=lambda slug, n: lie(slug, registry_.version(slug, n)),
+        seals=sealed,
     )
 
 
@@ -369,9 +386,10 @@ def test_a_lying_registry_is_caught(world: World) -> None:
 
     folder, records, versions = _served_files(world)
     for name, (lie, index, kind) in LIES.items():
-        with pytest.raises(AuditFailure) as caught:
-            _core_audit(world, lambda key, document, lie=lie: lie(world, key, document))  # type: ignore[misc]
-        assert (caught.value.index, caught.value.kind) == (index, kind), (name, caught.value)
+        for sealed in (True, False):  # with an auditor token, and without one (public documents)
+            with pytest.raises(AuditFailure) as caught:
+                _core_audit(world, lambda key, document, lie=lie: lie(world, key, document), sealed=sealed)  # type: ignore[misc]
+            assert (caught.value.index, caught.value.kind) == (index, kind), (name, sealed, caught.value)
         told = [lie(world, str(r["id"]), r) for r in records]
         shown = [lie(world, "", v) for v in versions]
         _failed_at(_tool_on(world, folder, told, shown), index, kind)

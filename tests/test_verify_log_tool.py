@@ -32,6 +32,7 @@ from sqlalchemy.engine import make_url
 
 from registry.app import create_app
 from registry.services import signing
+from tests.auditor_support import auditor_token
 from tests.conftest import ROOT, Env, LiveServer, free_port, ikrar, initialise
 from tests.factories import walk_in
 
@@ -83,8 +84,11 @@ def verify_many(cases: Sequence[Sequence[str | Path]]) -> list[Outcome]:
 # ─────────────────────────────────── downloading the log ────────────────────────────────────
 
 
-def get(url: str) -> bytes:
-    with urllib.request.urlopen(url, timeout=30) as response:
+def get(url: str, token: str | None = None) -> bytes:
+    request = urllib.request.Request(url)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
+    with urllib.request.urlopen(request, timeout=30) as response:
         assert response.status == 200, url
         return bytes(response.read())
 
@@ -127,7 +131,8 @@ class Snapshot:
         ]
 
 
-def download(base: str, folder: Path) -> Snapshot:
+def download(base: str, folder: Path, token: str) -> Snapshot:
+    """``token``: an auditor's; the records file holds full documents only auditors are served."""
     folder.mkdir(parents=True)
     checkpoint = get(base + "/log/checkpoint")
     size = int(checkpoint.split(b"\n")[1])
@@ -143,7 +148,7 @@ def download(base: str, folder: Path) -> Snapshot:
     for line in lines:
         entry = json.loads(line)
         if entry["type"] == "signature:create":
-            body = get(f"{base}/api/v1/signatures/{entry['payload']['record_id']}")
+            body = get(f"{base}/api/v1/signatures/{entry['payload']['record_id']}", token)
             documents.append(json.dumps(json.loads(body), ensure_ascii=False) + "\n")
     snapshot = Snapshot(folder, key, size)
     snapshot.checkpoint.write_bytes(checkpoint)
@@ -164,6 +169,7 @@ class World:
     server: LiveServer
     tmp: Path
     first: Snapshot
+    token: str = ""  # an auditor token (ikrar tokens create --auditor)
 
     def sign(self, *names: str) -> None:
         with self.app.app_context():
@@ -220,8 +226,9 @@ def world(environment: Env, tmp_path_factory: pytest.TempPathFactory) -> Iterato
                 time.sleep(0.2)
         tmp = tmp_path_factory.mktemp("verify-log")
         world = World(app, environment, LiveServer(url, process), tmp, Snapshot(tmp, "", 0))
+        world.token = auditor_token(app)
         world.sign(*NAMES)
-        world.first = download(url, tmp / "first")
+        world.first = download(url, tmp / "first", world.token)
         yield world
     finally:
         process.terminate()
@@ -603,7 +610,7 @@ def test_state_continues_detects_rollback_and_fork(world: World) -> None:
         world.env, "signatures", "withdraw", withdrawn_id, "--reason", "uji coba, salah tanda tangan"
     )
     assert withdrawn.returncode == 0, withdrawn.stdout + withdrawn.stderr
-    second = download(world.server.url, world.tmp / "second")
+    second = download(world.server.url, world.tmp / "second", world.token)
     assert second.size >= first.size + len(LATER) + 2
     types = [json.loads(line)["type"] for line in second.lines()]
     assert "key:rotate" in types and "signature:withdraw" in types

@@ -16,6 +16,7 @@ from registry.models import LogEntry
 from registry.services import integrity, keyring, signing
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.withdrawals import withdraw
+from tests.auditor_support import auditor_headers
 from tests.conftest import Env, ikrar
 from tests.factories import walk_in
 
@@ -28,9 +29,10 @@ def _signed(app: Flask) -> str:
 
 def test_withdrawal_is_logged_and_shown(ctx: Flask, client: FlaskClient) -> None:
     record_id = _signed(ctx)
-    before = client.get(f"/api/v1/signatures/{record_id}").get_json()
+    auditor = auditor_headers(ctx)  # the record itself is for auditors (the consent text's contract)
+    before = client.get(f"/api/v1/signatures/{record_id}", headers=auditor).get_json()
     row = withdraw(record_id, REASON, "admin-1")
-    after = client.get(f"/api/v1/signatures/{record_id}").get_json()
+    after = client.get(f"/api/v1/signatures/{record_id}", headers=auditor).get_json()
     assert before["status"] == "valid" and before["withdrawal"] is None
     assert after["status"] == "withdrawn"
     assert after["withdrawal"]["reason"] == REASON

@@ -11,6 +11,11 @@ from flask import current_app
 from registry import __version__
 
 _HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
+_RECORD_SHA256 = {
+    "type": ["string", "null"],
+    "pattern": "^[0-9a-f]{64}$",
+    "description": "hex SHA-256 of JCS(record), as in its signature:create entry; null when invalid.",
+}
 _INSTANT = {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
 
 
@@ -194,11 +199,28 @@ SCHEMAS: dict[str, Any] = {
         },
     },
     "Signature": {
+        "description": "A stored signature after the registry re-checked it, shaped by who asks "
+        "(docs/FORMATS.md §3): auditors and admins get SignatureFull, everyone else SignaturePublic.",
+        "oneOf": [_ref("SignatureFull"), _ref("SignaturePublic")],
+    },
+    "SignatureFull": {
         "type": "object",
-        "description": "A stored signature after the registry re-checked it. status 'invalid' means the "
-        "stored data no longer verify (seal, strokes, commitment version or withdrawal against the log): "
-        "then code, record, signature and kid are null and nothing of the row is vouched for.",
-        "required": ["id", "code", "record", "signature", "kid", "log_index", "status", "withdrawal"],
+        "description": "For auditors and admins (a signed-in session or an auditor bearer token). "
+        "status 'invalid' means the stored data no longer verify (seal, strokes, commitment version "
+        "or withdrawal against the log): then code, record, signature, kid and record_sha256 are "
+        "null and nothing of the row is vouched for.",
+        "additionalProperties": False,
+        "required": [
+            "id",
+            "code",
+            "record",
+            "signature",
+            "kid",
+            "log_index",
+            "status",
+            "record_sha256",
+            "withdrawal",
+        ],
         "properties": {
             "id": {"type": "string"},
             "code": {"type": ["string", "null"]},
@@ -210,11 +232,13 @@ SCHEMAS: dict[str, Any] = {
             "kid": {"type": ["string", "null"]},
             "log_index": {"type": "integer", "minimum": 0},
             "status": {"enum": ["valid", "withdrawn", "invalid"]},
+            "record_sha256": _RECORD_SHA256,
             "withdrawal": {
                 "oneOf": [
                     {"type": "null"},
                     {
                         "type": "object",
+                        "additionalProperties": False,
                         "required": ["at", "reason", "log_index"],
                         "properties": {
                             "at": _INSTANT,
@@ -223,6 +247,58 @@ SCHEMAS: dict[str, Any] = {
                         },
                     },
                 ]
+            },
+        },
+    },
+    "SignaturePublic": {
+        "type": "object",
+        "description": "For everyone else, what the consent text promises: without the signer's "
+        "consent to public display only that a signature exists at a log index; with it also "
+        "'public' and the withdrawal reason. Never the code, certificate link, record or seal.",
+        "additionalProperties": False,
+        "required": ["id", "log_index", "status", "record_sha256", "withdrawal"],
+        "properties": {
+            "id": {"type": "string"},
+            "log_index": {"type": "integer", "minimum": 0},
+            "status": {"enum": ["valid", "withdrawn", "invalid"]},
+            "record_sha256": _RECORD_SHA256,
+            "withdrawal": {
+                "oneOf": [
+                    {"type": "null"},
+                    {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["at", "log_index"],
+                        "properties": {
+                            "at": _INSTANT,
+                            "reason": {"type": "string", "description": "Only with consent."},
+                            "log_index": {"type": "integer"},
+                        },
+                    },
+                ]
+            },
+            "public": {
+                "type": "object",
+                "description": "Only when the signer allowed public display.",
+                "additionalProperties": False,
+                "required": ["name", "position", "institution", "signed_at", "kid", "commitment"],
+                "properties": {
+                    "name": {"type": "string"},
+                    "position": {"type": "string"},
+                    "institution": {"type": "string"},
+                    "signed_at": _INSTANT,
+                    "kid": {"type": "string"},
+                    "commitment": {
+                        "type": "object",
+                        "additionalProperties": False,
+                        "required": ["id", "version", "title"],
+                        "properties": {
+                            "id": {"type": "string"},
+                            "version": {"type": "integer", "minimum": 1},
+                            "title": {"type": "string"},
+                        },
+                    },
+                },
             },
         },
     },
@@ -486,12 +562,16 @@ def document() -> dict[str, Any]:
             "/api/v1/signatures/{record_id}": {
                 "get": {
                     "operationId": "getSignature",
-                    "summary": "A signed record, its signature, key id and log index.",
+                    "summary": "A signature by audience: the sealed record for auditors and admins, "
+                    "what the consent text promises for everyone else.",
+                    "description": "Send an auditor token (Authorization: Bearer ikr_aud_…) or sign in "
+                    "as an auditor or admin for SignatureFull; a bad token is 401.",
                     "parameters": [
                         {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
                     "responses": {
                         "200": _json(_ref("Signature"), "The signature."),
+                        "401": _problem("A bearer token was sent but is malformed, unknown or revoked."),
                         "404": _problem("No such signature."),
                     },
                 }
@@ -649,7 +729,8 @@ def document() -> dict[str, Any]:
                 "bearer": {
                     "type": "http",
                     "scheme": "bearer",
-                    "description": "ikr_dev_… or ikr_opr_… token.",
+                    "description": "ikr_dev_… or ikr_opr_… token (signing); ikr_aud_… auditor token "
+                    "(full signature documents, never signing).",
                 },
                 "kioskSession": {"type": "apiKey", "in": "cookie", "name": "ikrar_session"},
             },

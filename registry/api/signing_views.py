@@ -13,13 +13,14 @@ from flask_babel import gettext
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
+from registry.api.bearer import Forbidden, Unauthorized, bearer_credential
 from registry.api.body import json_object
 from registry.api.problems import localized, problem
-from registry.api.views import api, signature_document
-from registry.core.errors import N_, IkrarError
+from registry.api.views import api, full_signature_document
+from registry.core.errors import N_
 from registry.extensions import csrf, db, limiter
 from registry.models import Credential
-from registry.services import certificates, credentials, signing
+from registry.services import certificates, signing
 from registry.services.errors import InvalidInput
 from registry.services.signing import Signatory, SigningRequest
 
@@ -35,6 +36,7 @@ CLAIMED_YEARS = (1000, 9998)
 TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time"}
 SIGNATORY_FIELDS = ("name", "position", "institution", "category")
 CONSENT_FIELDS = {"accepted", "public_display"}
+SIGNING_KINDS = ("device", "operator")
 
 
 @dataclass(frozen=True)
@@ -45,14 +47,6 @@ class Caller:
     operator: str | None
     device: str | None
     locked_to: str | None
-
-
-class Unauthorized(IkrarError):
-    pass
-
-
-class Forbidden(IkrarError):
-    pass
 
 
 def _from_credential(credential: Credential) -> Caller:
@@ -69,14 +63,10 @@ def _from_credential(credential: Credential) -> Caller:
 
 def _caller() -> Caller:
     """A bearer token, else a kiosk or signed-in browser session (which must also prove CSRF)."""
-    header = request.headers.get("Authorization")
-    if header is not None:
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise Unauthorized(N_("send the credential as 'Authorization: Bearer ikr_…'"))
-        credential = credentials.authenticate(token.strip())
-        if credential is None:
-            raise Unauthorized(N_("the bearer token is unknown, revoked or malformed"))
+    credential = bearer_credential()
+    if credential is not None:
+        if credential.kind not in SIGNING_KINDS:
+            raise Forbidden(N_("an auditor token only reads; sign with a device or operator token"))
         return _from_credential(credential)
     device_id = session.get("kiosk_device")
     if isinstance(device_id, str):
@@ -251,7 +241,8 @@ def create_signature(slug: str) -> Response:
 
 def signing_response(row: Any) -> dict[str, Any]:
     base = str(current_app.config["IKRAR_BASE_URL"])
-    document = signature_document(row)
+    # The signing caller just submitted this signatory's details: it gets the sealed record back.
+    document = full_signature_document(row)
     return {
         "id": document["id"],
         "code": document["code"],

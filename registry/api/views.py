@@ -5,12 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, url_for
+from flask_login import current_user
 
-from registry.api.problems import single_arg
-from registry.core.canonical import format_instant
+from registry.api.bearer import Unauthorized, bearer_credential
+from registry.api.problems import localized, problem, single_arg
+from registry.core.canonical import canonical_bytes, format_instant, sha256_hex
 from registry.core.versions import version_sha256
 from registry.models import CommitmentVersion, SignatureRecord
 from registry.services import commitments, sealed, signing
+from registry.services.audience import Audience, for_role, signature_view
 from registry.services.bound_versions import signed_document
 from registry.services.errors import InvalidInput
 
@@ -50,7 +53,8 @@ def commitment_document(version: CommitmentVersion) -> dict[str, Any]:
     }
 
 
-def signature_document(row: SignatureRecord) -> dict[str, Any]:
+def full_signature_document(row: SignatureRecord) -> dict[str, Any]:
+    """Every member of the signature document (docs/FORMATS.md §3), for auditors and admins only."""
     checked = sealed.check(row)
     if not checked.ok:
         # Nothing of a row that no longer verifies is vouched for: no record, no status but this.
@@ -62,6 +66,7 @@ def signature_document(row: SignatureRecord) -> dict[str, Any]:
             "kid": None,
             "log_index": row.log_index,
             "status": "invalid",
+            "record_sha256": None,
             "withdrawal": None,
         }
     record = checked.signed()
@@ -74,6 +79,7 @@ def signature_document(row: SignatureRecord) -> dict[str, Any]:
         "kid": record["kid"],
         "log_index": row.log_index,
         "status": checked.status,
+        "record_sha256": sha256_hex(canonical_bytes(record)),
         "withdrawal": None
         if withdrawal is None
         else {
@@ -82,6 +88,28 @@ def signature_document(row: SignatureRecord) -> dict[str, Any]:
             "log_index": withdrawal.log_index,
         },
     }
+
+
+def signature_document(row: SignatureRecord, audience: Audience) -> dict[str, Any]:
+    """What ``audience`` may see of this signature by record id (registry/services/audience.py)."""
+    full = full_signature_document(row)
+    return signature_view(audience, full, title=row.commitment_version.title)
+
+
+def reader_audience() -> Audience:
+    """Who reads: an auditor bearer token, else the signed-in account's role, else the public.
+
+    Device and operator tokens read as the public: they exist to sign, not to look people up.
+    """
+    credential = bearer_credential()
+    if credential is not None:
+        user = credential.user
+        if credential.kind == "auditor" and user is not None and user.role in ("auditor", "admin"):
+            return Audience.AUDITOR
+        return Audience.PUBLIC
+    if current_user.is_authenticated:
+        return for_role(current_user.role)
+    return Audience.PUBLIC
 
 
 @api.get("/commitments")
@@ -102,4 +130,15 @@ def get_commitment(slug: str) -> Response:
 
 @api.get("/signatures/<record_id>")
 def get_signature(record_id: str) -> Response:
-    return jsonify(signature_document(signing.get(record_id)))
+    try:
+        audience = reader_audience()
+    except Unauthorized as exc:
+        response = problem(401, "Unauthorized", localized(exc), slug="unauthorized")
+        response.headers["WWW-Authenticate"] = 'Bearer realm="ikrar"'
+        return response
+    response = jsonify(signature_document(signing.get(record_id), audience))
+    # The answer depends on who asks: no shared cache may hand an auditor's copy to the public.
+    response.headers["Cache-Control"] = "private, no-store"
+    response.vary.add("Authorization")
+    response.vary.add("Cookie")
+    return response

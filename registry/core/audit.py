@@ -48,6 +48,9 @@ class AuditReport:
     previous_size: int | None = None
     versions: int = 0
     withdrawals: int = 0
+    # signature:create entries whose served record_sha256 was checked but whose seal was not
+    # (no auditor token: the public document carries no record, docs/FORMATS.md §8).
+    unsealed: int = 0
 
 
 class AuditState:
@@ -94,8 +97,13 @@ def audit(
     fetch_record: RecordFetcher | None = None,
     fetch_version: VersionFetcher | None = None,
     state: AuditState | None = None,
+    seals: bool = True,
 ) -> AuditReport:
-    """Verify ``lines`` (entry canonical bytes, in order) against ``checkpoint_note``; raise AuditFailure."""
+    """Verify ``lines`` (entry canonical bytes, in order) against ``checkpoint_note``; raise AuditFailure.
+
+    ``seals=False``: the fetched documents are the public ones (no auditor token): each served
+    ``record_sha256``, status and withdrawal is checked against the log, but no record's seal.
+    """
     try:
         checkpoint = open_checkpoint(checkpoint_note, verifier, origin)
     except NoteError as exc:
@@ -119,7 +127,8 @@ def audit(
         new_hashes_path.parent.mkdir(parents=True, exist_ok=True)
     chain = ChainVerifier()
     frontier = merkle.Frontier.empty()
-    served = Served(checkpoint.size, records=fetch_record is not None and keyring is not None)
+    check_records = fetch_record is not None and (keyring is not None or not seals)
+    served = Served(checkpoint.size, records=check_records)
     out = open(new_hashes_path, "wb") if new_hashes_path else None  # noqa: SIM115 - closed below
     try:
         for raw in lines:
@@ -149,10 +158,15 @@ def audit(
                     index=previous.size - 1,
                 )
             report.types[entry.type] += 1
-            if entry.type == "signature:create" and fetch_record is not None and keyring is not None:
+            if entry.type == "signature:create" and fetch_record is not None and not seals:
+                served_digest = _check_served(entry.payload, position, fetch_record, served)
+                if served_digest is not None:
+                    served.record(position, *served_digest)
+                report.unsealed += 1
+            elif entry.type == "signature:create" and fetch_record is not None and keyring is not None:
                 checked = _check_record(entry.payload, position, entry.time, fetch_record, keyring, served)
                 if checked is not None:
-                    served.record(position, *checked)
+                    served.record(position, checked[0], checked[1]["id"], checked[1], checked[2])
                 report.records += 1
             else:
                 served.entry(position, entry.type, entry.payload, entry.time)
@@ -185,10 +199,8 @@ def _open_hashes(state: AuditState) -> Any:
         raise AuditFailure("state", f"{state.hashes_file} is missing; start a new state folder") from exc
 
 
-def _check_record(
-    payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing, served: Served
-) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """Fetch and verify one record; (record sha256, signed record, document), or None if invalid."""
+def _fetch(payload: dict[str, Any], index: int, fetch: RecordFetcher, served: Served) -> Any:
+    """The document served for this signature:create entry's record; None when served as invalid."""
     record_id = payload.get("record_id")
     if not isinstance(record_id, str):
         raise AuditFailure("record", "signature entry without record_id", index=index)
@@ -201,6 +213,33 @@ def _check_record(
         # was altered may come earlier (a publish entry), so the failure waits for the whole walk.
         served.fail("record", f"the registry reports record {record_id} as invalid (integrity error)", index)
         return None
+    return document
+
+
+def _check_served(
+    payload: dict[str, Any], index: int, fetch: RecordFetcher, served: Served
+) -> tuple[str, str, None, dict[str, Any]] | None:
+    """Without a record: the served record_sha256 must be the one the log committed to."""
+    document = _fetch(payload, index, fetch, served)
+    if document is None:
+        return None
+    record_id = str(payload["record_id"])
+    if not isinstance(document, dict) or document.get("id") != record_id:
+        raise AuditFailure("record", f"record {record_id}: the registry serves another document", index=index)
+    digest = document.get("record_sha256")
+    if digest != payload.get("record_sha256"):
+        raise AuditFailure("record", f"record {record_id} is not the one the log committed to", index=index)
+    return str(digest), record_id, None, document
+
+
+def _check_record(
+    payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing, served: Served
+) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
+    """Fetch and verify one record; (record sha256, signed record, document), or None if invalid."""
+    document = _fetch(payload, index, fetch, served)
+    if document is None:
+        return None
+    record_id = str(payload["record_id"])
     try:
         body = canonical_bytes(document["record"])
         signed, _ = verify_record(body, document["signature"], ring)
@@ -221,7 +260,7 @@ class _Withdrawn:
     """What a record document said of its withdrawal, kept until the log's entry for it comes."""
 
     log_index: int
-    reason_sha256: str
+    reason_sha256: str | None  # None: the public document shows no reason (signer declined display)
     at: str
     record_sha256: str
 
@@ -262,15 +301,23 @@ class Served:
         elif kind == "signature:withdraw" and self.records:
             self._withdraw(index, payload, time)
 
-    def record(self, index: int, digest: str, record: dict[str, Any], document: dict[str, Any]) -> None:
-        """A verified record document fetched at its signature:create entry ``index``."""
-        rid = record["id"]
+    def record(
+        self, index: int, digest: str, rid: str, record: dict[str, Any] | None, document: dict[str, Any]
+    ) -> None:
+        """A record document fetched at its signature:create entry ``index``: ``record`` is the
+        verified signed record, or None when only the public document was served (no seal check)."""
         if document.get("log_index") != index:
             self.fail(
                 "record", f"the registry gives record {rid} log_index {document.get('log_index')!r}", index
             )
-        bound = self.published.get((record["commitment"]["id"], record["commitment"]["version"]))
-        if bound is None:
+        bound = (
+            None
+            if record is None
+            else self.published.get((record["commitment"]["id"], record["commitment"]["version"]))
+        )
+        if record is None:
+            pass
+        elif bound is None:
             self.fail("record", f"record {rid} seals a commitment version no earlier entry published", index)
         elif (bound["text_sha256"], bound["consent_sha256"]) != (
             record["commitment"]["text_sha256"],
@@ -284,11 +331,18 @@ class Served:
             self.fail("withdrawal", f"record {rid}: status {status!r} with withdrawal {withdrawal!r}", index)
             return
         at, reason, log_index = withdrawal.get("at"), withdrawal.get("reason"), withdrawal.get("log_index")
-        if type(log_index) is not int or log_index <= index or not isinstance(reason, str):
+        # The public document of a signer who declined public display carries no reason text.
+        reason_optional = record is None and "reason" not in withdrawal
+        if (
+            type(log_index) is not int
+            or log_index <= index
+            or not (isinstance(reason, str) or reason_optional)
+        ):
             self.fail("withdrawal", f"record {rid}: malformed withdrawal {withdrawal!r}", index)
             return
         if log_index < self.size:  # a withdrawal after the checkpoint is for the next audit
-            self.pending[rid] = _Withdrawn(log_index, sha256_hex(reason.encode("utf-8")), str(at), digest)
+            reason_sha256 = sha256_hex(reason.encode("utf-8")) if isinstance(reason, str) else None
+            self.pending[rid] = _Withdrawn(log_index, reason_sha256, str(at), digest)
 
     def _withdraw(self, index: int, payload: dict[str, Any], time: str) -> None:
         rid = payload.get("record_id")
@@ -314,7 +368,7 @@ class Served:
             )
         elif said.record_sha256 != payload.get("record_sha256"):
             self.fail("withdrawal", f"the entry withdraws another record than {rid}", index)
-        elif said.reason_sha256 != payload.get("reason_sha256"):
+        elif said.reason_sha256 is not None and said.reason_sha256 != payload.get("reason_sha256"):
             self.fail(
                 "withdrawal", f"the reason served for record {rid} does not hash to reason_sha256", index
             )

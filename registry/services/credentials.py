@@ -1,4 +1,4 @@
-"""Bearer credentials: devices locked to one commitment, and operators' tokens."""
+"""Bearer credentials: devices locked to one commitment, operators' tokens, auditors' read tokens."""
 
 from __future__ import annotations
 
@@ -18,7 +18,11 @@ from registry.services.accounts import new_public_id
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
-TOKEN = re.compile(r"^ikr_(dev_[a-z2-7]{16}|opr_[a-z2-7]{16})_([A-Za-z0-9_-]{43})$")
+TOKEN = re.compile(r"^ikr_((?:dev|opr|aud)_[a-z2-7]{16})_([A-Za-z0-9_-]{43})$")
+KINDS = ("device", "operator", "auditor")
+PREFIX = {"device": "dev_", "operator": "opr_", "auditor": "aud_"}
+# Who may hold a token of each kind; an auditor token reads full signature documents, never signs.
+HOLDER_ROLES = {"operator": ("operator", "admin"), "auditor": ("auditor", "admin")}
 
 
 @dataclass(frozen=True)
@@ -34,11 +38,15 @@ def _digest(secret: str) -> str:
 
 def issue(kind: str, label: str, *, commitment: str | None = None, user: User | None = None) -> Issued:
     """A new credential; a device must name an open or published commitment it is locked to."""
-    if kind not in ("device", "operator"):
-        raise InvalidInput("kind must be device or operator", field="kind")
+    if kind not in KINDS:
+        raise InvalidInput("kind must be device, operator or auditor", field="kind")
     label = clean_text(label, "label", max_length=200)
-    if kind == "operator" and (user is None or user.role not in ("operator", "admin")):
+    if kind == "operator" and (user is None or user.role not in HOLDER_ROLES[kind]):
         raise InvalidInput("an operator token belongs to an operator or admin", field="user")
+    if kind == "auditor" and (user is None or user.role not in HOLDER_ROLES[kind]):
+        raise InvalidInput("an auditor token belongs to an auditor or admin", field="user")
+    if kind == "auditor" and not user.active:  # type: ignore[union-attr]
+        raise InvalidInput("the account is disabled", field="user")
     secret = secrets.token_urlsafe(32)
     user_id = user.id if user is not None else None
 
@@ -54,7 +62,7 @@ def issue(kind: str, label: str, *, commitment: str | None = None, user: User | 
             if commitment_row is None:
                 raise NotFound(f"there is no commitment {commitment!r:.70}", field="commitment")
         credential = Credential(
-            id=new_public_id("dev_" if kind == "device" else "opr_"),
+            id=new_public_id(PREFIX[kind]),
             kind=kind,
             label=label,
             commitment_id=commitment_row.id if commitment_row else None,
