@@ -69,8 +69,11 @@ class Registry:
             if len(lines) < end - (start - len(lines)):
                 return  # the server served fewer than asked: the auditor reports the truncation
 
-    def signature(self, record_id: str) -> dict[str, Any]:
-        document = self.json(f"/api/v1/signatures/{urllib.parse.quote(record_id, safe='')}")
+    def signature(self, record_id: str, *, code: str | None = None) -> dict[str, Any]:
+        path = f"/api/v1/signatures/{urllib.parse.quote(record_id, safe='')}"
+        if code is not None:
+            path += "?code=" + urllib.parse.quote(code, safe="")  # the signer's capability
+        document = self.json(path)
         if not isinstance(document, dict):
             raise FetchError("signature document is not an object")
         return document

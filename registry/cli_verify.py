@@ -84,9 +84,12 @@ def _verify_code(code_text: str, url: str, ring: KeyRing) -> Verdict:
     status = _fetch_status(url, code)
     if status["status"] == "unknown":
         return Verdict("unknown", [f"the registry at {url} does not know code {code}"])
-    document = Registry(url).signature(str(status["id"]))
+    # The code is the signer's capability: with it the registry hands out the full record.
+    document = Registry(url).signature(str(status["id"]), code=code)
     from registry.core.canonical import canonical_bytes
 
+    if not isinstance(document.get("record"), dict):
+        return Verdict("invalid", [f"the registry at {url} served no record for code {code}"])
     body = canonical_bytes(document["record"])
     try:
         signed, key = verify_record(body, str(document["signature"]), ring)

@@ -291,3 +291,26 @@ def test_ikrar_audit_without_a_token_still_finds_an_altered_record(
     result = CliRunner().invoke(cli, ["audit", "--url", live_server.url], catch_exceptions=False, env={})
     assert result.exit_code == 1, result.output
     assert "FAILED (record)" in result.output and signed[1].id in result.output
+
+
+def test_the_signers_code_is_their_capability_to_their_full_record(app: Flask, client: FlaskClient) -> None:
+    """The code printed on the certificate (whose PDF embeds the same record) opens the full
+    document; any other code, or none, gets the public view. `ikrar verify --code` relies on it."""
+    signer = _sign(app, "Rahasia Pemegang Kode", False)
+    printed = f"{signer.code[:4]}-{signer.code[4:8]}-{signer.code[8:]}".lower()
+    full = client.get(f"/api/v1/signatures/{signer.id}?code={printed}").get_json()
+    assert set(full) == set(FULL_FIELDS) and full["record"]["signatory"]["name"] == signer.name
+    other = _sign(app, "Rahasia Orang Lain", False)
+    for code in (other.code, "0000000000", "x" * 65, ""):
+        answer = client.get(f"/api/v1/signatures/{signer.id}", query_string={"code": code})
+        assert answer.status_code == 200 and set(answer.get_json()) == PUBLIC_SHAPE, code
+        assert signer.name not in answer.get_data(as_text=True)
+
+
+def test_ikrar_verify_by_code_checks_the_seal_with_the_signers_capability(
+    app: Flask, env: Env, live_server: LiveServer
+) -> None:
+    signer = _sign(app, "Rahasia Verifikasi Kode", False)
+    done = ikrar(env, "verify", "--code", signer.code, "--url", live_server.url)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr

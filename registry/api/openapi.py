@@ -565,9 +565,19 @@ def document() -> dict[str, Any]:
                     "summary": "A signature by audience: the sealed record for auditors and admins, "
                     "what the consent text promises for everyone else.",
                     "description": "Send an auditor token (Authorization: Bearer ikr_aud_…) or sign in "
-                    "as an auditor or admin for SignatureFull; a bad token is 401.",
+                    "as an auditor or admin for SignatureFull; a bad token is 401. The signer (whoever "
+                    "holds the certificate's verification code, which the certificate PDF carries with "
+                    "its record anyway) gets SignatureFull with ?code=<that code>.",
                     "parameters": [
-                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}}
+                        {"name": "record_id", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {
+                            "name": "code",
+                            "in": "query",
+                            "required": False,
+                            "schema": {"type": "string", "maxLength": 64},
+                            "description": "The record's verification code (any printed form): the "
+                            "signer's capability. Any other value gets the public view.",
+                        },
                     ],
                     "responses": {
                         "200": _json(_ref("Signature"), "The signature."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, url_for
@@ -9,7 +10,9 @@ from flask_login import current_user
 
 from registry.api.bearer import Unauthorized, bearer_credential
 from registry.api.problems import localized, problem, single_arg
+from registry.core import codes
 from registry.core.canonical import canonical_bytes, format_instant, sha256_hex
+from registry.core.errors import FormatError
 from registry.core.versions import version_sha256
 from registry.models import CommitmentVersion, SignatureRecord
 from registry.services import commitments, sealed, signing
@@ -96,6 +99,17 @@ def signature_document(row: SignatureRecord, audience: Audience) -> dict[str, An
     return signature_view(audience, full, title=row.commitment_version.title)
 
 
+def _holds_code(code: str, given: str | None) -> bool:
+    """Whether ``given`` is this record's verification code in any printed form (constant time)."""
+    if given is None or len(given) > 64:
+        return False
+    try:
+        normalised = codes.normalise_code(given)
+    except FormatError:
+        return False
+    return hmac.compare_digest(normalised.encode("ascii"), code.encode("ascii"))
+
+
 def reader_audience() -> Audience:
     """Who reads: an auditor bearer token, else the signed-in account's role, else the public.
 
@@ -136,7 +150,10 @@ def get_signature(record_id: str) -> Response:
         response = problem(401, "Unauthorized", localized(exc), slug="unauthorized")
         response.headers["WWW-Authenticate"] = 'Bearer realm="ikrar"'
         return response
-    response = jsonify(signature_document(signing.get(record_id), audience))
+    row = signing.get(record_id)
+    if audience is Audience.PUBLIC and _holds_code(row.code, single_arg("code")):
+        audience = Audience.SIGNER  # the certificate's code: the signer's own capability
+    response = jsonify(signature_document(row, audience))
     # The answer depends on who asks: no shared cache may hand an auditor's copy to the public.
     response.headers["Cache-Control"] = "private, no-store"
     response.vary.add("Authorization")

@@ -47,9 +47,9 @@ FULL_FIELDS = (
     "withdrawal",
 )
 
-# Which audiences see the full document at GET /api/v1/signatures/<id>. The signer sees their
-# full record too, but through their capability (the code at /v/<code>, the certificate link),
-# never by record id.
+# Which audiences see the full document at GET /api/v1/signatures/<id> by their role. The signer
+# sees their full record too, but only by proving their capability (the verification code printed
+# on the certificate, whose PDF embeds the same record): never by record id alone.
 FULL_BY_RECORD_ID = frozenset({Audience.AUDITOR, Audience.ADMIN})
 
 
@@ -69,7 +69,7 @@ def signature_view(audience: Audience, full: dict[str, Any], *, title: str | Non
 
     ``title`` is the commitment version's title, shown with the public fields.
     """
-    if audience in FULL_BY_RECORD_ID:
+    if audience in FULL_BY_RECORD_ID or audience is Audience.SIGNER:
         return {name: full[name] for name in FULL_FIELDS}
     view: dict[str, Any] = {name: full[name] for name in LOG_FIELDS}
     record = full["record"]
