@@ -208,6 +208,7 @@ def log_verify() -> None:
     click.echo(
         f"OK: {report.entries} entries, {report.records} signed records verified"
         + (f", {report.withdrawn} withdrawn" if report.withdrawn else "")
+        + (f", {report.erased} erased (personal data; hashes checked)" if report.erased else "")
         + f", {report.published} published commitment versions match the log"
     )
     click.echo(f"head {report.head}\nroot {report.root.hex()}")

@@ -16,6 +16,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 
+from registry.cli_erasure import erase_command, purge_command, retention_command
 from registry.cli_support import clear_errors
 from registry.services import privacy
 
@@ -34,7 +35,7 @@ def _write_private(path: Path, text: str) -> None:
 
 @click.group("privacy")
 def privacy_group() -> None:
-    """Data subjects' rights under UU 27/2022: access and portability."""
+    """Data subjects' rights under UU 27/2022: access, portability, erasure and retention."""
 
 
 @privacy_group.command("export")
@@ -104,3 +105,8 @@ def export_command(
         f"{len(export['invitees_without_signature'])} invitee row(s) without a signature",
         err=True,
     )
+
+
+privacy_group.add_command(erase_command)
+privacy_group.add_command(retention_command)
+privacy_group.add_command(purge_command)

@@ -63,6 +63,9 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Freed bytes are zeroed, not left in free pages: an erased signatory's name must not
+        # stay readable in the file (services/erasure.py).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")

@@ -34,6 +34,9 @@ class Commitment(db.Model):  # type: ignore[name-defined,misc]
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     slug: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The signatories' personal data is kept until this day (inclusive), then erased by
+    # `ikrar privacy purge --due`; None: not yet decided (nothing is purged).
+    retain_until: Mapped[date | None] = mapped_column(Date)
 
     versions: Mapped[list[CommitmentVersion]] = relationship(
         back_populates="commitment", order_by="CommitmentVersion.version"
@@ -126,6 +129,7 @@ class SignatureRecord(db.Model):  # type: ignore[name-defined,misc]
 
     commitment_version: Mapped[CommitmentVersion] = relationship()
     withdrawal: Mapped[Withdrawal | None] = relationship(lazy="joined")
+    erasure: Mapped[Erasure | None] = relationship(lazy="joined")
 
 
 class Withdrawal(db.Model):  # type: ignore[name-defined,misc]
@@ -138,6 +142,26 @@ class Withdrawal(db.Model):  # type: ignore[name-defined,misc]
     reason: Mapped[str] = mapped_column(Text)
     actor: Mapped[str] = mapped_column(String(64))
     withdrawn_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    log_index: Mapped[int] = mapped_column(BigInteger, ForeignKey("log_entry.index"), unique=True)
+
+
+ERASURE_GROUNDS = ("request", "retention")
+
+
+class Erasure(db.Model):  # type: ignore[name-defined,misc]
+    """A signature whose personal data was erased (UU 27/2022): the record's bytes, handwriting and
+    name columns are gone; what stays is what the log already holds (ids, hashes, times)."""
+
+    __tablename__ = "erasure"
+    __table_args__ = (CheckConstraint("ground IN ('request', 'retention')", name="ck_erasure_ground"),)
+
+    record_id: Mapped[str] = mapped_column(ForeignKey("signature_record.id"), primary_key=True)
+    # The hash the signature:create entry committed to: a certificate the signer kept still
+    # matches it, so the registry can confirm it without holding the personal data.
+    record_sha256: Mapped[str] = mapped_column(String(64))
+    ground: Mapped[str] = mapped_column(String(16))
+    actor: Mapped[str] = mapped_column(String(64))
+    erased_at: Mapped[datetime] = mapped_column(UTCDateTime)
     log_index: Mapped[int] = mapped_column(BigInteger, ForeignKey("log_entry.index"), unique=True)
 
 

@@ -59,6 +59,8 @@ def commitment_document(version: CommitmentVersion) -> dict[str, Any]:
 def full_signature_document(row: SignatureRecord) -> dict[str, Any]:
     """Every member of the signature document (docs/FORMATS.md §3), for auditors and admins only."""
     checked = sealed.check(row)
+    if checked.erased:
+        return erased_signature_document(checked)
     if not checked.ok:
         # Nothing of a row that no longer verifies is vouched for: no record, no status but this.
         return {
@@ -71,6 +73,7 @@ def full_signature_document(row: SignatureRecord) -> dict[str, Any]:
             "status": "invalid",
             "record_sha256": None,
             "withdrawal": None,
+            "erasure": None,
         }
     record = checked.signed()
     withdrawal = checked.withdrawal
@@ -89,6 +92,31 @@ def full_signature_document(row: SignatureRecord) -> dict[str, Any]:
             "at": format_instant(withdrawal.withdrawn_at),
             "reason": withdrawal.reason,
             "log_index": withdrawal.log_index,
+        },
+        "erasure": None,
+    }
+
+
+def erased_signature_document(checked: sealed.Sealed) -> dict[str, Any]:
+    """An erased signature: what the log holds of it (ids, hashes, times), nothing personal."""
+    row, erasure, withdrawal = checked.row, checked.erasure, checked.withdrawal
+    assert erasure is not None
+    return {
+        "id": row.id,
+        "code": row.code,
+        "record": None,
+        "signature": None,
+        "kid": row.kid,
+        "log_index": row.log_index,
+        "status": "erased",
+        "record_sha256": erasure.record_sha256,
+        "withdrawal": None
+        if withdrawal is None
+        else {"at": format_instant(withdrawal.withdrawn_at), "reason": None, "log_index": withdrawal.log_index},
+        "erasure": {
+            "at": format_instant(erasure.erased_at),
+            "ground": erasure.ground,
+            "log_index": erasure.log_index,
         },
     }
 

@@ -27,7 +27,8 @@ class Audience(StrEnum):
 
 
 # Everyone: enough to check the record against the log (the log itself holds no personal data).
-LOG_FIELDS = ("id", "log_index", "status", "record_sha256")
+# ``erasure`` is when and where (log index) an erased signature's personal data went.
+LOG_FIELDS = ("id", "log_index", "status", "record_sha256", "erasure")
 # Added for everyone when the signer allowed public display: what the consent text lists as public.
 PUBLIC_FIELDS = ("name", "position", "institution", "signed_at", "kid", "commitment")
 PUBLIC_COMMITMENT_FIELDS = ("id", "version", "title")
@@ -45,6 +46,7 @@ FULL_FIELDS = (
     "status",
     "record_sha256",
     "withdrawal",
+    "erasure",
 )
 
 # Which audiences see the full document at GET /api/v1/signatures/<id> by their role. The signer

@@ -49,6 +49,12 @@ class IdempotencyMismatch(ServiceError):
     status, slug, title = 422, "idempotency-key-reused", "Idempotency-Key reused with another request"
 
 
+class Erased(ServiceError):
+    """The signature exists in the log but its personal data were erased (UU 27/2022)."""
+
+    status, slug, title = 410, "erased", "Personal data erased"
+
+
 class Unavailable(ServiceError):
     status, slug, title = 503, "unavailable", "Service unavailable"
 

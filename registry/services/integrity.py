@@ -17,7 +17,7 @@ from registry.core.keys import KeyRing
 from registry.core.records import verify_record
 from registry.core.version_entries import COMMITMENT_TYPES
 from registry.extensions import db
-from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord, Withdrawal
+from registry.models import Erasure, LogEntry, LogHead, MerkleNode, SignatureRecord, Withdrawal
 from registry.services.keyring import keyring
 from registry.services.version_integrity import BoundVersion, VersionEntries, check_versions
 
@@ -34,6 +34,9 @@ class IntegrityReport:
     withdrawn: int = 0
     frontier: merkle.Frontier = field(default_factory=merkle.Frontier.empty)
     withdrawals: dict[str, tuple[int, dict[str, object]]] = field(default_factory=dict)
+    # record id → (index, payload) of its signature:erase entry
+    erasures: dict[str, tuple[int, dict[str, object]]] = field(default_factory=dict)
+    erased: int = 0
     versions: VersionEntries = field(default_factory=VersionEntries)
     published: int = 0
 
@@ -90,9 +93,52 @@ def _check_entries(
             if not isinstance(rid, str) or rid in report.withdrawals:
                 raise _fail(position, "withdrawal entry without a unique record_id")
             report.withdrawals[rid] = (position, entry.payload)
+        elif entry.type == "signature:erase":
+            _erase_entry(position, entry.payload, report, record_entries)
         elif entry.type in COMMITMENT_TYPES:
             report.versions.add(position, entry.type, entry.payload, _fail)
         db.session.expunge(row)
+
+
+def _erase_entry(
+    position: int,
+    payload: dict[str, object],
+    report: IntegrityReport,
+    record_entries: dict[str, tuple[int, str]],
+) -> None:
+    """An erasure names an earlier signature by the hash its signature:create committed to, once."""
+    rid = payload.get("record_id")
+    if not isinstance(rid, str) or rid in report.erasures:
+        raise _fail(position, "erasure entry without a unique record_id")
+    created = record_entries.get(rid)
+    if created is None or created[1] != payload.get("record_sha256"):
+        raise _fail(position, f"erasure of {rid} names no earlier signature with this record_sha256")
+    if payload.get("ground") not in ("request", "retention"):
+        raise _fail(position, f"erasure of {rid} has no valid ground")
+    report.erasures[rid] = (position, payload)
+
+
+def _check_erased(rec: SignatureRecord, index: int, digest: str, report: IntegrityReport) -> None:
+    """An erased record: nothing personal left, and its erasure agrees with the log's entry."""
+    erasure = rec.erasure
+    assert erasure is not None
+    logged = report.erasures.get(rec.id)
+    if logged is None:
+        raise _fail(erasure.log_index, f"erasure of {rec.id} has no log entry")
+    at, payload = logged
+    if (
+        erasure.log_index != at
+        or erasure.record_sha256 != digest
+        or payload.get("record_sha256") != digest
+        or payload.get("ground") != erasure.ground
+        or erasure.erased_at != parse_instant(str(_entry_time(at)))
+    ):
+        raise _fail(at, f"erasure of {rec.id} disagrees with its log entry")
+    if bytes(rec.body) or bytes(rec.strokes) or rec.name or rec.position or rec.institution or rec.category:
+        raise _fail(at, f"record {rec.id}: personal data are still stored after its erasure")
+    if rec.log_index != index:
+        raise _fail(index, f"record {rec.id} claims log index {rec.log_index}")
+    report.erased += 1
 
 
 def _check_records(
@@ -107,6 +153,13 @@ def _check_records(
         if where is None:
             raise _fail(rec.log_index, f"record {rec.id} has no signature entry in the log")
         index, digest = where
+        if rec.erasure is not None or rec.id in report.erasures:
+            if rec.erasure is None:
+                raise _fail(report.erasures[rec.id][0], f"the log erases {rec.id} but no erasure is stored")
+            _check_erased(rec, index, digest, report)
+            report.records += 1
+            db.session.expunge(rec)
+            continue
         body = bytes(rec.body)
         if rec.log_index != index:
             raise _fail(index, f"record {rec.id} claims log index {rec.log_index}")
@@ -187,6 +240,16 @@ def verify_database() -> IntegrityReport:
         rid, (index, _) = min(record_entries.items(), key=lambda item: item[1][0])
         raise _fail(index, f"the log names record {rid} but no such record is stored (deleted?)")
     _check_withdrawals(report)
+    stored = db.session.execute(select(Erasure.record_id, Erasure.log_index)).all()
+    for rid, at in stored:
+        if rid not in report.erasures:
+            raise _fail(int(at), f"erasure of {rid} has no log entry")
+    if len(stored) != len(report.erasures):
+        rid, (index, _) = min(
+            ((r, v) for r, v in report.erasures.items() if r not in {s[0] for s in stored}),
+            key=lambda item: item[1][0],
+        )
+        raise _fail(index, f"the log erases {rid} but no erasure is stored (deleted?)")
     return report
 
 
@@ -199,11 +262,18 @@ def _check_withdrawals(report: IntegrityReport) -> None:
             raise _fail(row.log_index, f"withdrawal of {row.record_id} has no log entry")
         index, payload = found
         record = db.session.get(SignatureRecord, row.record_id)
+        erased = report.erasures.get(row.record_id)
+        if erased is not None:
+            # Its bytes and reason text were erased: the log's hashes are compared with the erasure's.
+            digest, reason_ok = erased[1].get("record_sha256"), True
+        else:
+            digest = None if record is None else sha256_hex(bytes(record.body))
+            reason_ok = payload.get("reason_sha256") == sha256_hex(row.reason.encode("utf-8"))
         if (
             row.log_index != index
             or record is None
-            or payload.get("record_sha256") != sha256_hex(bytes(record.body))
-            or payload.get("reason_sha256") != sha256_hex(row.reason.encode("utf-8"))
+            or payload.get("record_sha256") != digest
+            or not reason_ok
             or row.withdrawn_at != parse_instant(str(_entry_time(index)))
         ):
             raise _fail(index, f"withdrawal of {row.record_id} disagrees with its log entry")

@@ -328,7 +328,7 @@ class Progress:
 
     @property
     def integrity_errors(self) -> int:
-        return sum(1 for s in self.signed if not s.ok)
+        return sum(1 for s in self.signed if not s.ok and not s.erased)
 
     @property
     def invited_signed(self) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -141,6 +142,14 @@ def _signature(row: SignatureRecord, withdrawals: dict[str, sealed.LoggedWithdra
             "strokes_sha256": sha256_hex(bytes(row.strokes)),
         },
         "invitee": _invitee(db.session.get(Invitee, row.invitee_id) if row.invitee_id is not None else None),
+        "erasure": None
+        if row.erasure is None
+        else {
+            "at": format_instant(row.erasure.erased_at),
+            "ground": row.erasure.ground,
+            "log_index": row.erasure.log_index,
+            "record_sha256": row.erasure.record_sha256,
+        },
         "commitment": _version(row.commitment_version),
     }
 
@@ -161,6 +170,14 @@ def _by_code(code_text: str) -> list[SignatureRecord]:
     if row is None:
         raise NotFound(f"there is no signature with code {code}")
     return [row]
+
+
+def retention_of(slug: str) -> date | None:
+    """The last day the signatories' personal data of ``slug`` are kept (None: not decided)."""
+    found = db.session.execute(select(Commitment).where(Commitment.slug == slug)).scalar_one_or_none()
+    if found is None:
+        raise NotFound(f"there is no commitment {slug!r}")
+    return found.retain_until
 
 
 def _commitment_id(slug: str) -> int:
@@ -220,6 +237,37 @@ def _people(signatures: Sequence[dict[str, Any]], unsigned: Sequence[dict[str, A
     return list(seen.values())
 
 
+def select_subject(
+    *,
+    record_id: str | None = None,
+    code: str | None = None,
+    signatory: str | None = None,
+    commitment: str | None = None,
+) -> tuple[list[SignatureRecord], list[Invitee]]:
+    """The signatures and the unsigned invitee rows of one data subject, by record id, code or name.
+
+    Raises NotFound when nothing matches and InvalidInput for a bad selector (exactly one is given).
+    """
+    given = [k for k, v in (("record", record_id), ("code", code), ("signatory", signatory)) if v is not None]
+    if len(given) != 1:
+        raise InvalidInput("give exactly one of a record id, a code or a signatory's name")
+    if commitment is not None and signatory is None:
+        raise InvalidInput("a commitment narrows a search by name only", field="commitment")
+    if record_id is not None:
+        return _by_record(record_id), []
+    if code is not None:
+        return _by_code(code), []
+    assert signatory is not None
+    rows, invitees = _by_name(signatory, commitment)
+    # An invitee who signed appears inside their signature; the others are listed on their own.
+    taken = set(
+        db.session.execute(
+            select(SignatureRecord.invitee_id).where(SignatureRecord.invitee_id.in_([i.id for i in invitees]))
+        ).scalars()
+    )
+    return rows, [i for i in invitees if i.id not in taken]
+
+
 def export_subject(
     *,
     record_id: str | None = None,
@@ -233,28 +281,9 @@ def export_subject(
     Raises NotFound when nothing matches and InvalidInput for a bad selector. A name may match
     several people: all matches are exported and ``ambiguous`` is true, with ``people`` listing them.
     """
-    given = [k for k, v in (("record", record_id), ("code", code), ("signatory", signatory)) if v is not None]
-    if len(given) != 1:
-        raise InvalidInput("give exactly one of a record id, a code or a signatory's name")
-    if commitment is not None and signatory is None:
-        raise InvalidInput("a commitment narrows a search by name only", field="commitment")
-    unsigned: list[Invitee] = []
-    if record_id is not None:
-        rows = _by_record(record_id)
-    elif code is not None:
-        rows = _by_code(code)
-    else:
-        assert signatory is not None
-        rows, invitees = _by_name(signatory, commitment)
-        # An invitee who signed appears inside their signature; the others are listed on their own.
-        taken = set(
-            db.session.execute(
-                select(SignatureRecord.invitee_id).where(
-                    SignatureRecord.invitee_id.in_([i.id for i in invitees])
-                )
-            ).scalars()
-        )
-        unsigned = [i for i in invitees if i.id not in taken]
+    rows, unsigned = select_subject(
+        record_id=record_id, code=code, signatory=signatory, commitment=commitment
+    )
     withdrawals = sealed.logged_withdrawals()
     signatures = [_signature(row, withdrawals) for row in rows]
     unsigned_rows = [_unsigned(i) for i in unsigned]

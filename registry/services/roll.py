@@ -74,7 +74,7 @@ def _withdrawn(signature: sealed.Sealed, size: int) -> tuple[str, str] | None:
 def _checked(version: CommitmentVersion, size: int) -> list[sealed.Sealed]:
     """The version's records at the checkpoint, each re-checked (sealed.py); refuses on any failure."""
     checked = sealed.check_many(_records(version, size))
-    broken = [s.row for s in checked if not s.ok]
+    broken = [s.row for s in checked if not s.ok and not s.erased]
     if broken:
         raise IntegrityFailure(
             N_(
@@ -84,7 +84,9 @@ def _checked(version: CommitmentVersion, size: int) -> list[sealed.Sealed]:
             count=len(broken),
             index=broken[0].log_index,
         )
-    return checked
+    # An erased signature's personal data are gone: the roll printed now leaves it out (the log
+    # and the verify page still show that it was made).
+    return [s for s in checked if not s.erased]
 
 
 def roll_data(slug: str, version_number: int) -> RollData:
@@ -187,6 +189,8 @@ def public_list(slug: str) -> PublicList:
     per_dimension: Counter[str] = Counter()
     total = broken = 0
     for signature in sealed.check_many(_records(version, size)):
+        if signature.erased:
+            continue  # made and logged, but nothing of the person is held any more
         if not signature.ok:
             broken += 1
             continue

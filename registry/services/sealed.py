@@ -1,5 +1,9 @@
 """The one read path for signatures: a record is shown only after its seal and bindings are re-checked.
 
+A signature whose personal data were erased (services/erasure.py) is ``erased``: its bytes are
+gone, so its seal cannot be re-checked; instead the erasure row must agree with the log's
+``signature:erase`` entry and both with the hash its ``signature:create`` entry committed to.
+
 Every surface that displays a signature (verify page and JSON, signature API, public list, roll,
 progress page, certificate PDFs and their ZIP) reads it through :func:`check` or
 :func:`check_many`. The fields they show come from the signed bytes, never from the unsigned
@@ -21,10 +25,11 @@ from registry.core.errors import FormatError, IkrarError
 from registry.core.keys import KeyRing
 from registry.core.records import verify_record
 from registry.extensions import db
-from registry.models import LogEntry, LogHead, SignatureRecord, Withdrawal
+from registry.models import Erasure, LogEntry, LogHead, SignatureRecord, Withdrawal
 from registry.services import keyring, log_index
 from registry.services.bound_versions import check_version
-from registry.services.errors import IntegrityFailure
+from registry.services.erased import _NOT_YET, erasure_problem
+from registry.services.errors import Erased, IntegrityFailure
 
 logger = logging.getLogger("registry.integrity")
 
@@ -42,7 +47,7 @@ class Sealed:
     """A stored signature after its re-check: ``record`` is the signed object, None when invalid."""
 
     row: SignatureRecord
-    status: str  # valid | withdrawn | invalid
+    status: str  # valid | withdrawn | erased | invalid
     record: dict[str, Any] | None
     problem: str | None = None
 
@@ -50,7 +55,20 @@ class Sealed:
     def ok(self) -> bool:
         return self.record is not None
 
+    @property
+    def erased(self) -> bool:
+        return self.status == "erased"
+
+    @property
+    def erasure(self) -> Erasure | None:
+        return self.row.erasure if self.erased else None
+
     def signed(self) -> dict[str, Any]:
+        if self.erased:
+            raise Erased(
+                "the personal data of signature %(id)s were erased; the log keeps that it was made",
+                id=self.row.id,
+            )
         if self.record is None:
             raise IntegrityFailure(
                 "integrity error: signature %(id)s no longer verifies (%(problem)s)",
@@ -69,7 +87,9 @@ class Sealed:
 
     @property
     def withdrawal(self) -> Withdrawal | None:
-        return self.row.withdrawal if self.status == "withdrawn" else None
+        if self.status == "withdrawn" or (self.erased and self.row.withdrawal is not None):
+            return self.row.withdrawal
+        return None
 
 
 def _withdrawn_record(entry: dict[str, Any]) -> str:
@@ -79,6 +99,15 @@ def _withdrawn_record(entry: dict[str, Any]) -> str:
 def _withdrawal_entries() -> dict[Any, list[log_index.Entry]]:
     """Record id → its withdrawal entries, as the log says (services/log_index.py)."""
     return log_index.index_for("withdrawals", ("signature:withdraw",), _withdrawn_record).refresh()
+
+
+def _erased_record(entry: dict[str, Any]) -> str:
+    return str(entry["payload"]["record_id"])
+
+
+def _erasure_entries() -> dict[Any, list[log_index.Entry]]:
+    """Record id → its signature:erase entries, as the log says."""
+    return log_index.index_for("erasures", ("signature:erase",), _erased_record).refresh()
 
 
 def _logged(entries: list[log_index.Entry] | None) -> LoggedWithdrawal | None:
@@ -223,7 +252,18 @@ def _judge(
     ring: KeyRing,
     withdrawals: dict[Any, list[log_index.Entry]],
     entry_bytes: bytes | None,
+    erasures: dict[Any, list[log_index.Entry]] | None = None,
 ) -> Sealed:
+    logged_erasure = (erasures or {}).get(row.id)
+    if logged_erasure or row.erasure is not None:
+        erased_problem = erasure_problem(row, logged_erasure, withdrawals.get(row.id), entry_bytes)
+        if erased_problem is None:
+            return Sealed(row, "erased", None)
+        if erased_problem != _NOT_YET:
+            logger.error(
+                "integrity error: signature %s (log index %s): %s", row.id, row.log_index, erased_problem
+            )
+            return Sealed(row, "invalid", None, erased_problem)
     problem, record, logged = _problem(row, ring, _logged(withdrawals.get(row.id)), entry_bytes)
     if problem is not None:
         logger.error("integrity error: signature %s (log index %s): %s", row.id, row.log_index, problem)
@@ -234,7 +274,13 @@ def _judge(
 def check(row: SignatureRecord) -> Sealed:
     """Re-check one stored signature (recent key ring: the public verify path is hot)."""
     entries = _creation_entries([row.log_index])
-    return _judge(row, keyring.recent_keyring(row.kid), _withdrawal_entries(), entries.get(row.log_index))
+    return _judge(
+        row,
+        keyring.recent_keyring(row.kid),
+        _withdrawal_entries(),
+        entries.get(row.log_index),
+        _erasure_entries(),
+    )
 
 
 def check_many(rows: Iterable[SignatureRecord]) -> list[Sealed]:
@@ -244,7 +290,8 @@ def check_many(rows: Iterable[SignatureRecord]) -> list[Sealed]:
     ring = keyring.keyring()
     withdrawals = _withdrawal_entries()
     entries = _creation_entries([row.log_index for row in rows])
-    return [_judge(row, ring, withdrawals, entries.get(row.log_index)) for row in rows]
+    erasures = _erasure_entries()
+    return [_judge(row, ring, withdrawals, entries.get(row.log_index), erasures) for row in rows]
 
 
 def require(row: SignatureRecord) -> Sealed:

@@ -19,7 +19,14 @@ from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, log
-from registry.services.errors import AlreadySigned, IdempotencyMismatch, InvalidInput, NotFound, NotOpen
+from registry.services.errors import (
+    AlreadySigned,
+    Erased,
+    IdempotencyMismatch,
+    InvalidInput,
+    NotFound,
+    NotOpen,
+)
 from registry.services.keyring import ActiveSigners
 from registry.services.text import clean_text, require_printable
 
@@ -152,6 +159,13 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
                 )
             ).scalar_one_or_none()
             if previous is not None:
+                if previous.erasure is not None:
+                    # A queued request replayed after its signer's data were erased must not
+                    # bring them back, and cannot return what is gone.
+                    raise Erased(
+                        "the signature made with this Idempotency-Key was erased at its signer's "
+                        "request or at the end of its retention period"
+                    )
                 if previous.request_sha256 != fingerprint:
                     raise IdempotencyMismatch(
                         "this Idempotency-Key was already used for a different signing request"

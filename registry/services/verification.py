@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -44,6 +44,8 @@ def status_document(row: SignatureRecord | None, code_text: str) -> dict[str, An
         return {"status": "unknown", "code": code}
     # The one verified read path: seal, strokes, bound commitment version, withdrawal vs the log.
     checked = sealed.check(row)
+    if checked.erased:
+        return erased_document(checked)
     if not checked.ok:
         return {"status": "invalid", "code": row.code}
     record = checked.signed()
@@ -65,6 +67,37 @@ def status_document(row: SignatureRecord | None, code_text: str) -> dict[str, An
         "withdrawal": None
         if withdrawal is None
         else {"at": format_instant(withdrawal.withdrawn_at), "reason": withdrawal.reason},
+    }
+
+
+def erasure_summary(checked: sealed.Sealed) -> dict[str, Any]:
+    """When and under which log entry an erased signature's personal data went (no data of it)."""
+    erasure = checked.erasure
+    assert erasure is not None
+    return {"at": format_instant(erasure.erased_at), "log_index": erasure.log_index, "ground": erasure.ground}
+
+
+def erased_document(checked: sealed.Sealed) -> dict[str, Any]:
+    """The status document of an erased signature: it was made, sealed and logged; nothing personal."""
+    row, version = checked.row, checked.row.commitment_version
+    withdrawal = checked.withdrawal
+    return {
+        "status": "erased",
+        "code": row.code,
+        "id": row.id,
+        "commitment": {"id": version.commitment.slug, "version": version.version, "title": version.title},
+        "name": None,
+        "position": None,
+        "institution": None,
+        "signed_at": format_instant(row.signed_at),
+        "kid": row.kid,
+        "log_index": row.log_index,
+        "record_sha256": checked.erasure.record_sha256 if checked.erasure else None,
+        "public_display": False,
+        "withdrawal": None
+        if withdrawal is None
+        else {"at": format_instant(withdrawal.withdrawn_at), "reason": None},
+        "erasure": erasure_summary(checked),
     }
 
 
@@ -96,7 +129,7 @@ class UploadResult:
     document's structure or the printed text differs.
     """
 
-    verdict: str  # valid | withdrawn | altered | unchecked | integrity | not_ours
+    verdict: str  # valid | withdrawn | erased | altered | unchecked | integrity | not_ours
     reasons: list[str] = field(default_factory=list)
     differences: list[str] = field(default_factory=list)  # record members that differ (dotted)
     row: SignatureRecord | None = None
@@ -135,6 +168,8 @@ def check_upload(pdf: bytes) -> UploadResult:
     # The registry's side goes through the one verified read path (services/sealed.py): a row
     # whose seal, strokes, commitment version or withdrawal no longer agree is never "valid".
     checked = sealed.check(row)
+    if checked.erased:
+        return _check_erased_upload(pdf, canonical, claimed, verdict.status, verdict.reasons, checked)
     if not checked.ok:
         return UploadResult(
             "integrity",
@@ -172,6 +207,45 @@ def check_upload(pdf: bytes) -> UploadResult:
     if printed.status == "unreadable":
         return UploadResult("unchecked", reasons, [], row, printed, fields)
     return UploadResult("valid", reasons, [], row, printed, fields)
+
+
+def _check_erased_upload(
+    pdf: bytes,
+    canonical: bytes,
+    claimed: Any,
+    seal_status: str,
+    seal_reasons: list[str],
+    checked: sealed.Sealed,
+) -> UploadResult:
+    """A certificate of an erased signature: the signer's copy is now the only one of the record.
+
+    Its seal is checked with the registry's keys, its record must hash to what the log committed
+    to (kept through the erasure), and its printed text is compared with that record.
+    """
+    row, erasure = checked.row, checked.erasure
+    assert erasure is not None
+    if seal_status == "invalid" or not isinstance(claimed, dict):
+        return UploadResult("altered", seal_reasons or ["the embedded record does not verify"], ["record"], row)
+    if sha256_hex(canonical) != erasure.record_sha256:
+        return UploadResult(
+            "altered", ["the record differs from the one the registry logged when it was signed"], ["record"], row
+        )
+    reasons = [
+        *seal_reasons,
+        "the record hashes to the record_sha256 its signature:create entry committed to",
+        f"the registry erased its personal data at log index {erasure.log_index}",
+    ]
+    expected = _printed_expectation(pdf, row, claimed, None)
+    if row.withdrawal is not None:
+        # The reason text was erased too: whether the page prints the withdrawal is not checked.
+        expected = replace(expected, withdrawal_known=False)
+    printed = check_printed(pdf, expected)
+    if printed.status == "differs":
+        reasons.append(printed_difference(printed))
+        return UploadResult("altered", reasons, [], row, printed, _sealed_fields(row, claimed))
+    if printed.status == "unreadable":
+        reasons.append(f"the printed text could not be checked ({printed.reason})")
+    return UploadResult("erased", reasons, [], row, printed, _sealed_fields(row, claimed))
 
 
 def _issued_as(pdf: bytes, row: SignatureRecord, withdrawn: bool) -> str | None:

@@ -58,11 +58,13 @@ def verify_page(code: str) -> Response:
     row = verification.find(code)
     document = verification.status_document(row, code)
     signature_image = None
-    signed_wib = withdrawn_wib = None
+    signed_wib = withdrawn_wib = erased_wib = None
     if row is not None and document["status"] != "invalid":
         signed_wib = format_wib(document["signed_at"])
         if document["withdrawal"]:
             withdrawn_wib = format_wib(document["withdrawal"]["at"])
+        if document.get("erasure"):
+            erased_wib = format_wib(document["erasure"]["at"])
         if document["public_display"]:
             svg = svg_document(parse_canonical(bytes(row.strokes)))
             signature_image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
@@ -78,6 +80,7 @@ def verify_page(code: str) -> Response:
         doc=document,
         signed_wib=signed_wib,
         withdrawn_wib=withdrawn_wib,
+        erased_wib=erased_wib,
         signature_image=signature_image,
         commitment_url=commitment_url,
     )
@@ -122,6 +125,9 @@ def verify_upload() -> Response:
         error=error,
         withdrawn_wib=format_wib(format_instant(result.row.withdrawal.withdrawn_at))
         if result is not None and result.row is not None and result.row.withdrawal is not None
+        else None,
+        erased_wib=format_wib(format_instant(result.row.erasure.erased_at))
+        if result is not None and result.row is not None and result.row.erasure is not None
         else None,
     )
     status = 400 if error else 200
