@@ -72,6 +72,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
     from registry.web.admin import admin
+    from registry.web.admin_privacy import admin_privacy
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
@@ -88,6 +89,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator)
     app.register_blueprint(kiosk)
     app.register_blueprint(admin)
+    app.register_blueprint(admin_privacy)
     app.register_blueprint(verify)
     app.register_blueprint(roll)
     app.register_blueprint(privacy)

@@ -112,7 +112,11 @@ def erased_signature_document(checked: sealed.Sealed) -> dict[str, Any]:
         "record_sha256": erasure.record_sha256,
         "withdrawal": None
         if withdrawal is None
-        else {"at": format_instant(withdrawal.withdrawn_at), "reason": None, "log_index": withdrawal.log_index},
+        else {
+            "at": format_instant(withdrawal.withdrawn_at),
+            "reason": None,
+            "log_index": withdrawal.log_index,
+        },
         "erasure": {
             "at": format_instant(erasure.erased_at),
             "ground": erasure.ground,

@@ -225,10 +225,15 @@ def _check_erased_upload(
     row, erasure = checked.row, checked.erasure
     assert erasure is not None
     if seal_status == "invalid" or not isinstance(claimed, dict):
-        return UploadResult("altered", seal_reasons or ["the embedded record does not verify"], ["record"], row)
+        return UploadResult(
+            "altered", seal_reasons or ["the embedded record does not verify"], ["record"], row
+        )
     if sha256_hex(canonical) != erasure.record_sha256:
         return UploadResult(
-            "altered", ["the record differs from the one the registry logged when it was signed"], ["record"], row
+            "altered",
+            ["the record differs from the one the registry logged when it was signed"],
+            ["record"],
+            row,
         )
     reasons = [
         *seal_reasons,
