@@ -44,7 +44,10 @@ def test_notice_in_indonesian_names_the_controller_and_the_facts(client: FlaskCl
         "keberatan",
         "3 × 24 jam",
         "tidak tersertifikasi menurut PP 71/2019",
-        "belum menyediakan perintah penghapusan",
+        "sehari setelahnya data itu dihapus otomatis",
+        "ikrar privacy erase",
+        "sertifikat PDF yang Anda simpan tetap dapat diperiksa",
+        "masa simpan belum ditetapkan",  # the demo commitment, until an admin sets it
     ):
         assert fact in html, fact
     assert "tersertifikasi menurut" not in html.replace("tidak tersertifikasi menurut", "")
@@ -67,6 +70,9 @@ def configured(env: Env, monkeypatch: pytest.MonkeyPatch) -> Iterator[Flask]:
     monkeypatch.setenv("IKRAR_CONTROLLER_NAME", "Dinas Kominfo Kabupaten Contoh")
     monkeypatch.setenv("IKRAR_CONTROLLER_CONTACT", "pdp@kominfo.contoh.go.id")
     application = create_app(env.config(), startup_checks=False)
+    from tests.conftest import initialise
+
+    initialise(application)
     yield application
     from registry.extensions import db
 
@@ -144,3 +150,15 @@ def test_kiosk_link_opens_the_notice_in_a_new_tab_and_keeps_the_signers_answers(
     page.check("input[name=public_display][value=no]")
     page.click("#consent-next")
     page.wait_for_selector("#step-sign:not([hidden])")
+
+
+def test_each_commitments_retention_period_is_on_the_notice(app: Flask, client: FlaskClient) -> None:
+    from datetime import date
+
+    from registry.services import erasure
+    from tests.factories import DEMO
+
+    with app.app_context():
+        erasure.set_retention(DEMO, date(2029, 9, 12), "test")
+    html = client.get("/privasi").get_data(as_text=True)
+    assert "disimpan sampai 2029-09-12" in html

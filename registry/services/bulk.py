@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 
 from registry.certificate import WIB
 from registry.extensions import db
-from registry.models import Commitment, CommitmentVersion, SignatureRecord
+from registry.models import Commitment, CommitmentVersion, Erasure, SignatureRecord
 from registry.services import commitments, sealed
 from registry.services.certificates import certificate_filename, certificate_pdf
 from registry.services.errors import NotFound
@@ -62,7 +62,9 @@ def record_ids(slug: str, version: int | None = None) -> list[str]:
         select(SignatureRecord.id)
         .join(CommitmentVersion, SignatureRecord.commitment_version_id == CommitmentVersion.id)
         .join(Commitment)
-        .where(Commitment.slug == slug)
+        .outerjoin(Erasure, Erasure.record_id == SignatureRecord.id)
+        # An erased signature has no certificate any more: its personal data are gone.
+        .where(Commitment.slug == slug, Erasure.record_id.is_(None))
     )
     if version is not None:
         commitments.get_version(slug, version)  # NotFound for an unknown version

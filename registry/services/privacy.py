@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -178,6 +179,26 @@ def retention_of(slug: str) -> date | None:
     if found is None:
         raise NotFound(f"there is no commitment {slug!r}")
     return found.retain_until
+
+
+@dataclass(frozen=True)
+class Retention:
+    title: str
+    until: date | None
+
+
+def published_retention() -> list[Retention]:
+    """Each published commitment's title (latest published version) and retention end, for /privasi."""
+    rows = db.session.execute(
+        select(Commitment.id, Commitment.retain_until, CommitmentVersion.title, CommitmentVersion.version)
+        .join(CommitmentVersion)
+        .where(CommitmentVersion.status != "draft")
+        .order_by(Commitment.id, CommitmentVersion.version.desc())
+    ).all()
+    latest: dict[int, Retention] = {}
+    for commitment_id, until, title, _version in rows:
+        latest.setdefault(int(commitment_id), Retention(str(title), until))
+    return list(latest.values())
 
 
 def _commitment_id(slug: str) -> int:

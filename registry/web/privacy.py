@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, render_template
 
+from registry.services import privacy as privacy_service
+
 privacy = Blueprint("privacy", __name__)
 
 # Shown while IKRAR_CONTROLLER_CONTACT is unset, marked on the page as an example (RFC 2606 domain):
@@ -20,6 +22,7 @@ def notice() -> Response:
         controller=current_app.config["IKRAR_CONTROLLER_NAME"],
         contact=contact or EXAMPLE_CONTACT,
         contact_is_example=not contact,
+        retention=privacy_service.published_retention(),
     )
     response = Response(html, mimetype="text/html")
     response.cache_control.public = True
