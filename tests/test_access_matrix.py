@@ -58,7 +58,16 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "`GET /admin/commitments/<slug>/certificates.zip`": (302, 302, 302, 302, 403, 200, 200),
     "`GET /admin/commitments/<slug>/versions/<n>/progress`": (302, 302, 302, 302, 403, 200, 200),
     "`GET /admin/commitments/<slug>` (invitee list)": (302, 302, 302, 302, 403, 403, 200),
-    "`GET /admin/signatures/<id>` (one signature, withdrawal form)": (302, 302, 302, 302, 403, 403, 200),
+    "`GET /admin/signatures/<id>` (one signature, withdrawal and erasure forms)": (
+        302,
+        302,
+        302,
+        302,
+        403,
+        403,
+        200,
+    ),
+    "`GET /admin/commitments/<slug>/retention` (retention period)": (302, 302, 302, 302, 403, 403, 200),
     "`GET /v/<code>` (verify page, allow-listed fields)": (200, 200, 200, 200, 200, 200, 200),
     "`GET /api/v1/verify/<code>` (same, JSON)": (200, 200, 200, 200, 200, 200, 200),
     "`GET /api/v1/signatures/<id>` (by audience; the record for auditors and admins)": (
@@ -189,8 +198,11 @@ def requests_for(world: World) -> dict[str, Callable[[str, FlaskClient, dict[str
             f"/admin/commitments/{DEMO}/versions/1/progress"
         ),
         "`GET /admin/commitments/<slug>` (invitee list)": get(f"/admin/commitments/{DEMO}"),
-        "`GET /admin/signatures/<id>` (one signature, withdrawal form)": get(
+        "`GET /admin/signatures/<id>` (one signature, withdrawal and erasure forms)": get(
             f"/admin/signatures/{other['id']}"
+        ),
+        "`GET /admin/commitments/<slug>/retention` (retention period)": get(
+            f"/admin/commitments/{DEMO}/retention"
         ),
         "`GET /v/<code>` (verify page, allow-listed fields)": get(f"/v/{other['code']}"),
         "`GET /api/v1/verify/<code>` (same, JSON)": get(f"/api/v1/verify/{other['code']}"),
