@@ -29,7 +29,7 @@ from registry.services.errors import Erased
 from registry.services.signing import Signatory
 from registry.services.withdrawals import withdraw
 from tests.auditor_support import auditor_headers
-from tests.conftest import Env, sign_in
+from tests.conftest import Env, ikrar, sign_in
 from tests.factories import DEMO, walk_in
 
 NAME = "Zulaikha Prameswari-Wuryaningsih"
@@ -131,6 +131,9 @@ def test_erasing_a_signer_leaves_no_personal_data_and_every_proof(app: Flask, en
         assert other is not None and other.name == OTHER and other.erasure is None
     again = _cli(app, "erase", "--code", code, "--yes")
     assert again.exit_code == 0 and "1 already erased" in again.output
+    verified = ikrar(env, "log", "verify")
+    assert verified.returncode == 0, verified.stderr
+    assert "1 erased" in verified.stdout
 
     (env.instance / "kept.pdf").write_bytes(pdf)
 
