@@ -214,15 +214,15 @@ def test_invitee_search_needs_two_characters_and_is_capped(app: Flask, client: F
 
         write_transaction(add)
     enrol(app, client)
-    assert client.get("/kiosk/invitees").get_json() == {"invitees": []}
-    assert client.get("/kiosk/invitees?q=r").get_json() == {"invitees": []}
-    assert client.get("/kiosk/invitees?q=%20%20").get_json() == {"invitees": []}
+    assert client.get("/kiosk/invitees").get_json() == {"invitees": [], "more": False}
+    assert client.get("/kiosk/invitees?q=r").get_json() == {"invitees": [], "more": False}
+    assert client.get("/kiosk/invitees?q=%20%20").get_json() == {"invitees": [], "more": False}
     many = client.get("/kiosk/invitees?q=peserta")
     assert many.headers["Cache-Control"] == "no-store"
-    assert len(many.get_json()["invitees"]) == 8
+    assert len(many.get_json()["invitees"]) == 8 and many.get_json()["more"] is True
     # LIKE wildcards are matched literally.
-    assert client.get("/kiosk/invitees?q=%25%25").get_json() == {"invitees": []}
-    assert client.get("/kiosk/invitees?q=__").get_json() == {"invitees": []}
+    assert client.get("/kiosk/invitees?q=%25%25").get_json() == {"invitees": [], "more": False}
+    assert client.get("/kiosk/invitees?q=__").get_json() == {"invitees": [], "more": False}
     hit = client.get("/kiosk/invitees?q=KOMINFO").get_json()["invitees"]
     assert [i["name"] for i in hit] == ["Dra. Sri Wahyuningsih, M.Si."]
     assert set(hit[0]) == {"id", "name", "position", "institution", "category", "category_label", "signed"}

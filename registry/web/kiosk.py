@@ -25,14 +25,14 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
 from registry.core.canonical import parse_canonical
+from registry.core.names import TITLES
 from registry.db import utcnow
 from registry.extensions import db, limiter
-from registry.models import CommitmentVersion, Credential, Invitee, SignatureRecord
-from registry.services import accounts, certificates, commitments, credentials
+from registry.models import CommitmentVersion, Credential, SignatureRecord
+from registry.services import accounts, certificates, commitments, credentials, roster
 from registry.services.errors import ServiceError
 from registry.web.auth import roles_required
 
@@ -42,7 +42,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "kiosk"
 MIN_QUERY = 2
-MAX_RESULTS = 8
 # How long after signing a tablet may fetch the QR of that signature: the success screen shows it
 # for 45 s; beyond that the next signer stands at the tablet.
 QR_SECONDS = 120
@@ -149,57 +148,31 @@ def state(credential: Credential) -> Response:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @kiosk.get("/invitees")
 @kiosk_required
 def invitees(credential: Credential) -> Response:
-    """Invitees of this tablet's commitment whose name or institution contains the query (≥ 2 characters)."""
+    """Invitees of this tablet's commitment that the query finds (registry/core/names.py), best
+    first; ``more`` when more than 8 match (the kiosk then asks to type more)."""
     query = " ".join(request.args.get("q", "").split())[:100]
     if len(query) < MIN_QUERY:
-        return _no_store(jsonify({"invitees": []}))
+        return _no_store(jsonify({"invitees": [], "more": False}))
+    found = roster.search(_version(credential), query)
+    return _no_store(jsonify({"invitees": found.invitees, "more": found.more}))
+
+
+@kiosk.get("/roster")
+@kiosk_required
+def roster_json(credential: Credential) -> Response:
+    """The whole invitee roster of this tablet's commitment, kept on the tablet for offline search
+    (names, positions, institutions, category labels and whether each signed; nothing else)."""
     version = _version(credential)
-    pattern = "%" + _escape_like(query.lower()) + "%"
-    rows = db.session.execute(
-        select(Invitee)
-        .where(
-            Invitee.commitment_id == credential.commitment_id,
-            Invitee.walk_in.is_(False),
-            or_(
-                func.lower(Invitee.name).like(pattern, escape="\\"),
-                func.lower(Invitee.institution).like(pattern, escape="\\"),
-            ),
-        )
-        .order_by(Invitee.name)
-        .limit(MAX_RESULTS)
-    ).scalars()
-    found = list(rows)
-    signed = set(
-        db.session.execute(
-            select(SignatureRecord.invitee_id).where(
-                SignatureRecord.commitment_version_id == version.id,
-                SignatureRecord.invitee_id.in_([i.id for i in found]),
-            )
-        ).scalars()
-    )
-    labels = {c["id"]: c["label"] for c in version.categories}
     return _no_store(
         jsonify(
             {
-                "invitees": [
-                    {
-                        "id": i.id,
-                        "name": i.name,
-                        "position": i.position,
-                        "institution": i.institution,
-                        "category": i.category,
-                        "category_label": labels.get(i.category, i.category),
-                        "signed": i.id in signed,
-                    }
-                    for i in found
-                ]
+                "commitment": version.commitment.slug,
+                "device": credential.id,
+                "titles": sorted(TITLES),
+                "invitees": roster.roster(version),
             }
         )
     )

@@ -92,34 +92,51 @@
   function clearResults() {
     while (results.firstChild) results.removeChild(results.firstChild);
     $("no-results").hidden = true;
+    $("more-results").hidden = true;
   }
+
+  function showResults(found) {
+    clearResults();
+    found.invitees.forEach(function (inv) {
+      var li = document.createElement("li");
+      var b = document.createElement("button");
+      b.type = "button";
+      b.className = "result";
+      var n = document.createElement("b"); n.textContent = inv.name; b.appendChild(n);
+      var s = document.createElement("small"); s.textContent = inv.position + " · " + inv.institution; b.appendChild(s);
+      if (inv.signed) {
+        b.disabled = true;
+        var d = document.createElement("em"); d.textContent = msg.signed; b.appendChild(d);
+      }
+      b.addEventListener("click", function () { chooseInvitee(inv); });
+      li.appendChild(b);
+      results.appendChild(li);
+    });
+    $("no-results").hidden = found.invitees.length > 0;
+    $("more-results").hidden = !found.more;
+  }
+
+  // The roster is kept on the tablet (search.js): search runs here, online and offline alike, and
+  // the roster is refreshed in the background (who signed meanwhile on other tablets).
+  var rosterAt = 0;
+  function refreshRoster() {
+    rosterAt = Date.now();
+    return IkrarSearch.load(cfg.rosterUrl, cfg.slug);
+  }
+  refreshRoster();
 
   function runSearch() {
     var q = searchInput.value.trim();
     var seq = ++searchSeq;
     var mine = signer;
     if (q.length < 2) { clearResults(); return; }
+    if (Date.now() - rosterAt > 20000) refreshRoster();
+    if (IkrarSearch.ready()) { showResults(IkrarSearch.find(q)); return; }
     fetch(cfg.inviteesUrl + "?q=" + encodeURIComponent(q), { credentials: "same-origin", headers: { Accept: "application/json" } })
-      .then(function (r) { return r.ok ? r.json() : { invitees: [] }; })
+      .then(function (r) { return r.ok ? r.json() : { invitees: [], more: false }; })
       .then(function (data) {
         if (seq !== searchSeq || signer !== mine || signer.current !== "find") return; // a newer query or another signer
-        clearResults();
-        data.invitees.forEach(function (inv) {
-          var li = document.createElement("li");
-          var b = document.createElement("button");
-          b.type = "button";
-          b.className = "result";
-          var n = document.createElement("b"); n.textContent = inv.name; b.appendChild(n);
-          var s = document.createElement("small"); s.textContent = inv.position + " · " + inv.institution; b.appendChild(s);
-          if (inv.signed) {
-            b.disabled = true;
-            var d = document.createElement("em"); d.textContent = msg.signed; b.appendChild(d);
-          }
-          b.addEventListener("click", function () { chooseInvitee(inv); });
-          li.appendChild(b);
-          results.appendChild(li);
-        });
-        $("no-results").hidden = data.invitees.length > 0;
+        showResults(data);
       })
       .catch(function () { if (seq === searchSeq) { clearResults(); $("no-results").hidden = false; } });
   }
@@ -339,8 +356,8 @@
     // An answer that arrives after the kiosk was reset must not show anything to the next signer.
     function current() { return signer === mine; }
     send(item).then(function (r) {
-      if (r.ok) return r.json().then(function (doc) { if (current()) succeeded(doc); });
-      if (retryable(r.status)) return queue.put(item).then(function () { if (current()) queued(); else refreshCount(); });
+      if (r.ok) return r.json().then(function (doc) { signedHere(mine); if (current()) succeeded(doc); });
+      if (retryable(r.status)) return queue.put(item).then(function () { signedHere(mine); if (current()) queued(); else refreshCount(); });
       return r.json().catch(function () { return {}; }).then(function (p) {
         if (!current()) return;
         var err = $("review-error");
@@ -349,7 +366,7 @@
       });
     }, function () {
       // fetch rejects only when the request could not be made or answered: the network.
-      return queue.put(item).then(function () { if (current()) queued(); else refreshCount(); });
+      return queue.put(item).then(function () { signedHere(mine); if (current()) queued(); else refreshCount(); });
     }).catch(function () { /* shown above or queued */ }).then(function () {
       submitBtn.disabled = false;
       submitBtn.textContent = msg.sign;
@@ -369,6 +386,9 @@
   function tick() {
     Array.prototype.forEach.call(document.querySelectorAll("[data-countdown]"), function (el) { el.textContent = String(countdown); });
   }
+
+  // The kept roster shows a listed signer as signed at once (also when queued offline).
+  function signedHere(s) { if (s.invitee) IkrarSearch.markSigned(s.invitee.id); }
 
   function succeeded(doc) {
     $("qr").src = cfg.qrUrl + encodeURIComponent(doc.id) + ".svg";
