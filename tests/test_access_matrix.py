@@ -52,6 +52,7 @@ MATRIX: dict[str, tuple[int, ...]] = {
     ),
     "`GET /kiosk/qr/<id>.svg`, any other record": (401, 404, 401, 401, 401, 401, 401),
     "`GET /kiosk/invitees?q=…` (invitees of the tablet's commitment)": (401, 200, 401, 401, 401, 401, 401),
+    "`GET /kiosk/roster` (the tablet's roster for offline search)": (401, 200, 401, 401, 401, 401, 401),
     "`POST /api/v1/commitments/<slug>/signatures` (sign)": (401, 201, 201, 201, 201, 403, 201),
     "`GET /admin/commitments/<slug>/v<n>/roll.pdf` (signed roll)": (302, 302, 302, 302, 403, 200, 200),
     "`GET /admin/commitments/<slug>/certificates` (ZIP page)": (302, 302, 302, 302, 403, 200, 200),
@@ -182,6 +183,7 @@ def requests_for(world: World) -> dict[str, Callable[[str, FlaskClient, dict[str
         ),
         "`GET /kiosk/qr/<id>.svg`, any other record": get(f"/kiosk/qr/{other['id']}.svg"),
         "`GET /kiosk/invitees?q=…` (invitees of the tablet's commitment)": get("/kiosk/invitees?q=ratna"),
+        "`GET /kiosk/roster` (the tablet's roster for offline search)": get("/kiosk/roster"),
         "`POST /api/v1/commitments/<slug>/signatures` (sign)": lambda who, client, headers: _sign_as(
             world, who, client, headers
         ),
