@@ -101,8 +101,8 @@ class SignatureRecord(db.Model):  # type: ignore[name-defined,misc]
 
     __tablename__ = "signature_record"
     __table_args__ = (
-        # One signature per invitee per commitment version (walk-ins have a fresh invitee).
-        UniqueConstraint("commitment_version_id", "invitee_id", name="uq_signature_invitee"),
+        # One *standing* signature per invitee per version is enforced by the signing service under
+        # the log's head lock: a signature withdrawn as made in error lets the invitee sign again.
         UniqueConstraint("client_id", "idempotency_key", name="uq_signature_idempotency"),
     )
 

@@ -358,7 +358,13 @@ def progress(slug: str, version_number: int) -> Progress:
             .order_by(Invitee.name, Invitee.id)
         ).scalars()
     )
-    by_invitee = {r.invitee_id: r for r in records if r.invitee_id is not None}
+    # An invitee counts as signed by a signature still standing: after a withdrawal (a signature
+    # made in error) they may sign again, and until they do they are "not signed yet".
+    by_invitee = {
+        r.invitee_id: r
+        for r in records
+        if r.invitee_id is not None and r.withdrawal is None and r.erasure is None
+    }
     walk_in_ids = {i.id for i in invitees if i.walk_in}
     checked = sealed.check_many(records)
     return Progress(

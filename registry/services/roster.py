@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from registry.core import names
 from registry.extensions import db
-from registry.models import CommitmentVersion, Invitee, SignatureRecord
+from registry.models import CommitmentVersion, Invitee, SignatureRecord, Withdrawal
 
 MAX_RESULTS = 8
 
@@ -34,10 +34,15 @@ def roster(version: CommitmentVersion) -> list[dict[str, Any]]:
             .order_by(Invitee.name, Invitee.id)
         ).scalars()
     )
+    # Signed = a signature still standing: after a withdrawal the invitee may sign again.
     signed = set(
         db.session.execute(
-            select(SignatureRecord.invitee_id).where(
-                SignatureRecord.commitment_version_id == version.id, SignatureRecord.invitee_id.is_not(None)
+            select(SignatureRecord.invitee_id)
+            .outerjoin(Withdrawal, Withdrawal.record_id == SignatureRecord.id)
+            .where(
+                SignatureRecord.commitment_version_id == version.id,
+                SignatureRecord.invitee_id.is_not(None),
+                Withdrawal.record_id.is_(None),
             )
         ).scalars()
     )

@@ -17,7 +17,7 @@ from registry.core.errors import N_, FormatError
 from registry.core.records import RECORD_TYPE, sign_record
 from registry.db import write_transaction
 from registry.extensions import db
-from registry.models import CommitmentVersion, Invitee, SignatureRecord
+from registry.models import CommitmentVersion, Erasure, Invitee, SignatureRecord, Withdrawal
 from registry.services import commitments, log
 from registry.services.errors import (
     AlreadySigned,
@@ -259,10 +259,17 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
                 field="invitee_id",
                 id=req.invitee_id,
             )
+        # Only a signature still standing counts: one withdrawn as made in error (or erased) lets
+        # the invitee sign again. The head lock held by this transaction makes check-then-insert safe.
         done = db.session.execute(
-            select(SignatureRecord.id).where(
+            select(SignatureRecord.id)
+            .outerjoin(Withdrawal, Withdrawal.record_id == SignatureRecord.id)
+            .outerjoin(Erasure, Erasure.record_id == SignatureRecord.id)
+            .where(
                 SignatureRecord.commitment_version_id == version.id,
                 SignatureRecord.invitee_id == invitee.id,
+                Withdrawal.record_id.is_(None),
+                Erasure.record_id.is_(None),
             )
         ).first()
         if done is not None:
