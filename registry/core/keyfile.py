@@ -23,6 +23,8 @@ from registry.core.passphrase import check_strength
 BEGIN = "-----BEGIN IKRAR PRIVATE KEY-----"
 END = "-----END IKRAR PRIVATE KEY-----"
 LEGACY_BEGIN = b"-----BEGIN ENCRYPTED PRIVATE KEY-----"
+# Also PKCS#8: the legacy reader refuses it with its own message ("not encrypted").
+_PKCS8 = (LEGACY_BEGIN, b"-----BEGIN PRIVATE KEY-----")
 FORMAT = "ikrar-key"
 VERSION = 1
 SALT_SIZE = 16
@@ -160,7 +162,7 @@ def seal(signer: Signer, passphrase: bytes, params: KdfParams = DEFAULT) -> byte
 
 def inspect(data: bytes) -> KeyFileInfo:
     """Which format a key file is in and, for ikrar-key, its key id and KDF parameters."""
-    if data.startswith(LEGACY_BEGIN):
+    if data.startswith(_PKCS8):
         return KeyFileInfo("legacy PKCS#8", None, None)
     parsed = _parse(data)
     return KeyFileInfo(f"{FORMAT} v{VERSION}", parsed.kid, parsed.params)
@@ -170,7 +172,7 @@ def load(data: bytes, passphrase: bytes) -> Signer:
     """The signer in an ikrar-key file (or a legacy encrypted PKCS#8 PEM); fails closed."""
     if not passphrase:
         raise KeyRingError("no key passphrase: set IKRAR_KEY_PASSPHRASE")
-    if data.startswith(LEGACY_BEGIN) or data.startswith(b"-----BEGIN PRIVATE KEY-----"):
+    if data.startswith(_PKCS8):
         return decrypt_private_key(data, passphrase)
     parsed = _parse(data)
     try:
