@@ -181,6 +181,13 @@ class ActiveSigners:
             )
         return signer
 
+    def held(self, kid: str) -> Signer | None:
+        """The private key ``kid`` while its file is present (removing a retired key's file is how
+        an operator stops it signing QR statements), else None; decrypted once, then cached."""
+        if not self._directory.file_for(kid).is_file():
+            return None
+        return self.by_kid(kid)
+
     def by_kid(self, kid: str) -> Signer:
         """The private key ``kid`` (active or retired), decrypted once per process: argon2id is slow."""
         with self._lock:
