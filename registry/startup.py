@@ -60,4 +60,4 @@ def _warn_about_key_files(app: Flask) -> None:
             "IKRAR_TEST_FAST_KDF is set: new key files get no passphrase protection (test suite only)"
         )
     for line in stale_files(settings):
-        app.logger.warning("warning: %s", line)
+        app.logger.warning("%s", line)

@@ -79,8 +79,8 @@ def stale_files(settings: KeySettings) -> list[str]:
             continue
         if info.below(directory.kdf):
             warnings.append(
-                f"{directory.file_for(kid)} is {info.describe()}: below the key file format's floor; "
-                "run `ikrar keys upgrade`"
+                f"{directory.file_for(kid)} is {info.describe()}, weaker than the current "
+                f"{directory.kdf.describe()} with AES-256-GCM: run `ikrar keys upgrade`"
             )
     return warnings
 
