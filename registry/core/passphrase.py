@@ -6,8 +6,6 @@ one is read: raising the floor must not lock anyone out of keys they already hav
 
 from __future__ import annotations
 
-from zxcvbn import zxcvbn
-
 from registry.core.errors import KeyRingError
 
 MIN_LENGTH = 15
@@ -35,6 +33,9 @@ def check_strength(passphrase: bytes) -> None:
             f"the key passphrase is too short: {len(text)} characters, at least {MIN_LENGTH} "
             f"are required; {ADVICE}"
         )
+    # Imported here: its dictionaries take ~0.1 s to load, and only key writes need them.
+    from zxcvbn import zxcvbn
+
     result = zxcvbn(text[:_ZXCVBN_MAX])
     if result["score"] < MIN_SCORE:
         guesses = result["guesses_log10"]
