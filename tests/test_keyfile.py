@@ -288,6 +288,13 @@ def test_upgrade_refuses_a_weak_passphrase_and_changes_it(app: Flask, env: Env) 
     assert refused.returncode == 1 and "Traceback" not in refused.stderr
     assert "IKRAR_KEY_PASSPHRASE is refused" in refused.stderr and "--new-passphrase-file" in refused.stderr
     assert all(p.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----") for p in paths)
+    # Nor does a rotation write a new key under it; the ring stays as it was.
+    before = ikrar(env, "keys", "list").stdout
+    rotated = _run(variables, env, "keys", "rotate")
+    assert rotated.returncode == 1 and "Traceback" not in rotated.stderr
+    assert "the key passphrase is too short" in rotated.stderr
+    assert sorted(env.keys_dir.iterdir()) == sorted(paths)
+    assert ikrar(env, "keys", "list").stdout == before
 
     new_file = env.instance / "new-passphrase"
     new_file.write_text("tiga ekor kucing oranye melompat\n", encoding="utf-8")
@@ -330,7 +337,7 @@ def test_init_with_a_weak_passphrase_writes_no_key(env: Env) -> None:
     result = _run(variables, env, "init")
     assert result.returncode == 1 and "Traceback" not in result.stderr
     assert "too easy to guess" in result.stderr
-    assert not list(env.keys_dir.glob("*.pem")) if env.keys_dir.exists() else True
+    assert not list(env.keys_dir.glob("*.pem"))
 
 
 def test_embedded_init_writes_new_format_keys_at_the_floor(env: Env) -> None:
