@@ -65,6 +65,7 @@ def key_settings(app: Flask) -> KeySettings:
         directory=app.config["IKRAR_KEYS_DIR"],
         passphrase=app.config["IKRAR_KEY_PASSPHRASE"],
         passphrase_file=app.config["IKRAR_KEY_PASSPHRASE_FILE"],
+        fast_test_kdf=bool(app.config.get("IKRAR_TEST_FAST_KDF")),
     )
 
 

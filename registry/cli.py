@@ -150,9 +150,17 @@ def keys_list() -> None:
     """Every key ever used, with purpose, status and validity."""
     ring = keyring.keyring()
     directory = key_settings(current_app).directory
+    files = key_settings(current_app).key_directory()
     for key in sorted(ring.values(), key=lambda k: (k.not_before, k.kid)):
         until = format_instant(key.not_after) if key.not_after else "…"
         present = "file present" if (directory / f"{key.kid}.pem").exists() else "FILE MISSING"
+        if present == "file present":
+            try:
+                info = files.info(key.kid)
+                stale = ": run `ikrar keys upgrade`" if info.below(files.kdf) else ""
+                present += f", {info.format}{stale}"
+            except IkrarError:
+                present += ", unreadable"
         click.echo(
             f"{key.kid}  {key.purpose:6}  {key.status:7}  "
             f"{format_instant(key.not_before)} – {until}  {present}"
@@ -168,6 +176,35 @@ def keys_rotate() -> None:
     """Generate a new record key that signs from now on; the old one stays for verification."""
     old, new = keyring.rotate(key_settings(current_app))
     click.echo(f"retired {old}\nactive  {new}")
+
+
+@keys.command("upgrade")
+@click.option(
+    "--new-passphrase-file",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Also change the passphrase: the new one, read from this file (mode 0600).",
+)
+@with_appcontext
+@clear_errors
+def keys_upgrade(new_passphrase_file: Path | None) -> None:
+    """Rewrite every key file in the current format (ikrar-key v1, argon2id + AES-256-GCM)."""
+    from registry.core.keystore import read_passphrase
+    from registry.services.key_upgrade import upgrade
+
+    settings = key_settings(current_app)
+    new = read_passphrase(None, new_passphrase_file) if new_passphrase_file else None
+    results = upgrade(settings, new)
+    for result in results:
+        if result.after is None:
+            click.echo(f"kept     {result.kid}: already {result.before}")
+        else:
+            click.echo(f"upgraded {result.kid}: {result.before} -> {result.after}")
+    rewritten = sum(1 for r in results if r.after is not None)
+    click.echo(f"{rewritten} key files rewritten, {len(results) - rewritten} already current")
+    if new is not None and settings.passphrase:
+        click.echo("the keys now use the new passphrase: set IKRAR_KEY_PASSPHRASE to it before restarting")
+    elif new is not None:
+        click.echo(f"the keys now use the new passphrase, written to {settings.passphrase_file} (mode 0600)")
 
 
 @cli.group("signatures")

@@ -142,6 +142,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IKRAR_KEYS_DIR": keys_dir,
         "IKRAR_KEY_PASSPHRASE": env.get("IKRAR_KEY_PASSPHRASE"),
         "IKRAR_KEY_PASSPHRASE_FILE": Path(env.get("IKRAR_KEY_PASSPHRASE_FILE") or keys_dir / "passphrase"),
+        # Test suite only: key files with argon2's smallest parameters (no protection at all).
+        "IKRAR_TEST_FAST_KDF": env.get("IKRAR_TEST_FAST_KDF") == "1",
         "IKRAR_BASE_URL": base_url,
         "IKRAR_LOG_ORIGIN": env.get("IKRAR_LOG_ORIGIN", "ikrar.localhost/log"),
         "IKRAR_CONTROLLER_NAME": env.get("IKRAR_CONTROLLER_NAME") or DEMO_CONTROLLER,

@@ -40,9 +40,24 @@ def check(app: Flask) -> None:
             signers.for_purpose(purpose)
         except IkrarError as exc:
             raise StartupError(f"refusing to start: {exc}") from exc
+    _warn_about_key_files(app)
     from registry.services.checkpoints import witness_problem
 
     problem = witness_problem()
     if problem:
         raise StartupError(f"refusing to start: {problem}")
     db.session.remove()
+
+
+def _warn_about_key_files(app: Flask) -> None:
+    """Legacy or weak key files still load (an upgrade never locks anyone out) but are named."""
+    from registry.app import key_settings
+    from registry.services.key_upgrade import stale_files
+
+    settings = key_settings(app)
+    if settings.fast_test_kdf:
+        app.logger.warning(
+            "IKRAR_TEST_FAST_KDF is set: new key files get no passphrase protection (test suite only)"
+        )
+    for line in stale_files(settings):
+        app.logger.warning("%s", line)

@@ -29,6 +29,9 @@ from registry.app import create_app, key_settings
 ROOT = Path(__file__).resolve().parent.parent
 VECTORS = Path(os.environ.get("IKRAR_VECTORS", ROOT.parent / "shared" / "vectors"))
 PASSPHRASE = "test-passphrase-not-secret"
+# Key files with argon2's smallest parameters: ~0.3 s of argon2id (64 MiB) per key write and per
+# process start would add minutes to the suite. tests/test_keyfile.py covers the real parameters.
+FAST_KDF = os.environ.get("IKRAR_TEST_REAL_KDF") != "1"
 IS_CI = os.environ.get("CI") == "true"
 
 
@@ -63,6 +66,8 @@ class Env:
                 "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
             }
         )
+        if FAST_KDF:
+            env["IKRAR_TEST_FAST_KDF"] = "1"
         return env
 
     def config(self) -> dict[str, Any]:
@@ -73,6 +78,7 @@ class Env:
             "SECRET_KEY": "test-secret",
             "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
             "IKRAR_WITNESS_FILE": self.instance / "checkpoint.witness",
+            "IKRAR_TEST_FAST_KDF": FAST_KDF,
             "TESTING": True,
         }
 

@@ -195,9 +195,22 @@ class Signer:
     def generate(cls) -> Signer:
         return cls(Ed25519PrivateKey.generate())
 
+    @classmethod
+    def from_seed(cls, seed: bytes) -> Signer:
+        """The signer of a 32-byte RFC 8032 private key (seed)."""
+        if len(seed) != 32:
+            raise KeyRingError(f"an Ed25519 private key has 32 bytes, not {len(seed)}")
+        return cls(Ed25519PrivateKey.from_private_bytes(seed))
+
+    def private_bytes_raw(self) -> bytes:
+        """The 32-byte seed; only ever passed to the key file's AEAD, never written as is."""
+        return self._private_key.private_bytes_raw()
+
 
 def encrypt_private_key(signer: Signer, passphrase: bytes) -> bytes:
-    """Encrypted PKCS#8 PEM of the signer's private key."""
+    """Encrypted PKCS#8 PEM of the signer's private key: the legacy format, kept to test upgrades.
+
+    New key files are ikrar-key v1 (registry/core/keyfile.py)."""
     if not passphrase:
         raise KeyRingError("refusing to write a private key without a passphrase")
     return signer.private_key.private_bytes(
@@ -208,7 +221,7 @@ def encrypt_private_key(signer: Signer, passphrase: bytes) -> bytes:
 
 
 def decrypt_private_key(pem: bytes, passphrase: bytes) -> Signer:
-    """Load an encrypted PKCS#8 PEM; raise KeyRingError with the reason it cannot be used."""
+    """Load a legacy encrypted PKCS#8 PEM; raise KeyRingError with the reason it cannot be used."""
     if not passphrase:
         # cryptography raises the same TypeError for "no password" and "file not encrypted".
         raise KeyRingError("no key passphrase: set IKRAR_KEY_PASSPHRASE")

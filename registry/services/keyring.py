@@ -12,6 +12,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import select
 
+from registry.core import keyfile
 from registry.core.canonical import b64url_encode, format_instant
 from registry.core.errors import KeyRingError
 from registry.core.keys import KeyRing, Signer, VerifyingKey
@@ -27,6 +28,11 @@ class KeySettings:
     directory: Path
     passphrase: str | None
     passphrase_file: Path
+    # IKRAR_TEST_FAST_KDF: the test suite's fast, unprotected KDF parameters (never in production).
+    fast_test_kdf: bool = False
+
+    def key_directory(self) -> KeyDirectory:
+        return KeyDirectory(self.directory, keyfile.TEST_ONLY if self.fast_test_kdf else keyfile.DEFAULT)
 
 
 def _verifying_key(row: SigningKey) -> VerifyingKey:
@@ -107,7 +113,7 @@ def initialise(settings: KeySettings) -> list[str]:
 
     This is the only place a key is ever generated without an explicit rotation.
     """
-    directory = KeyDirectory(settings.directory)
+    directory = settings.key_directory()
 
     def work() -> list[str]:
         writer = log.lock()
@@ -130,7 +136,7 @@ def rotate(settings: KeySettings, purpose: str = "record") -> tuple[str, str]:
     """Make a new key the signer from now on; the old one stays for verification. Returns (old, new)."""
     if purpose != "record":
         raise KeyRingError("only record keys rotate here; a log key change needs a new log origin")
-    directory = KeyDirectory(settings.directory)
+    directory = settings.key_directory()
     secret = passphrase(settings)
 
     def work() -> tuple[str, str]:
@@ -155,15 +161,35 @@ class ActiveSigners:
 
     def __init__(self, settings: KeySettings) -> None:
         self._settings = settings
-        self._directory = KeyDirectory(settings.directory)
+        self._directory = settings.key_directory()
         self._cache: dict[str, Signer] = {}
         self._lock = threading.Lock()
 
     def for_purpose(self, purpose: str) -> Signer:
         """The signer the database says is active for ``purpose``; fails closed on any mismatch."""
-        kid = active_kid(purpose)
-        if kid is None:
+        row = db.session.execute(
+            select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.status == "active")
+        ).scalar_one_or_none()
+        if row is None:
             raise KeyRingError(f"no active {purpose} key is recorded: run `ikrar init`")
+        signer = self.by_kid(row.kid)
+        # The file matched the key id; the key must also be the public key the ring pins (a
+        # database row whose kid and public key disagree is refused here, not signed with).
+        if signer.public_key != bytes(row.public_key):
+            raise KeyRingError(
+                f"the private key {row.kid} does not match the public key pinned for it in the database"
+            )
+        return signer
+
+    def held(self, kid: str) -> Signer | None:
+        """The private key ``kid`` while its file is present (removing a retired key's file is how
+        an operator stops it signing QR statements), else None; decrypted once, then cached."""
+        if not self._directory.file_for(kid).is_file():
+            return None
+        return self.by_kid(kid)
+
+    def by_kid(self, kid: str) -> Signer:
+        """The private key ``kid`` (active or retired), decrypted once per process: argon2id is slow."""
         with self._lock:
             signer = self._cache.get(kid)
             if signer is None:

@@ -574,7 +574,7 @@ def test_key_directory_store_and_load(tmp_path: Path) -> None:
     assert path == tmp_path / "keys" / f"{signer.kid}.pem" == directory.file_for(signer.kid)
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert stat.S_IMODE((tmp_path / "keys").stat().st_mode) & 0o077 == 0
-    assert path.read_bytes().startswith(b"-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    assert path.read_bytes().startswith(b"-----BEGIN IKRAR PRIVATE KEY-----\nFormat: ikrar-key\n")
     loaded = directory.load(signer.kid, PASSPHRASE)
     assert (loaded.kid, loaded.public_key) == (signer.kid, signer.public_key)
 
@@ -584,14 +584,14 @@ def test_key_file_is_never_overwritten(tmp_path: Path) -> None:
     signer = signers()[0]
     path = directory.store(signer, PASSPHRASE)
     before = path.read_bytes()
-    with pytest.raises(FileExistsError):
+    with pytest.raises(KeyRingError, match="never overwritten"):
         directory.store(signer, b"another passphrase")
     assert path.read_bytes() == before
     # Nor is a file that happens to hold something else.
     other = signers()[1]
     squatter = directory.file_for(other.kid)
     squatter.write_bytes(b"placeholder")
-    with pytest.raises(FileExistsError):
+    with pytest.raises(KeyRingError, match="never overwritten"):
         directory.store(other, PASSPHRASE)
     assert squatter.read_bytes() == b"placeholder"
 
