@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -15,12 +14,8 @@ import pytest
 
 from registry.core import merkle
 from registry.core.errors import ProofError
+from tests.conftest import VECTORS
 
-VECTORS = Path(os.environ.get("IKRAR_VECTORS", Path(__file__).resolve().parents[3] / "shared" / "vectors"))
-needs_vectors = pytest.mark.skipif(
-    not VECTORS.is_dir() and os.environ.get("CI") != "true",
-    reason="shared test vectors not beside the checkout (set IKRAR_VECTORS)",
-)
 MERKLE_VECTORS = VECTORS / "merkle-testdata"
 
 # The 8 leaves of the Certificate Transparency test tree (the vectors carry their hashes).
@@ -254,7 +249,7 @@ def test_subtree_keys_fold_to_mth_for_every_aligned_range() -> None:
 def _case_files(kind: str) -> list[Any]:
     root = MERKLE_VECTORS / kind
     if not root.is_dir():
-        # Keep one case so that, when CI insists on running, the test fails loudly.
+        # The vectors ship in tests/vectors/: keep one case so that a missing folder fails loudly.
         return [pytest.param(root / "missing.json", id=f"{kind}-missing")]
     return [pytest.param(p, id=p.relative_to(root).as_posix()) for p in sorted(root.rglob("*.json"))]
 
@@ -264,13 +259,11 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-@needs_vectors
 def test_vector_case_counts() -> None:
     assert len(list((MERKLE_VECTORS / "inclusion").rglob("*.json"))) == 98
     assert len(list((MERKLE_VECTORS / "consistency").rglob("*.json"))) == 98
 
 
-@needs_vectors
 @pytest.mark.parametrize("path", _case_files("inclusion"))
 def test_inclusion_vector(path: Path) -> None:
     case = _load(path)
@@ -283,7 +276,6 @@ def test_inclusion_vector(path: Path) -> None:
     assert ok is (not case["wantErr"]), case["desc"]
 
 
-@needs_vectors
 @pytest.mark.parametrize("path", _case_files("consistency"))
 def test_consistency_vector(path: Path) -> None:
     case = _load(path)
@@ -304,7 +296,6 @@ def _ct_happy_paths(kind: str) -> list[dict[str, Any]]:
     ]
 
 
-@needs_vectors
 def test_ct_tree_roots_and_proofs() -> None:
     store = Store([merkle.leaf_hash(leaf) for leaf in CT_LEAVES])
     inclusions = _ct_happy_paths("inclusion")
