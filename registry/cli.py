@@ -391,15 +391,25 @@ def log_accept_database(yes: bool) -> None:
 
 def main() -> None:
     """Entry point: Ikrar's and the database's errors become one line on stderr and exit status 1."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         cli.main(prog_name="ikrar")
-    except (IkrarError, ServiceError) as exc:
-        _die(str(exc))
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        line = error_line(exc)
+        if line is None:
+            raise
+        _die(line)
+
+
+def error_line(exc: BaseException) -> str | None:
+    """The one line ``main`` prints for an error it expects, or None for a bug (a traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, IkrarError | ServiceError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _die(f"database error: {first}")
+        return f"database error: {first}"
+    return None
 
 
 def _die(message: str) -> None:

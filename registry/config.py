@@ -6,7 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from registry.core.errors import IkrarError
 
@@ -79,6 +79,19 @@ SETTINGS = (
     Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
     Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
 )
+
+
+class Argon2Cost(NamedTuple):
+    """argon2id parameters for staff passwords (memory in KiB)."""
+
+    time_cost: int
+    memory_cost: int
+    parallelism: int
+
+
+# argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommended profile): above OWASP ASVS 5.0's
+# minimum of m=19 MiB, t=2, p=1. Not an environment setting: nothing in production lowers it.
+PRODUCTION_ARGON2 = Argon2Cost(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 
 DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
 
@@ -157,12 +170,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "RATELIMIT_STORAGE_URI": env.get("IKRAR_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "JSON_SORT_KEYS": False,
+        "IKRAR_ARGON2": PRODUCTION_ARGON2,
     }
     for name in _LIMITS:
         if env.get(name):
             config[name] = _limit(name, env[name])
     if overrides:
         config.update(overrides)
+    _check_argon2(config)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance)
     return config
@@ -176,3 +191,11 @@ def _limit(name: str, value: str) -> str:
     except ValueError as exc:
         raise ConfigError(f"{name} must be a rate limit like '600 per minute', not {value!r:.60}") from exc
     return value
+
+
+def _check_argon2(config: dict[str, Any]) -> None:
+    """Cheaper password hashing than production is for the test suite only (TESTING=True)."""
+    cost = config["IKRAR_ARGON2"] = Argon2Cost(*config["IKRAR_ARGON2"])
+    weaker = any(mine < floor for mine, floor in zip(cost, PRODUCTION_ARGON2, strict=True))
+    if weaker and not config.get("TESTING"):
+        raise ConfigError("IKRAR_ARGON2 below the production parameters is allowed in tests only")
