@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
+from registry import paths
 from registry.core.errors import IkrarError
 
 
@@ -99,8 +100,10 @@ DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
 _LIMITS = ("IKRAR_SIGNING_LIMIT", "IKRAR_VERIFY_LIMIT", "IKRAR_LOGIN_LIMIT")
 
 
-def _project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+def _default_keys_dir(instance: Path) -> Path:
+    # A checkout keeps keys/ at its top (git-ignored); an installed wheel has no checkout, and
+    # site-packages is no place for private keys: there they default into the instance folder.
+    return instance / "keys" if paths.installed() else paths.CHECKOUT / "keys"
 
 
 def instance_dir() -> str | None:
@@ -132,7 +135,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     """The Flask config mapping for this process."""
     instance = Path(instance_path)
     env = os.environ
-    keys_dir = Path(env.get("IKRAR_KEYS_DIR") or _project_root() / "keys")
+    keys_dir = Path(env.get("IKRAR_KEYS_DIR") or _default_keys_dir(instance))
     database_url = env.get("IKRAR_DATABASE_URL") or f"sqlite:///{instance / 'ikrar.sqlite3'}"
     if database_url.startswith(("postgresql://", "postgres://")):
         # psycopg 3 is the driver Ikrar installs; the bare scheme would ask for psycopg2.
