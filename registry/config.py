@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -14,72 +13,6 @@ from registry.core.errors import IkrarError
 
 class ConfigError(IkrarError):
     """A setting is missing or malformed."""
-
-
-@dataclass(frozen=True)
-class Setting:
-    env: str
-    default: str
-    description: str
-
-
-# The README's configuration table is generated from this list (see docs/CONFIGURATION.md).
-SETTINGS = (
-    Setting(
-        "IKRAR_INSTANCE_DIR",
-        "<project>/instance",
-        "Folder of the embedded database, secret key, witness file and demo passwords (kept 0700).",
-    ),
-    Setting(
-        "IKRAR_DATABASE_URL",
-        "sqlite:///<instance>/ikrar.sqlite3",
-        "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL.",
-    ),
-    Setting("IKRAR_KEYS_DIR", "<project>/keys", "Directory of the encrypted private keys."),
-    Setting(
-        "IKRAR_KEY_PASSPHRASE", "(read from IKRAR_KEY_PASSPHRASE_FILE)", "Passphrase of the private keys."
-    ),
-    Setting(
-        "IKRAR_KEY_PASSPHRASE_FILE",
-        "<keys dir>/passphrase",
-        "File holding the passphrase; `ikrar init` creates it (0600) in embedded mode.",
-    ),
-    Setting("IKRAR_BASE_URL", "http://127.0.0.1:5000", "Public address printed in QR codes."),
-    Setting(
-        "IKRAR_LOG_ORIGIN",
-        "ikrar.localhost/log",
-        "Origin line of signed checkpoints (schema-less URL, e.g. `purbalinggakab.go.id/ikrar`).",
-    ),
-    Setting(
-        "IKRAR_WITNESS_FILE",
-        "<instance>/checkpoint.witness",
-        "Where this server remembers the last checkpoint it signed (outside the database).",
-    ),
-    Setting(
-        "IKRAR_RATELIMIT_STORAGE",
-        "memory://",
-        "Flask-Limiter storage; memory:// counts per process, use redis://… with several workers.",
-    ),
-    Setting(
-        "IKRAR_SECRET_KEY",
-        "(generated into <instance>/secret_key)",
-        "Flask secret for sessions and CSRF tokens.",
-    ),
-    Setting(
-        "IKRAR_CONTROLLER_NAME",
-        "Dinas Komunikasi dan Informatika Kabupaten Purbalingga",
-        "Personal-data controller named on the privacy notice (/privasi): the office running the event.",
-    ),
-    Setting(
-        "IKRAR_CONTROLLER_CONTACT",
-        "(unset: the notice shows an example address, marked as such)",
-        "Where data subjects send requests (access, correction, erasure, objection); set it in production.",
-    ),
-    Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
-    Setting("IKRAR_SIGNING_LIMIT", "600 per minute", "Signings per credential or kiosk (Flask-Limiter)."),
-    Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
-    Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
-)
 
 
 class Argon2Cost(NamedTuple):

@@ -51,6 +51,15 @@ def ref_node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
 
 
+def perfect(leaf_hashes: Sequence[bytes], level: int, index: int) -> bytes:
+    """The hash of the perfect subtree (level, index): leaves index·2^level to (index+1)·2^level."""
+    if level == 0:
+        return leaf_hashes[index]
+    return ref_node(
+        perfect(leaf_hashes, level - 1, 2 * index), perfect(leaf_hashes, level - 1, 2 * index + 1)
+    )
+
+
 @cache
 def ref_mth(lo: int, hi: int) -> bytes:
     """MTH(D[lo:hi]) of LEAF_HASHES."""
@@ -152,8 +161,12 @@ class Store:
         self.frontiers = [merkle.Frontier.empty()]
         for h in leaf_hashes:
             frontier, created = self.frontiers[-1].append(h)
-            # nodes_for_append, reading this store as it was before the append, must agree.
-            assert merkle.nodes_for_append(frontier.size - 1, h, self.fetcher(frontier.size - 1)) == created
+            # The completed nodes are the leaf and every perfect subtree ending at it, bottom-up,
+            # hashed here independently of the module.
+            new = frontier.size - 1
+            levels = (~new & (new + 1)).bit_length()
+            expected = [(lv, new >> lv, perfect(leaf_hashes, lv, new >> lv)) for lv in range(levels)]
+            assert created == expected
             for level, index, value in created:
                 assert (level, index) not in self.nodes
                 self.nodes[(level, index)] = value
@@ -382,9 +395,6 @@ def test_fetch_is_called_once_per_call() -> None:
             assert len(STORE.calls[0] if STORE.calls else []) <= 2 * size.bit_length()
         if size < MAX_SIZE:
             STORE.calls.clear()
-            merkle.nodes_for_append(size, LEAF_HASHES[size], STORE.fetcher(size))
-            assert len(STORE.calls) == (1 if size % 2 else 0)
-            STORE.calls.clear()
             merkle.Frontier.load(size, STORE.fetcher(size))
             assert len(STORE.calls) == (1 if size else 0)
     STORE.calls.clear()
@@ -397,8 +407,8 @@ def test_missing_or_bad_stored_node_is_a_proof_error() -> None:
         merkle.inclusion_proof(0, 5, lambda keys: {key: b"\x00" * 31 for key in keys})
     with pytest.raises(ProofError):
         merkle.consistency_proof(3, 5, lambda keys: {})
-    with pytest.raises(ProofError):
-        merkle.nodes_for_append(7, LEAF_HASHES[7], lambda keys: {})
+    with pytest.raises(ProofError, match="missing"):
+        merkle.Frontier.load(7, lambda keys: {})
 
 
 def test_generation_rejects_arguments_outside_policy() -> None:
@@ -412,7 +422,7 @@ def test_generation_rejects_arguments_outside_policy() -> None:
     with pytest.raises(ValueError, match="size must be"):
         merkle.root_hash(-1, fetch)
     with pytest.raises(ValueError, match="32 bytes"):
-        merkle.nodes_for_append(3, b"short", fetch)
+        merkle.Frontier.load(3, fetch).append(b"short")
 
 
 def test_frontier_validation() -> None:
