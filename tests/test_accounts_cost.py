@@ -8,6 +8,7 @@ from flask import Flask
 
 from registry.app import create_app
 from registry.config import PRODUCTION_ARGON2, Argon2Cost, ConfigError
+from registry.extensions import db
 from registry.services import accounts
 from tests.conftest import TEST_ARGON2, Env
 
@@ -24,6 +25,9 @@ def test_production_hashes_with_rfc9106_parameters(app: Flask, env: Env) -> None
         assert (parameters.time_cost, parameters.memory_cost, parameters.parallelism) == (3, 65536, 4)
         assert accounts.authenticate("ratna", "a long enough password") is not None
         assert accounts.authenticate("ratna", "a wrong password, long") is None
+        # Close this second app's pooled connections now, not at garbage collection.
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_tests_hash_cheaply(app: Flask) -> None:
