@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import flask_babel
@@ -12,17 +11,15 @@ from registry import config as settings
 from registry import instance_files
 from registry.db import configure_engine
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
+from registry.paths import MIGRATIONS, TEMPLATES
 from registry.services.keyring import ActiveSigners, KeySettings
-
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-MIGRATIONS = PROJECT_ROOT / "migrations"
 
 
 def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: bool = True) -> Flask:
     """Build the application; with ``startup_checks`` it refuses to start on a key or schema problem."""
     app = Flask(
         __name__,
-        template_folder=str(PROJECT_ROOT / "templates"),
+        template_folder=str(TEMPLATES),
         instance_relative_config=True,
         instance_path=settings.instance_dir(),
     )

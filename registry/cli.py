@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import FlaskGroup, with_appcontext
+from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 
 from registry.app import create_app, key_settings
@@ -30,6 +30,8 @@ def _factory() -> Flask:
     return create_app(startup_checks=False)
 
 
+# FlaskGroup is an AppGroup: its commands, and those of the groups made with ``@cli.group()``,
+# run inside the application context with no per-command decorator.
 @click.group(
     cls=FlaskGroup,
     create_app=_factory,
@@ -47,7 +49,6 @@ def _initialise() -> list[str]:
 
 
 @cli.command()
-@with_appcontext
 @clear_errors
 def init() -> None:
     """Create or upgrade the database and generate the first keys (only if none exist)."""
@@ -70,7 +71,6 @@ def _serve(host: str, port: int, workers: int, threads: int) -> None:
 @cli.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=click.IntRange(1, 65535))
-@with_appcontext
 @clear_errors
 def demo(host: str, port: int) -> None:
     """Set up on first run (database, key, Purbalingga demo commitment), then serve."""
@@ -120,7 +120,6 @@ cli.add_command(privacy_group)
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64))
 @click.option("--threads", default=4, show_default=True, type=click.IntRange(1, 64))
-@with_appcontext
 @clear_errors
 def serve(host: str, port: int, workers: int, threads: int) -> None:
     """Serve in production with gunicorn (refuses to start on a key or schema problem)."""
@@ -133,7 +132,6 @@ def keys() -> None:
 
 
 @keys.command("generate")
-@with_appcontext
 @clear_errors
 def keys_generate() -> None:
     """Generate the first keys; refuses if keys exist (use `ikrar keys rotate`)."""
@@ -144,7 +142,6 @@ def keys_generate() -> None:
 
 
 @keys.command("list")
-@with_appcontext
 @clear_errors
 def keys_list() -> None:
     """Every key ever used, with purpose, status and validity."""
@@ -170,7 +167,6 @@ def keys_list() -> None:
 
 
 @keys.command("rotate")
-@with_appcontext
 @clear_errors
 def keys_rotate() -> None:
     """Generate a new record key that signs from now on; the old one stays for verification."""
@@ -216,7 +212,6 @@ def signatures_group() -> None:
 @click.argument("record_id")
 @click.option("--reason", required=True, help="Why the signature was made in error (shown publicly).")
 @click.option("--actor", default=lambda: f"cli:{getpass.getuser()}", show_default="cli:<user>")
-@with_appcontext
 @clear_errors
 def signatures_withdraw(record_id: str, reason: str, actor: str) -> None:
     """Withdraw a signature made in error; it stays verifiable and shows as withdrawn."""
@@ -232,7 +227,6 @@ def log_group() -> None:
 
 
 @log_group.command("verify")
-@with_appcontext
 @clear_errors
 def log_verify() -> None:
     """Recompute every entry hash, link and record signature; exit 1 naming the first bad index."""
@@ -403,7 +397,6 @@ def _file_lines(path: str) -> Iterator[bytes]:
 @click.option(
     "--yes", is_flag=True, help="Confirm: you know why the database and the last checkpoint differ."
 )
-@with_appcontext
 @clear_errors
 def log_accept_database(yes: bool) -> None:
     """After restoring a backup on purpose: make this server's witness follow the database.
@@ -429,15 +422,25 @@ def log_accept_database(yes: bool) -> None:
 
 def main() -> None:
     """Entry point: Ikrar's and the database's errors become one line on stderr and exit status 1."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     try:
         cli.main(prog_name="ikrar")
-    except (IkrarError, ServiceError) as exc:
-        _die(str(exc))
-    except SQLAlchemyError as exc:
+    except Exception as exc:
+        line = error_line(exc)
+        if line is None:
+            raise
+        _die(line)
+
+
+def error_line(exc: BaseException) -> str | None:
+    """The one line ``main`` prints for an error it expects, or None for a bug (a traceback)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, IkrarError | ServiceError):
+        return str(exc)
+    if isinstance(exc, SQLAlchemyError):
         first = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        _die(f"database error: {first}")
+        return f"database error: {first}"
+    return None
 
 
 def _die(message: str) -> None:

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup
 
 from registry.cli_support import clear_errors
 from registry.core.canonical import format_instant
@@ -31,7 +31,7 @@ def generate_password() -> str:
     return secrets.token_urlsafe(12)
 
 
-@click.group("users")
+@click.group("users", cls=AppGroup)  # AppGroup: every command runs in the app context
 def users_group() -> None:
     """Accounts: admins, operators, auditors."""
 
@@ -44,7 +44,6 @@ def users_group() -> None:
     "--password-stdin", is_flag=True, help="Read the password from the first line of standard input."
 )
 @click.option("--generate", is_flag=True, help="Generate a strong password and print it once.")
-@with_appcontext
 def users_create(
     username: str, role: str, display_name: str | None, password_stdin: bool, generate: bool
 ) -> None:
@@ -64,7 +63,6 @@ def users_create(
 
 
 @users_group.command("list")
-@with_appcontext
 def users_list() -> None:
     """Every account with its role and state."""
     for user in accounts.list_users():
@@ -75,7 +73,6 @@ def users_list() -> None:
 
 @users_group.command("disable")
 @click.argument("username")
-@with_appcontext
 def users_disable(username: str) -> None:
     """Disable an account: it can no longer sign in, and its operator and auditor tokens stop working."""
     user = accounts.set_active(username, False)
@@ -84,14 +81,13 @@ def users_disable(username: str) -> None:
 
 @users_group.command("enable")
 @click.argument("username")
-@with_appcontext
 def users_enable(username: str) -> None:
     """Enable a disabled account again."""
     user = accounts.set_active(username, True)
     click.echo(f"enabled {user.username}")
 
 
-@click.group("tokens")
+@click.group("tokens", cls=AppGroup)
 def tokens_group() -> None:
     """Bearer tokens for devices, scripts and integrations."""
 
@@ -108,7 +104,6 @@ def tokens_group() -> None:
     "for this auditor's or admin's username.",
 )
 @click.option("--label", default="integration", show_default=True, help="What the token is for.")
-@with_appcontext
 def tokens_create(
     commitment: str | None, operator_name: str | None, auditor_name: str | None, label: str
 ) -> None:
@@ -135,7 +130,6 @@ def tokens_create(
 
 
 @tokens_group.command("list")
-@with_appcontext
 def tokens_list() -> None:
     """Every credential (never the secret)."""
     for credential in credentials.list_credentials():
@@ -147,7 +141,6 @@ def tokens_list() -> None:
 
 @tokens_group.command("revoke")
 @click.argument("credential_id")
-@with_appcontext
 def tokens_revoke(credential_id: str) -> None:
     """Revoke a credential at once."""
     credential = credentials.revoke(credential_id)

@@ -14,7 +14,7 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import with_appcontext
+from flask.cli import AppGroup
 
 from registry.cli_erasure import erase_command, purge_command, retention_command
 from registry.cli_support import clear_errors
@@ -33,7 +33,7 @@ def _write_private(path: Path, text: str) -> None:
         out.write(text)
 
 
-@click.group("privacy")
+@click.group("privacy", cls=AppGroup)  # AppGroup: every command runs in the app context
 def privacy_group() -> None:
     """Data subjects' rights under UU 27/2022: access, portability, erasure and retention."""
 
@@ -55,7 +55,6 @@ def privacy_group() -> None:
     metavar="NAME",
     help="The data controller named in the export (default: IKRAR_CONTROLLER_NAME, as on /privasi).",
 )
-@with_appcontext
 @clear_errors
 def export_command(
     record_id: str | None,

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from registry import paths
 from registry.core.errors import IkrarError
 
 
@@ -15,70 +15,17 @@ class ConfigError(IkrarError):
     """A setting is missing or malformed."""
 
 
-@dataclass(frozen=True)
-class Setting:
-    env: str
-    default: str
-    description: str
+class Argon2Cost(NamedTuple):
+    """argon2id parameters for staff passwords (memory in KiB)."""
+
+    time_cost: int
+    memory_cost: int
+    parallelism: int
 
 
-# The README's configuration table is generated from this list (see docs/CONFIGURATION.md).
-SETTINGS = (
-    Setting(
-        "IKRAR_INSTANCE_DIR",
-        "<project>/instance",
-        "Folder of the embedded database, secret key, witness file and demo passwords (kept 0700).",
-    ),
-    Setting(
-        "IKRAR_DATABASE_URL",
-        "sqlite:///<instance>/ikrar.sqlite3",
-        "SQLAlchemy URL. `postgresql+psycopg://user@host/db` for PostgreSQL.",
-    ),
-    Setting("IKRAR_KEYS_DIR", "<project>/keys", "Directory of the encrypted private keys."),
-    Setting(
-        "IKRAR_KEY_PASSPHRASE", "(read from IKRAR_KEY_PASSPHRASE_FILE)", "Passphrase of the private keys."
-    ),
-    Setting(
-        "IKRAR_KEY_PASSPHRASE_FILE",
-        "<keys dir>/passphrase",
-        "File holding the passphrase; `ikrar init` creates it (0600) in embedded mode.",
-    ),
-    Setting("IKRAR_BASE_URL", "http://127.0.0.1:5000", "Public address printed in QR codes."),
-    Setting(
-        "IKRAR_LOG_ORIGIN",
-        "ikrar.localhost/log",
-        "Origin line of signed checkpoints (schema-less URL, e.g. `purbalinggakab.go.id/ikrar`).",
-    ),
-    Setting(
-        "IKRAR_WITNESS_FILE",
-        "<instance>/checkpoint.witness",
-        "Where this server remembers the last checkpoint it signed (outside the database).",
-    ),
-    Setting(
-        "IKRAR_RATELIMIT_STORAGE",
-        "memory://",
-        "Flask-Limiter storage; memory:// counts per process, use redis://… with several workers.",
-    ),
-    Setting(
-        "IKRAR_SECRET_KEY",
-        "(generated into <instance>/secret_key)",
-        "Flask secret for sessions and CSRF tokens.",
-    ),
-    Setting(
-        "IKRAR_CONTROLLER_NAME",
-        "Dinas Komunikasi dan Informatika Kabupaten Purbalingga",
-        "Personal-data controller named on the privacy notice (/privasi): the office running the event.",
-    ),
-    Setting(
-        "IKRAR_CONTROLLER_CONTACT",
-        "(unset: the notice shows an example address, marked as such)",
-        "Where data subjects send requests (access, correction, erasure, objection); set it in production.",
-    ),
-    Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
-    Setting("IKRAR_SIGNING_LIMIT", "600 per minute", "Signings per credential or kiosk (Flask-Limiter)."),
-    Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
-    Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
-)
+# argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommended profile): above OWASP ASVS 5.0's
+# minimum of m=19 MiB, t=2, p=1. Not an environment setting: nothing in production lowers it.
+PRODUCTION_ARGON2 = Argon2Cost(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 
 DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
 
@@ -86,8 +33,10 @@ DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
 _LIMITS = ("IKRAR_SIGNING_LIMIT", "IKRAR_VERIFY_LIMIT", "IKRAR_LOGIN_LIMIT")
 
 
-def _project_root() -> Path:
-    return Path(__file__).resolve().parent.parent
+def _default_keys_dir(instance: Path) -> Path:
+    # A checkout keeps keys/ at its top (git-ignored); an installed wheel has no checkout, and
+    # site-packages is no place for private keys: there they default into the instance folder.
+    return instance / "keys" if paths.installed() else paths.CHECKOUT / "keys"
 
 
 def instance_dir() -> str | None:
@@ -119,7 +68,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     """The Flask config mapping for this process."""
     instance = Path(instance_path)
     env = os.environ
-    keys_dir = Path(env.get("IKRAR_KEYS_DIR") or _project_root() / "keys")
+    keys_dir = Path(env.get("IKRAR_KEYS_DIR") or _default_keys_dir(instance))
     database_url = env.get("IKRAR_DATABASE_URL") or f"sqlite:///{instance / 'ikrar.sqlite3'}"
     if database_url.startswith(("postgresql://", "postgres://")):
         # psycopg 3 is the driver Ikrar installs; the bare scheme would ask for psycopg2.
@@ -159,12 +108,14 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "RATELIMIT_STORAGE_URI": env.get("IKRAR_RATELIMIT_STORAGE", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "JSON_SORT_KEYS": False,
+        "IKRAR_ARGON2": PRODUCTION_ARGON2,
     }
     for name in _LIMITS:
         if env.get(name):
             config[name] = _limit(name, env[name])
     if overrides:
         config.update(overrides)
+    _check_argon2(config)
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance)
     return config
@@ -178,3 +129,11 @@ def _limit(name: str, value: str) -> str:
     except ValueError as exc:
         raise ConfigError(f"{name} must be a rate limit like '600 per minute', not {value!r:.60}") from exc
     return value
+
+
+def _check_argon2(config: dict[str, Any]) -> None:
+    """Cheaper password hashing than production is for the test suite only (TESTING=True)."""
+    cost = config["IKRAR_ARGON2"] = Argon2Cost(*config["IKRAR_ARGON2"])
+    weaker = any(mine < floor for mine, floor in zip(cost, PRODUCTION_ARGON2, strict=True))
+    if weaker and not config.get("TESTING"):
+        raise ConfigError("IKRAR_ARGON2 below the production parameters is allowed in tests only")

@@ -55,8 +55,9 @@ def configure_engine(engine: Engine) -> None:
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        # Let SQLAlchemy's "begin" event emit BEGIN itself: pysqlite's implicit
-        # transactions start too late for a safe read-then-write (see pitfalls.md).
+        # Let SQLAlchemy's "begin" event emit BEGIN itself: pysqlite's implicit transactions
+        # start only at the first write, so a read-then-write (the log head) would not be
+        # serialised: two appenders could read the same head and fork the chain.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")

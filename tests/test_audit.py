@@ -295,15 +295,7 @@ def test_an_audit_of_a_downloaded_export(app: Flask, env: Env, live_server: Live
 
 def test_audit_reports_bad_usage_in_one_line(env: Env) -> None:
     for args in (["audit"], ["audit", "--url", "ftp://x"], ["audit", "--url", "http://127.0.0.1:9"]):
-        result = subprocess.run(
-            [sys.executable, "-m", "registry", *args],
-            cwd=ROOT,
-            env=env.variables,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=60,
-        )
+        result = ikrar(env, *args)
         assert result.returncode in (1, 2), result.stderr
         assert "Traceback" not in result.stderr
         assert result.stderr.strip().count("\n") <= 3

@@ -5,41 +5,33 @@ from __future__ import annotations
 import json
 import os
 import stat
-import subprocess
-import sys
 import uuid
 
 from flask import Flask
-from flask.testing import FlaskClient
+from flask.testing import FlaskClient, FlaskCliRunner
 
-from tests.conftest import Env, ikrar
+from registry.cli import cli
+from tests.conftest import Env, Ran, ikrar
 from tests.factories import DEMO, scribble
 
 
-def _with_stdin(env: Env, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args],
-        env=env.variables,
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=env.instance,
-        check=False,
-    )
+def _with_stdin(runner: FlaskCliRunner, text: str, *args: str) -> Ran:
+    # In process on the test app (flaskr's runner), the password read from standard input.
+    result = runner.invoke(cli, list(args), input=text)
+    return Ran(result.exit_code, result.stdout, result.stderr)
 
 
-def test_users_create_list_disable(app: Flask, env: Env, client: FlaskClient) -> None:
+def test_users_create_list_disable(app: Flask, env: Env, client: FlaskClient, runner: FlaskCliRunner) -> None:
     done = _with_stdin(
-        env, "a long enough password\n", "users", "create", "siti", "--role", "admin", "--password-stdin"
+        runner, "a long enough password\n", "users", "create", "siti", "--role", "admin", "--password-stdin"
     )
     assert done.returncode == 0, done.stderr
     assert "created admin siti (usr_" in done.stdout
     again = _with_stdin(
-        env, "a long enough password\n", "users", "create", "siti", "--role", "admin", "--password-stdin"
+        runner, "a long enough password\n", "users", "create", "siti", "--role", "admin", "--password-stdin"
     )
     assert again.returncode == 1 and "already exists" in again.stderr and "Traceback" not in again.stderr
-    weak = _with_stdin(env, "short\n", "users", "create", "budi", "--role", "operator", "--password-stdin")
+    weak = _with_stdin(runner, "short\n", "users", "create", "budi", "--role", "operator", "--password-stdin")
     assert weak.returncode == 1 and "at least 12 characters" in weak.stderr
     bad_role = ikrar(env, "users", "create", "budi", "--role", "king", "--generate")
     assert bad_role.returncode == 2

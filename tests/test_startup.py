@@ -13,7 +13,7 @@ from registry import create_app
 from registry.core.keys import Signer, encrypt_private_key
 from registry.services import keyring
 from registry.startup import StartupError
-from tests.conftest import PASSPHRASE, ROOT, Env, ikrar
+from tests.conftest import PASSPHRASE, ROOT, Env, ikrar, ikrar_process
 
 
 def _record_key_file(app: Flask, env: Env) -> Path:
@@ -73,7 +73,7 @@ def test_no_replacement_key_is_ever_generated(app: Flask, env: Env) -> None:
 
 def test_serve_refuses_with_one_clear_line(app: Flask, env: Env) -> None:
     _record_key_file(app, env).unlink()
-    result = ikrar(env, "serve", "--port", "1")
+    result = ikrar_process(env, "serve", "--port", "1")  # the real console start-up path
     assert result.returncode == 1
     assert "Traceback" not in result.stderr
     assert "refusing to start" in result.stderr and "missing" in result.stderr
@@ -98,3 +98,15 @@ def test_rotate_refuses_when_the_active_key_is_gone(app: Flask, env: Env) -> Non
     result = ikrar(env, "keys", "rotate")
     assert result.returncode == 1
     assert "missing" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_console_script_runs(tmp_path: Path) -> None:
+    # The installed `ikrar` script itself (every other CLI test runs the command in process).
+    script = Path(sys.executable).with_name("ikrar")
+    result = subprocess.run(
+        [str(script), "--help"], capture_output=True, text=True, timeout=60, cwd=tmp_path, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Usage: ikrar" in result.stdout
+    for command in ("init", "demo", "serve", "verify", "audit", "users", "tokens", "log"):
+        assert f"  {command} " in result.stdout, command

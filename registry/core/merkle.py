@@ -57,7 +57,6 @@ __all__ = [
     "inclusion_proof",
     "leaf_hash",
     "node_hash",
-    "nodes_for_append",
     "root_hash",
     "subtree_keys",
     "verify_consistency",
@@ -221,22 +220,6 @@ def _trailing_ones(n: int) -> int:
     return (~n & (n + 1)).bit_length() - 1
 
 
-def nodes_for_append(size: int, new_leaf_hash: bytes, fetch: Fetch) -> list[tuple[int, int, bytes]]:
-    """Return every node completed by appending leaf number ``size``, as ``(level, index, hash)``.
-
-    The leaf itself comes first, then each newly complete parent, bottom-up. The left
-    siblings needed (one per trailing 1-bit of ``size``) are read with at most one
-    ``fetch``; none is needed when ``size`` is even.
-    """
-    if size < 0:
-        raise ValueError(f"tree size must be >= 0, got {size}")
-    if not isinstance(new_leaf_hash, bytes) or len(new_leaf_hash) != HASH_SIZE:
-        raise ValueError(f"leaf hash must be {HASH_SIZE} bytes")
-    keys = [(level, (size >> level) - 1) for level in range(_trailing_ones(size))]
-    found = _fetch_all(fetch, keys) if keys else {}
-    return _completed_nodes(size, new_leaf_hash, [found[key] for key in keys])
-
-
 @dataclass(frozen=True)
 class Frontier:
     """The roots of the perfect subtrees that make up a tree of ``size`` leaves.
@@ -287,8 +270,8 @@ class Frontier:
     def append(self, new_leaf_hash: bytes) -> tuple[Frontier, list[tuple[int, int, bytes]]]:
         """Append one leaf hash; return the new frontier and the nodes it completed.
 
-        The node list is exactly what ``nodes_for_append(self.size, new_leaf_hash, ...)``
-        returns, computed without reading storage.
+        The nodes are the new leaf, then each parent it completes, bottom-up, as
+        ``(level, index, hash)``; computed from the frontier alone, without reading storage.
         """
         if not isinstance(new_leaf_hash, bytes) or len(new_leaf_hash) != HASH_SIZE:
             raise ValueError(f"leaf hash must be {HASH_SIZE} bytes")

@@ -9,8 +9,10 @@ import secrets
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+from flask import current_app
 from sqlalchemy import func, select
 
+from registry.config import PRODUCTION_ARGON2, Argon2Cost
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import ROLES, User
@@ -18,18 +20,33 @@ from registry.services import log
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
-# argon2id, t=3, m=64 MiB, p=4 (RFC 9106's second recommended profile): above OWASP ASVS 5.0's
-# minimum of m=19 MiB, t=2, p=1.
-HASHER = PasswordHasher(time_cost=3, memory_cost=64 * 1024, parallelism=4)
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
 MIN_PASSWORD = 12
 
 
 @functools.cache
-def _dummy_hash() -> str:
+def _hasher_for(cost: Argon2Cost) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=cost.time_cost, memory_cost=cost.memory_cost, parallelism=cost.parallelism
+    )
+
+
+def _cost() -> Argon2Cost:
+    # config.load sets IKRAR_ARGON2 to the production cost and refuses a lower one outside tests.
+    cost: Argon2Cost = current_app.config.get("IKRAR_ARGON2", PRODUCTION_ARGON2)
+    return cost
+
+
+def hasher() -> PasswordHasher:
+    """The application's argon2id hasher (config IKRAR_ARGON2)."""
+    return _hasher_for(_cost())
+
+
+@functools.cache
+def _dummy_hash(cost: Argon2Cost) -> str:
     """Verified against when the username is unknown, so both paths cost the same time.
     Made on first use, not at import: every CLI command (the auditor's too) imports this module."""
-    return HASHER.hash(secrets.token_urlsafe(16))
+    return _hasher_for(cost).hash(secrets.token_urlsafe(16))
 
 
 def new_public_id(prefix: str) -> str:
@@ -51,7 +68,7 @@ def create_user(username: str, display_name: str, role: str, password: str) -> U
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
     display_name = clean_text(display_name, "display name", max_length=200)
     check_password_strength(password)
-    password_hash = HASHER.hash(password)
+    password_hash = hasher().hash(password)
 
     def work() -> User:
         writer = log.lock()
@@ -77,8 +94,9 @@ def authenticate(username: str, password: str) -> User | None:
     """The active user with this username and password, or None (same cost either way)."""
     username = (username or "").strip().lower()
     user = db.session.execute(select(User).where(User.username == username)).scalar_one_or_none()
+    hashing = hasher()
     try:
-        HASHER.verify(user.password_hash if user else _dummy_hash(), password or "")
+        hashing.verify(user.password_hash if user else _dummy_hash(_cost()), password or "")
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return None
     if user is None or not user.active:
@@ -89,8 +107,8 @@ def authenticate(username: str, password: str) -> User | None:
         found = db.session.get(User, user_id)
         assert found is not None
         found.last_login_at = utcnow()
-        if HASHER.check_needs_rehash(found.password_hash):
-            found.password_hash = HASHER.hash(password)
+        if hashing.check_needs_rehash(found.password_hash):
+            found.password_hash = hashing.hash(password)
         return found
 
     return write_transaction(record_login)

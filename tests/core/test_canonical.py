@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import re
 import unicodedata
 from datetime import UTC, datetime, timedelta, timezone
@@ -397,10 +398,18 @@ def test_parse_instant_refuses_non_text(value: Any) -> None:
         parse_instant(value)
 
 
-def test_vectors_are_read_from_outside_the_repository() -> None:
-    folder = vectors_dir("jcs")
+def test_vectors_ship_with_the_repository_with_their_licences() -> None:
+    # A fresh clone runs every vector test: the default folder is inside the checkout, and each
+    # vendored set keeps its upstream licence and is described (upstream, commit) in the README.
     repo = Path(__file__).resolve().parents[2]
-    assert repo not in folder.resolve().parents
+    vendored = repo / "tests" / "vectors"
+    provenance = (vendored / "README.md").read_text(encoding="utf-8")
+    for name in ("jcs", "wycheproof", "merkle-testdata"):
+        assert (vendored / name / "LICENSE").is_file(), name
+        assert f"## {name}/" in provenance, name
+    assert len(re.findall(r"commit\s+`[0-9a-f]{40}`", provenance)) == 3
+    if "IKRAR_VECTORS" not in os.environ:
+        assert vectors_dir("jcs") == vendored / "jcs"
 
 
 # --- the standard-library fast path must equal the rfc8785 library, byte for byte ------------------

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from functools import cache
 from pathlib import Path
@@ -15,12 +14,8 @@ import pytest
 
 from registry.core import merkle
 from registry.core.errors import ProofError
+from tests.conftest import VECTORS
 
-VECTORS = Path(os.environ.get("IKRAR_VECTORS", Path(__file__).resolve().parents[3] / "shared" / "vectors"))
-needs_vectors = pytest.mark.skipif(
-    not VECTORS.is_dir() and os.environ.get("CI") != "true",
-    reason="shared test vectors not beside the checkout (set IKRAR_VECTORS)",
-)
 MERKLE_VECTORS = VECTORS / "merkle-testdata"
 
 # The 8 leaves of the Certificate Transparency test tree (the vectors carry their hashes).
@@ -54,6 +49,15 @@ def ref_split(n: int) -> int:
 
 def ref_node(left: bytes, right: bytes) -> bytes:
     return hashlib.sha256(b"\x01" + left + right).digest()
+
+
+def perfect(leaf_hashes: Sequence[bytes], level: int, index: int) -> bytes:
+    """The hash of the perfect subtree (level, index): leaves index·2^level to (index+1)·2^level."""
+    if level == 0:
+        return leaf_hashes[index]
+    return ref_node(
+        perfect(leaf_hashes, level - 1, 2 * index), perfect(leaf_hashes, level - 1, 2 * index + 1)
+    )
 
 
 @cache
@@ -157,8 +161,12 @@ class Store:
         self.frontiers = [merkle.Frontier.empty()]
         for h in leaf_hashes:
             frontier, created = self.frontiers[-1].append(h)
-            # nodes_for_append, reading this store as it was before the append, must agree.
-            assert merkle.nodes_for_append(frontier.size - 1, h, self.fetcher(frontier.size - 1)) == created
+            # The completed nodes are the leaf and every perfect subtree ending at it, bottom-up,
+            # hashed here independently of the module.
+            new = frontier.size - 1
+            levels = (~new & (new + 1)).bit_length()
+            expected = [(lv, new >> lv, perfect(leaf_hashes, lv, new >> lv)) for lv in range(levels)]
+            assert created == expected
             for level, index, value in created:
                 assert (level, index) not in self.nodes
                 self.nodes[(level, index)] = value
@@ -254,7 +262,7 @@ def test_subtree_keys_fold_to_mth_for_every_aligned_range() -> None:
 def _case_files(kind: str) -> list[Any]:
     root = MERKLE_VECTORS / kind
     if not root.is_dir():
-        # Keep one case so that, when CI insists on running, the test fails loudly.
+        # The vectors ship in tests/vectors/: keep one case so that a missing folder fails loudly.
         return [pytest.param(root / "missing.json", id=f"{kind}-missing")]
     return [pytest.param(p, id=p.relative_to(root).as_posix()) for p in sorted(root.rglob("*.json"))]
 
@@ -264,13 +272,11 @@ def _load(path: Path) -> dict[str, Any]:
     return data
 
 
-@needs_vectors
 def test_vector_case_counts() -> None:
     assert len(list((MERKLE_VECTORS / "inclusion").rglob("*.json"))) == 98
     assert len(list((MERKLE_VECTORS / "consistency").rglob("*.json"))) == 98
 
 
-@needs_vectors
 @pytest.mark.parametrize("path", _case_files("inclusion"))
 def test_inclusion_vector(path: Path) -> None:
     case = _load(path)
@@ -283,7 +289,6 @@ def test_inclusion_vector(path: Path) -> None:
     assert ok is (not case["wantErr"]), case["desc"]
 
 
-@needs_vectors
 @pytest.mark.parametrize("path", _case_files("consistency"))
 def test_consistency_vector(path: Path) -> None:
     case = _load(path)
@@ -304,7 +309,6 @@ def _ct_happy_paths(kind: str) -> list[dict[str, Any]]:
     ]
 
 
-@needs_vectors
 def test_ct_tree_roots_and_proofs() -> None:
     store = Store([merkle.leaf_hash(leaf) for leaf in CT_LEAVES])
     inclusions = _ct_happy_paths("inclusion")
@@ -391,9 +395,6 @@ def test_fetch_is_called_once_per_call() -> None:
             assert len(STORE.calls[0] if STORE.calls else []) <= 2 * size.bit_length()
         if size < MAX_SIZE:
             STORE.calls.clear()
-            merkle.nodes_for_append(size, LEAF_HASHES[size], STORE.fetcher(size))
-            assert len(STORE.calls) == (1 if size % 2 else 0)
-            STORE.calls.clear()
             merkle.Frontier.load(size, STORE.fetcher(size))
             assert len(STORE.calls) == (1 if size else 0)
     STORE.calls.clear()
@@ -406,8 +407,8 @@ def test_missing_or_bad_stored_node_is_a_proof_error() -> None:
         merkle.inclusion_proof(0, 5, lambda keys: {key: b"\x00" * 31 for key in keys})
     with pytest.raises(ProofError):
         merkle.consistency_proof(3, 5, lambda keys: {})
-    with pytest.raises(ProofError):
-        merkle.nodes_for_append(7, LEAF_HASHES[7], lambda keys: {})
+    with pytest.raises(ProofError, match="missing"):
+        merkle.Frontier.load(7, lambda keys: {})
 
 
 def test_generation_rejects_arguments_outside_policy() -> None:
@@ -421,7 +422,7 @@ def test_generation_rejects_arguments_outside_policy() -> None:
     with pytest.raises(ValueError, match="size must be"):
         merkle.root_hash(-1, fetch)
     with pytest.raises(ValueError, match="32 bytes"):
-        merkle.nodes_for_append(3, b"short", fetch)
+        merkle.Frontier.load(3, fetch).append(b"short")
 
 
 def test_frontier_validation() -> None:

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import os
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registry.core import merkle, note
 from registry.core.errors import FormatError, IkrarError, NoteError, ProofError
-
-VECTORS = Path(os.environ.get("IKRAR_VECTORS", Path(__file__).resolve().parents[3] / "shared" / "vectors"))
-needs_vectors = pytest.mark.skipif(
-    not VECTORS.is_dir() and os.environ.get("CI") != "true",
-    reason="shared test vectors not beside the checkout (set IKRAR_VECTORS)",
-)
 
 # Known answer from golang.org/x/mod/sumdb/note (quoted in shared/reference/transparency-log.md).
 GO_VERIFIER_KEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
@@ -567,9 +559,3 @@ def test_tlog_proof_wrong_key_or_origin() -> None:
         note.verify_tlog_proof(proof, LOG.entries[3], stranger, ORIGIN)
     with pytest.raises(NoteError):
         note.verify_tlog_proof(proof, LOG.entries[3], LOG.signer.verifier(), "elsewhere.example")
-
-
-@needs_vectors
-def test_vectors_directory_is_present() -> None:
-    # The note tests carry their own known answer; this only makes CI notice a missing mount.
-    assert (VECTORS / "README.md").is_file()
