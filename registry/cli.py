@@ -180,7 +180,6 @@ def keys_rotate() -> None:
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
     help="Also change the passphrase: the new one, read from this file (mode 0600).",
 )
-@with_appcontext
 @clear_errors
 def keys_upgrade(new_passphrase_file: Path | None) -> None:
     """Rewrite every key file in the current format (ikrar-key v1, argon2id + AES-256-GCM)."""

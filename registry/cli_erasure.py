@@ -9,7 +9,6 @@ import getpass
 from datetime import date
 
 import click
-from flask.cli import with_appcontext
 
 from registry.cli_support import clear_errors
 from registry.models import ERASURE_GROUNDS, Invitee, SignatureRecord
@@ -49,7 +48,6 @@ def _people(rows: list[SignatureRecord], invitees: list[Invitee]) -> list[str]:
 )
 @click.option("--yes", is_flag=True, help="Erase (irreversible). Without it, only show what would be erased.")
 @_ACTOR
-@with_appcontext
 @clear_errors
 def erase_command(
     record_id: str | None,
@@ -105,7 +103,6 @@ def erase_command(
 )
 @click.option("--clear", is_flag=True, help="No retention end decided (nothing is purged).")
 @_ACTOR
-@with_appcontext
 @clear_errors
 def retention_command(slug: str, until: object, clear: bool, actor: str) -> None:
     """Show or set how long a commitment's signatories' personal data are kept."""
@@ -128,7 +125,6 @@ def retention_command(slug: str, until: object, clear: bool, actor: str) -> None
 )
 @click.option("--dry-run", is_flag=True, help="Only list what is due.")
 @_ACTOR
-@with_appcontext
 @clear_errors
 def purge_command(due_only: bool, dry_run: bool, actor: str) -> None:
     """Erase the personal data of every commitment whose retention period has ended (run daily)."""
