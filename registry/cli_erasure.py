@@ -1,6 +1,8 @@
 """``ikrar privacy erase | retention | purge``: erasure and retention (UU 27/2022 Pasal 8, 16, 43).
 
-Erasure is irreversible: without ``--yes`` the commands only say what they would erase.
+Erasure is irreversible: without ``--yes`` the commands only say what they would erase. They are
+made by an AppGroup of their own (which runs them in the application context) and added to the
+``privacy`` group with ``add_command``, so that this module does not import that group.
 """
 
 from __future__ import annotations
@@ -9,10 +11,13 @@ import getpass
 from datetime import date
 
 import click
+from flask.cli import AppGroup
 
 from registry.cli_support import clear_errors
 from registry.models import ERASURE_GROUNDS, Invitee, SignatureRecord
 from registry.services import erasure, privacy
+
+_commands = AppGroup("erasure")
 
 _ACTOR = click.option(
     "--actor",
@@ -32,7 +37,7 @@ def _people(rows: list[SignatureRecord], invitees: list[Invitee]) -> list[str]:
     return list(seen.values())
 
 
-@click.command("erase")
+@_commands.command("erase")
 @click.option("--record", "record_id", metavar="ID", help="The record id (26 characters).")
 @click.option("--code", metavar="CODE", help="The verification code on the certificate.")
 @click.option(
@@ -93,7 +98,7 @@ def erase_command(
     )
 
 
-@click.command("retention")
+@_commands.command("retention")
 @click.argument("slug")
 @click.option(
     "--until",
@@ -119,7 +124,7 @@ def retention_command(slug: str, until: object, clear: bool, actor: str) -> None
     click.echo(f"{slug}: kept until {day.isoformat()}" if day else f"{slug}: no retention end set")
 
 
-@click.command("purge")
+@_commands.command("purge")
 @click.option(
     "--due", "due_only", is_flag=True, required=True, help="Erase what is past its retention period."
 )
