@@ -9,7 +9,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.services import passwords
 from tests.conftest import Env, csrf_token, sign_in
 
 WEAK = ("password1234", "aaaaaaaaaaaa", "123456789012")
@@ -32,6 +31,8 @@ def _stdin(env: Env, text: str, *args: str) -> subprocess.CompletedProcess[str]:
 
 @pytest.mark.parametrize("weak", WEAK)
 def test_v5_0_0_6_2_4_weak_passwords_are_refused_by_the_policy(weak: str) -> None:
+    from registry.services import passwords
+
     assert passwords.problem(weak) is not None
 
 
@@ -50,11 +51,15 @@ def test_v5_0_0_6_2_4_weak_passwords_are_refused_by_the_policy(weak: str) -> Non
     ],
 )
 def test_policy_refusals_say_why(password: str, why: str) -> None:
+    from registry.services import passwords
+
     with pytest.raises(Exception, match=why):
         passwords.check(password)
 
 
 def test_v5_0_0_6_2_5_no_composition_rules_and_6_2_9_long_passwords() -> None:
+    from registry.services import passwords
+
     for good in (
         "bunga kenanga di tepi kali",  # lower case and spaces only
         "Sup3r-L0ng-Un1que?",
@@ -69,6 +74,8 @@ def test_v5_0_0_6_2_5_no_composition_rules_and_6_2_9_long_passwords() -> None:
 
 
 def test_the_common_list_ships_with_the_package() -> None:
+    from registry.services import passwords
+
     listed = passwords.common_passwords()
     assert len(listed) == 30000 and "password" in listed and "password1234" in listed
     assert (passwords.COMMON_LIST.parent / "README.md").exists()
@@ -173,6 +180,7 @@ def test_cli_password_reset_ends_every_session(app: Flask, env: Env, client: Fla
 
 def test_demo_passwords_pass_the_policy(app: Flask) -> None:
     from registry.cli_accounts import demo_accounts
+    from registry.services import passwords
 
     with app.app_context():
         accounts = demo_accounts()
