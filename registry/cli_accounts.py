@@ -116,12 +116,15 @@ def users_role(username: str, role: str) -> None:
 
 
 @users_group.command("sign-out")
-@click.argument("username")
+@click.argument("username", required=False)
+@click.option("--all", "everyone", is_flag=True, help="End the sessions of every account.")
 @with_appcontext
-def users_sign_out(username: str) -> None:
-    """End every session of an account at once (a lost or shared device)."""
-    ended = account_security.end_sessions(username)
-    click.echo(f"ended {ended} session(s) of {username}")
+def users_sign_out(username: str | None, everyone: bool) -> None:
+    """End every session of an account at once (a lost or shared device), or of all accounts."""
+    if everyone == (username is not None):
+        raise click.UsageError("give a USERNAME or --all")
+    ended = account_security.end_sessions(None if everyone else username)
+    click.echo(f"ended {ended} session(s) of {'every account' if everyone else username}")
 
 
 @users_group.command("enable")

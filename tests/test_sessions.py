@@ -262,6 +262,13 @@ def test_cli_sign_out_ends_every_session(app: Flask, env: Env, client: FlaskClie
     assert not _opens_admin(client)
     missing = ikrar(env, "users", "sign-out", "nobody-here")
     assert missing.returncode == 1 and "Traceback" not in missing.stderr
+    sign_in(app, client, "admin")
+    other = app.test_client()
+    sign_in(app, other, "auditor")
+    everyone = ikrar(env, "users", "sign-out", "--all")
+    assert everyone.returncode == 0 and "ended 2 session(s) of every account" in everyone.stdout
+    assert not _opens_admin(client) and other.get("/home").headers["Location"].endswith("/login")
+    assert ikrar(env, "users", "sign-out").returncode == 2
 
 
 def test_enrolling_a_kiosk_ends_the_operators_session(app: Flask, client: FlaskClient) -> None:

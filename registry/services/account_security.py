@@ -85,10 +85,13 @@ def set_role(username: str, role: str) -> User:
     return write_transaction(work)
 
 
-def end_sessions(username: str) -> int:
-    """Sign an account out everywhere (``ikrar users sign-out``); how many sessions were live."""
+def end_sessions(username: str | None) -> int:
+    """Sign an account out everywhere, or (``None``) every account (``ikrar users sign-out``);
+    how many sessions were live."""
 
     def work() -> int:
+        if username is None:
+            return sessions.revoke_everyone(utcnow())
         return sessions.revoke_all_of(_user(username).id, utcnow())
 
     return write_transaction(work)

@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
 
+from registry.core.errors import N_
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import StaffSession, User
+from registry.services.errors import NotFound
 
 ABSOLUTE = timedelta(hours=12)
 IDLE = timedelta(minutes=30)
@@ -73,6 +75,14 @@ def revoke_all_of(user_id: int, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0) or 0)
 
 
+def revoke_everyone(now: datetime) -> int:
+    """Revoke every live session of every account in the current transaction; the caller commits."""
+    result = db.session.execute(
+        update(StaffSession).where(StaffSession.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
 def start(user_id: int, previous: str | None = None) -> str:
     """Sign-in: a fresh session for the account (never the id the browser came with); the previous
     session of this browser, if any, is revoked. Returns the new id for the cookie."""
@@ -81,7 +91,7 @@ def start(user_id: int, previous: str | None = None) -> str:
         now = utcnow()
         user = db.session.get(User, user_id)
         if user is None or not user.active:
-            raise LookupError("the account is gone or disabled")
+            raise NotFound(N_("this account no longer exists or is disabled"))
         if previous:
             db.session.execute(
                 update(StaffSession)
