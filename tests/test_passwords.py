@@ -86,7 +86,9 @@ def test_weak_passwords_are_refused_by_the_cli(app: Flask, env: Env) -> None:
         done = _stdin(env, weak + "\n", "users", "create", "budi", "--role", "operator", "--password-stdin")
         assert done.returncode == 1 and "Traceback" not in done.stderr, done.stderr
         assert "password" in done.stderr
-    created = _stdin(env, PASSWORD + "\n", "users", "create", "budi", "--role", "operator", "--password-stdin")
+    created = _stdin(
+        env, PASSWORD + "\n", "users", "create", "budi", "--role", "operator", "--password-stdin"
+    )
     assert created.returncode == 0, created.stderr
     for weak in WEAK:
         done = _stdin(env, weak + "\n", "users", "password", "budi", "--password-stdin")

@@ -32,7 +32,9 @@ def _admin_page_opens(context: Any, server: LiveServer) -> bool:
     return opened
 
 
-def test_logout_and_password_change_in_a_real_browser(app: Flask, live_server: LiveServer, browser: Any) -> None:
+def test_logout_and_password_change_in_a_real_browser(
+    app: Flask, live_server: LiveServer, browser: Any
+) -> None:
     with app.app_context():
         accounts.create_user("sari", "Sari", "admin", PASSWORD)
     first = browser.new_context(locale="id-ID")

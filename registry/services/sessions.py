@@ -113,9 +113,7 @@ def check(session_id: object, public_id: object) -> Check:
     if not isinstance(session_id, str) or not isinstance(public_id, str) or len(session_id) > 128:
         return Check(State.ENDED)
     key = digest(session_id)
-    row = db.session.execute(
-        select(StaffSession).where(StaffSession.id_sha256 == key)
-    ).scalar_one_or_none()
+    row = db.session.execute(select(StaffSession).where(StaffSession.id_sha256 == key)).scalar_one_or_none()
     if row is None or row.revoked_at is not None:
         return Check(State.ENDED)
     user = row.user

@@ -47,7 +47,5 @@ def password() -> tuple[str, int] | Response:
     elif form.errors:
         error = _("Isi ketiga kolom; formulir ini juga harus dikirim dari halaman ini.")
     status = 400 if error else 200
-    page = render_template(
-        "account/password.html", form=form, error=error, min_length=passwords.MIN_LENGTH
-    )
+    page = render_template("account/password.html", form=form, error=error, min_length=passwords.MIN_LENGTH)
     return page, status

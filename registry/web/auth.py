@@ -34,6 +34,7 @@ from registry.web import staff_sessions
 auth = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 class LoginForm(FlaskForm):  # type: ignore[misc]
     username = StringField("username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("password", validators=[DataRequired(), Length(max=1024)])
