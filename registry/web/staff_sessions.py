@@ -81,8 +81,10 @@ def register(app: Flask) -> None:
             response.headers.setdefault("Strict-Transport-Security", HSTS)
         if request.path.startswith("/static/"):
             return response
-        staff_page = request.path.startswith(STAFF_PATHS)
-        if staff_page or ("_user_id" in session and current_user.is_authenticated):
+        # A view that already forbids storing (e.g. "private, no-store") keeps its header.
+        if "no-store" in response.headers.get("Cache-Control", ""):
+            return response
+        if request.path.startswith(STAFF_PATHS) or ("_user_id" in session and current_user.is_authenticated):
             response.headers["Cache-Control"] = "no-store"
             response.headers.pop("Expires", None)
         return response
