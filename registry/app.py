@@ -69,6 +69,7 @@ def key_settings(app: Flask) -> KeySettings:
 def register_blueprints(app: Flask) -> None:
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
+    from registry.web.account_views import account
     from registry.web.admin import admin
     from registry.web.admin_privacy import admin_privacy
     from registry.web.auth import auth
@@ -91,6 +92,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(verify)
     app.register_blueprint(roll)
     app.register_blueprint(privacy)
+    app.register_blueprint(account)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from registry.cli_support import clear_errors
 from registry.core.canonical import format_instant
 from registry.models import ROLES
-from registry.services import accounts, credentials
+from registry.services import account_security, accounts, credentials, passwords
 from registry.services.errors import NotFound
 
 DEMO_ACCOUNTS = (("admin", "Admin Demo", "admin"), ("operator", "Operator Demo", "operator"),
@@ -26,9 +26,23 @@ def _clear(command: click.Command) -> click.Command:
     return command
 
 
-def generate_password() -> str:
-    # 16 characters of base64url: 96 bits, easy to type from a printed sheet.
-    return secrets.token_urlsafe(12)
+def generate_password(username: str | None = None) -> str:
+    # 16 characters of base64url: 96 bits, easy to type from a printed sheet. The policy check
+    # only ever refuses a vanishingly rare draw (say, one that contains the username).
+    while True:
+        password = secrets.token_urlsafe(12)
+        if passwords.problem(password, username) is None:
+            return password
+
+
+def _new_password(password_stdin: bool, generate: bool, username: str) -> str:
+    if password_stdin and generate:
+        raise click.UsageError("choose one of --password-stdin and --generate")
+    if generate:
+        return generate_password(username)
+    if password_stdin:
+        return sys.stdin.readline().rstrip("\r\n")
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
 @click.group("users", cls=AppGroup)  # AppGroup: every command runs in the app context
@@ -48,14 +62,7 @@ def users_create(
     username: str, role: str, display_name: str | None, password_stdin: bool, generate: bool
 ) -> None:
     """Create an account (the first admin, operators, auditors); asks for the password by default."""
-    if password_stdin and generate:
-        raise click.UsageError("choose one of --password-stdin and --generate")
-    if generate:
-        password = generate_password()
-    elif password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = _new_password(password_stdin, generate, username)
     user = accounts.create_user(username, display_name or username, role, password)
     click.echo(f"created {user.role} {user.username} ({user.public_id})")
     if generate:
@@ -74,9 +81,47 @@ def users_list() -> None:
 @users_group.command("disable")
 @click.argument("username")
 def users_disable(username: str) -> None:
-    """Disable an account: it can no longer sign in, and its operator and auditor tokens stop working."""
+    """Disable an account: its sessions end, it cannot sign in, its operator and auditor tokens stop."""
     user = accounts.set_active(username, False)
     click.echo(f"disabled {user.username}")
+
+
+@users_group.command("password")
+@click.argument("username")
+@click.option(
+    "--password-stdin", is_flag=True, help="Read the new password from the first line of standard input."
+)
+@click.option("--generate", is_flag=True, help="Generate a strong password and print it once.")
+@with_appcontext
+def users_password(username: str, password_stdin: bool, generate: bool) -> None:
+    """Set an account's password (an admin resetting it); every session of the account ends."""
+    password = _new_password(password_stdin, generate, username)
+    user = account_security.reset_password(username, password)
+    click.echo(f"password of {user.username} changed; its sessions have ended")
+    if generate:
+        click.echo(f"password: {password}")
+
+
+@users_group.command("role")
+@click.argument("username")
+@click.argument("role", type=click.Choice(ROLES))
+@with_appcontext
+def users_role(username: str, role: str) -> None:
+    """Change an account's role; every session of the account ends (the log records the change)."""
+    user = account_security.set_role(username, role)
+    click.echo(f"{user.username} is now {user.role}; its sessions have ended")
+
+
+@users_group.command("sign-out")
+@click.argument("username", required=False)
+@click.option("--all", "everyone", is_flag=True, help="End the sessions of every account.")
+@with_appcontext
+def users_sign_out(username: str | None, everyone: bool) -> None:
+    """End every session of an account at once (a lost or shared device), or of all accounts."""
+    if everyone == (username is not None):
+        raise click.UsageError("give a USERNAME or --all")
+    ended = account_security.end_sessions(None if everyone else username)
+    click.echo(f"ended {ended} session(s) of {'every account' if everyone else username}")
 
 
 @users_group.command("enable")
@@ -161,7 +206,7 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     if not path.exists() and accounts.count_users() == 0:
         lines = []
         for username, display_name, role in DEMO_ACCOUNTS:
-            password = generate_password()
+            password = generate_password(username)
             accounts.create_user(username, display_name, role, password)
             lines.append(f"{role} {username} {password}\n")
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -102,7 +102,9 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
-        "SESSION_COOKIE_NAME": "ikrar_session",
+        # The __Host- prefix makes browsers refuse the cookie unless it is Secure, for path / and
+        # without a Domain: no sibling subdomain or plain-http page can set or overwrite it.
+        "SESSION_COOKIE_NAME": "__Host-ikrar_session" if base_url.startswith("https://") else "ikrar_session",
         "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
         "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
         "RATELIMIT_STORAGE_URI": env.get("IKRAR_RATELIMIT_STORAGE", "memory://"),

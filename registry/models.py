@@ -285,3 +285,20 @@ class Credential(db.Model):  # type: ignore[name-defined,misc]
 
     commitment: Mapped[Commitment | None] = relationship()
     user: Mapped[User | None] = relationship()
+
+
+class StaffSession(db.Model):  # type: ignore[name-defined,misc]
+    """A signed-in browser of a staff account. The cookie carries a random id; only its SHA-256 is
+    stored, so a database read does not hand out live sessions. Deleting or revoking the row ends
+    the session at once, whatever copies of the signed cookie exist."""
+
+    __tablename__ = "staff_session"
+
+    id_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship()

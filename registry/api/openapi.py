@@ -742,7 +742,15 @@ def document() -> dict[str, Any]:
                     "description": "ikr_dev_… or ikr_opr_… token (signing); ikr_aud_… auditor token "
                     "(full signature documents, never signing).",
                 },
-                "kioskSession": {"type": "apiKey", "in": "cookie", "name": "ikrar_session"},
+                "kioskSession": {
+                    "type": "apiKey",
+                    "in": "cookie",
+                    # __Host-ikrar_session when the base URL is https (Secure, Path=/, no Domain).
+                    "name": current_app.config["SESSION_COOKIE_NAME"],
+                    "description": "The browser session of an enrolled kiosk or a signed-in staff "
+                    "member; a staff session is checked against the server on every request and "
+                    "ends at logout, password change, account disable or role change.",
+                },
             },
         },
     }

@@ -16,12 +16,11 @@ from registry.config import PRODUCTION_ARGON2, Argon2Cost
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import ROLES, User
-from registry.services import log
+from registry.services import log, passwords, sessions
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,63}$")
-MIN_PASSWORD = 12
 
 
 @functools.cache
@@ -53,13 +52,6 @@ def new_public_id(prefix: str) -> str:
     return prefix + base64.b32encode(secrets.token_bytes(10)).decode("ascii").lower()
 
 
-def check_password_strength(password: str) -> None:
-    if not isinstance(password, str) or len(password) < MIN_PASSWORD:
-        raise InvalidInput(f"a password needs at least {MIN_PASSWORD} characters", field="password")
-    if len(password) > 1024:
-        raise InvalidInput("a password may have at most 1024 characters", field="password")
-
-
 def create_user(username: str, display_name: str, role: str, password: str) -> User:
     username = (username or "").strip().lower()
     if not USERNAME.fullmatch(username):
@@ -67,7 +59,7 @@ def create_user(username: str, display_name: str, role: str, password: str) -> U
     if role not in ROLES:
         raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
     display_name = clean_text(display_name, "display name", max_length=200)
-    check_password_strength(password)
+    passwords.check(password, username)
     password_hash = hasher().hash(password)
 
     def work() -> User:
@@ -131,6 +123,8 @@ def set_active(username: str, active: bool) -> User:
         if user.active == active:
             raise Conflict(f"user {user.username} is already {'enabled' if active else 'disabled'}")
         user.active = active
+        if not active:
+            sessions.revoke_all_of(user.id, writer.now())
         writer.append("user:enable" if active else "user:disable", {"user": user.public_id})
         return user
 

@@ -1,9 +1,8 @@
-"""Signing in and out, sessions with idle and absolute timeouts, and role checks."""
+"""Signing in and out (sessions: registry/web/staff_sessions.py), and role checks."""
 
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,33 +21,23 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from registry.extensions import limiter, login_manager
-from registry.models import User
 from registry.services import accounts
+from registry.web import staff_sessions
 
 auth = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
-
-IDLE_SECONDS = 30 * 60
-ABSOLUTE_SECONDS = 12 * 60 * 60
 
 
 class LoginForm(FlaskForm):  # type: ignore[misc]
     username = StringField("username", validators=[DataRequired(), Length(max=64)])
     password = PasswordField("password", validators=[DataRequired(), Length(max=1024)])
-
-
-@login_manager.user_loader  # type: ignore[untyped-decorator]
-def _load_user(public_id: str) -> User | None:
-    user = accounts.by_public_id(public_id)
-    # A disabled account loses its open sessions at once, not when they time out.
-    return user if user is not None and user.active else None
 
 
 def local_target(target: str | None) -> str | None:
@@ -71,11 +60,7 @@ def login() -> tuple[str, int] | Response:
     if form.validate_on_submit():
         user = accounts.authenticate(form.username.data, form.password.data)
         if user is not None:
-            session.clear()  # no session fixation: a fresh session for the signed-in user
-            login_user(user)
-            now = int(time.time())
-            session["login_at"] = now
-            session["seen_at"] = now
+            staff_sessions.begin(user)  # a new server-side session id: no fixation
             return redirect(local_target(request.args.get("next")) or url_for("auth.home"), code=303)
         flash(_("Nama pengguna atau kata sandi salah."), "error")
     return render_template("login.html", form=form), (400 if form.errors else 200)
@@ -84,8 +69,7 @@ def login() -> tuple[str, int] | Response:
 @auth.post("/logout")
 def logout() -> Response:
     """Sign out."""
-    logout_user()
-    session.clear()
+    staff_sessions.end()
     return redirect(url_for("auth.login"), code=303)
 
 
@@ -152,17 +136,4 @@ def set_language() -> Response:
 
 def register(app: Flask) -> None:
     login_manager.login_view = "auth.login"
-
-    @app.before_request
-    def _session_timeouts() -> None:
-        if not current_user.is_authenticated:
-            return
-        now = int(time.time())
-        login_at = int(session.get("login_at", 0))
-        seen_at = int(session.get("seen_at", 0))
-        if now - login_at > ABSOLUTE_SECONDS or now - seen_at > IDLE_SECONDS:
-            logout_user()
-            session.clear()
-            flash(_("Sesi berakhir; silakan masuk lagi."), "info")
-            return
-        session["seen_at"] = now
+    staff_sessions.register(app)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from datetime import timedelta
 from pathlib import Path
@@ -23,7 +22,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_user, logout_user
+from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
@@ -34,6 +33,7 @@ from registry.extensions import db, limiter
 from registry.models import CommitmentVersion, Credential, SignatureRecord
 from registry.services import accounts, certificates, commitments, credentials, roster
 from registry.services.errors import ServiceError
+from registry.web import staff_sessions
 from registry.web.auth import roles_required
 
 operator = Blueprint("operator", __name__, url_prefix="/operator")
@@ -85,7 +85,7 @@ def enrol() -> Response:
         return redirect(url_for("operator.home"), code=303)
     operator_id = current_user.public_id
     lang = session.get("lang")
-    logout_user()
+    staff_sessions.end()  # the operator's own session ends: the tablet is now a kiosk
     session.clear()
     session["kiosk_device"] = issued.credential.id
     session["kiosk_operator"] = operator_id
@@ -248,14 +248,7 @@ def leave() -> Response | tuple[str, int]:
         if request.form.get("retire") == "1" and credential is not None:
             credentials.revoke(credential.id)
             retired = True
-        lang = session.get("lang")
-        session.clear()
-        login_user(user)
-        now = int(time.time())
-        session["login_at"] = now
-        session["seen_at"] = now
-        if lang:
-            session["lang"] = lang
+        staff_sessions.begin(user)
         flash(
             _("Tablet dipensiunkan; kredensialnya dicabut.") if retired else _("Mode kiosk ditutup."), "info"
         )
