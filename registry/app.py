@@ -9,9 +9,10 @@ import flask_babel
 from flask import Flask
 
 from registry import config as settings
-from registry import instance_files
+from registry import instance_files, proxies
 from registry.db import configure_engine
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
+from registry.services import throttle
 from registry.services.keyring import ActiveSigners, KeySettings
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -32,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
+    proxies.install(app)
     if startup_checks:
         from registry.startup import check
 
@@ -54,6 +56,7 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_locale="id", default_timezone="Asia/Jakarta")
     limiter.init_app(app)
+    throttle.init_app(app)
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale
     with app.app_context():
         configure_engine(db.engine)

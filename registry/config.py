@@ -56,8 +56,14 @@ SETTINGS = (
     ),
     Setting(
         "IKRAR_RATELIMIT_STORAGE",
-        "memory://",
-        "Flask-Limiter storage; memory:// counts per process, use redis://… with several workers.",
+        "sqlite:///<instance>/ratelimit.sqlite3",
+        "Where rate limits and sign-in throttling count: the SQLite file every worker of one host "
+        "shares, or redis://HOST:PORT/DB shared by several hosts (memory:// only with one worker).",
+    ),
+    Setting(
+        "IKRAR_TRUSTED_PROXIES",
+        "0",
+        "Reverse proxies in front of Ikrar (0-5) whose X-Forwarded-For and X-Forwarded-Proto are believed.",
     ),
     Setting(
         "IKRAR_SECRET_KEY",
@@ -77,7 +83,11 @@ SETTINGS = (
     Setting("IKRAR_MAX_BODY_BYTES", "1048576", "Largest request body accepted (413 above)."),
     Setting("IKRAR_SIGNING_LIMIT", "600 per minute", "Signings per credential or kiosk (Flask-Limiter)."),
     Setting("IKRAR_VERIFY_LIMIT", "60 per minute", "Verify page, JSON and upload requests per address."),
-    Setting("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day", "Sign-in attempts per client address."),
+    Setting(
+        "IKRAR_LOGIN_LIMIT",
+        "10 per minute;100 per day",
+        "Failed sign-in attempts per account and client address (staff and kiosk exit).",
+    ),
 )
 
 DEMO_CONTROLLER = "Dinas Komunikasi dan Informatika Kabupaten Purbalingga"
@@ -154,8 +164,12 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_NAME": "ikrar_session",
         "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
         "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
-        "RATELIMIT_STORAGE_URI": env.get("IKRAR_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(
+            env.get("IKRAR_RATELIMIT_STORAGE") or f"sqlite:///{instance / 'ratelimit.sqlite3'}"
+        ),
+        "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "IKRAR_TRUSTED_PROXIES": _trusted_proxies(env.get("IKRAR_TRUSTED_PROXIES", "0")),
         "JSON_SORT_KEYS": False,
     }
     for name in _LIMITS:
@@ -166,6 +180,41 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance)
     return config
+
+
+# The rate-limit stores Ikrar documents and tests (README, Rate limits).
+_STORAGE_SCHEMES = ("memory", "sqlite", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+MAX_TRUSTED_PROXIES = 5
+
+
+def _ratelimit_storage(uri: str) -> str:
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme not in _STORAGE_SCHEMES:
+        raise ConfigError(
+            "IKRAR_RATELIMIT_STORAGE must be sqlite:///PATH, redis://HOST:PORT/DB or memory://, "
+            f"not {uri!r:.60}"
+        )
+    if scheme.startswith("redis"):
+        import importlib.util
+
+        if importlib.util.find_spec("redis") is None:
+            raise ConfigError(
+                "IKRAR_RATELIMIT_STORAGE is a Redis URL but the redis client is not installed: "
+                "pip install 'ikrar[redis]'"
+            )
+    return uri
+
+
+def _trusted_proxies(value: str) -> int:
+    # A wrong count is a security bug either way: too high believes a forged X-Forwarded-For,
+    # so anything but a small integer stops the start.
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"IKRAR_TRUSTED_PROXIES must be the number of reverse proxies in front of Ikrar, "
+            f"an integer from 0 to {MAX_TRUSTED_PROXIES}, not {value!r:.40}"
+        )
+    return int(text)
 
 
 def _limit(name: str, value: str) -> str:

@@ -61,9 +61,15 @@ class Env:
                 "IKRAR_SECRET_KEY": "test-secret",
                 "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
                 "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
+                "IKRAR_RATELIMIT_STORAGE": self.ratelimit_storage,
             }
         )
         return env
+
+    @property
+    def ratelimit_storage(self) -> str:
+        # Each test counts in its own file: limits never leak from one test (or xdist worker) to another.
+        return f"sqlite:///{self.instance / 'ratelimit.sqlite3'}"
 
     def config(self) -> dict[str, Any]:
         return {
@@ -73,6 +79,7 @@ class Env:
             "SECRET_KEY": "test-secret",
             "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
             "IKRAR_WITNESS_FILE": self.instance / "checkpoint.witness",
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "TESTING": True,
         }
 
