@@ -61,6 +61,12 @@ SETTINGS = (
         "shares, or redis://HOST:PORT/DB shared by several hosts (memory:// only with one worker).",
     ),
     Setting(
+        "IKRAR_LOGIN_DELAY",
+        "1",
+        "First wait in seconds (1-60) after the free failed sign-ins; each further failure doubles it, "
+        "up to 15 minutes.",
+    ),
+    Setting(
         "IKRAR_TRUSTED_PROXIES",
         "0",
         "Reverse proxies in front of Ikrar (0-5) whose X-Forwarded-For and X-Forwarded-Proto are believed.",
@@ -170,6 +176,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_HEADERS_ENABLED": True,
         "IKRAR_TRUSTED_PROXIES": _trusted_proxies(env.get("IKRAR_TRUSTED_PROXIES", "0")),
+        "IKRAR_LOGIN_DELAY": _small_int("IKRAR_LOGIN_DELAY", env.get("IKRAR_LOGIN_DELAY", "1"), 1, 60),
         "JSON_SORT_KEYS": False,
     }
     for name in _LIMITS:
@@ -214,6 +221,13 @@ def _trusted_proxies(value: str) -> int:
             f"IKRAR_TRUSTED_PROXIES must be the number of reverse proxies in front of Ikrar, "
             f"an integer from 0 to {MAX_TRUSTED_PROXIES}, not {value!r:.40}"
         )
+    return int(text)
+
+
+def _small_int(name: str, value: str, low: int, high: int) -> int:
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be an integer from {low} to {high}, not {value!r:.40}")
     return int(text)
 
 

@@ -31,7 +31,7 @@ from werkzeug.wrappers import Response
 
 PAIR_FREE = 3
 ACCOUNT_FREE = 10
-BASE_SECONDS = 1
+BASE_SECONDS = 1  # IKRAR_LOGIN_DELAY
 CAP_SECONDS = 15 * 60
 # Failures are forgotten this long after the first one of a series (or at a right password).
 WINDOW_SECONDS = 24 * 60 * 60
@@ -64,9 +64,12 @@ def account_name(username: str | None) -> str:
 
 
 class Throttle:
-    def __init__(self, storage: Storage, clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self, storage: Storage, clock: Callable[[], float] = time.time, base_seconds: int = BASE_SECONDS
+    ) -> None:
         self.storage = storage
         self.clock = clock
+        self.base_seconds = base_seconds
 
     def _scopes(self, username: str | None, address: str) -> tuple[tuple[str, int], ...]:
         account = account_name(username)
@@ -97,7 +100,7 @@ class Throttle:
             failures = self.storage.incr(f"{key}:fail", WINDOW_SECONDS)
             if failures < free:
                 continue
-            delay = min(BASE_SECONDS * 2 ** min(failures - free, 20), CAP_SECONDS)
+            delay = min(self.base_seconds * 2 ** min(failures - free, 20), CAP_SECONDS)
             until_ms = int(self.clock() * 1000) + delay * 1000
             self.storage.clear(f"{key}:until")
             # The value is the end of the wait on the (injectable) clock; the store's own expiry
@@ -122,7 +125,9 @@ class Throttle:
 def init_app(app: Flask) -> None:
     storage = storage_from_string(app.config["RATELIMIT_STORAGE_URI"])
     assert isinstance(storage, Storage)  # the configured schemes are all synchronous
-    app.extensions["ikrar.throttle"] = Throttle(storage)
+    app.extensions["ikrar.throttle"] = Throttle(
+        storage, base_seconds=int(app.config.get("IKRAR_LOGIN_DELAY", 1))
+    )
 
 
 def current() -> Throttle:
