@@ -175,8 +175,8 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         ),
         "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_HEADERS_ENABLED": True,
-        "IKRAR_TRUSTED_PROXIES": _trusted_proxies(env.get("IKRAR_TRUSTED_PROXIES", "0")),
-        "IKRAR_LOGIN_DELAY": _small_int("IKRAR_LOGIN_DELAY", env.get("IKRAR_LOGIN_DELAY", "1"), 1, 60),
+        "IKRAR_TRUSTED_PROXIES": _trusted_proxies(env.get("IKRAR_TRUSTED_PROXIES") or "0"),
+        "IKRAR_LOGIN_DELAY": _small_int("IKRAR_LOGIN_DELAY", env.get("IKRAR_LOGIN_DELAY") or "1", 1, 60),
         "JSON_SORT_KEYS": False,
     }
     for name in _LIMITS:
