@@ -86,7 +86,7 @@ def test_with_one_proxy_the_last_hop_is_the_client(proxied: Flask) -> None:
 @pytest.mark.parametrize("value", ["-1", "6", "one", "1.5", " ", "١"])
 def test_bad_proxy_counts_are_refused(value: str, tmp_path: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("IKRAR_TRUSTED_PROXIES", value)
-    with pytest.raises(settings.ConfigError, match="IKRAR_TRUSTED_PROXIES must be .* from 0 to 5"):
+    with pytest.raises(settings.ConfigError, match=r"IKRAR_TRUSTED_PROXIES must be .* from 0 to 5"):
         settings.load(str(tmp_path))
 
 
