@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
 
 
 def register_extensions(app: Flask) -> None:
+    from registry.web import throttled
     from registry.web.auth import select_locale
 
     db.init_app(app)
@@ -55,6 +56,9 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_locale="id", default_timezone="Asia/Jakarta")
+    # Before the limiter: Flask runs after-request hooks last-registered first, and a throttle
+    # wait's Retry-After must be set after Flask-Limiter's own (a window reset) is written.
+    throttled.register(app)
     limiter.init_app(app)
     throttle.init_app(app)
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale

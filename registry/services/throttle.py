@@ -24,10 +24,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, current_app, g, request
-from flask_limiter.util import get_remote_address
+from flask import Flask, current_app
 from limits.storage import Storage, storage_from_string
-from werkzeug.wrappers import Response
 
 PAIR_FREE = 3
 ACCOUNT_FREE = 10
@@ -54,7 +52,7 @@ class Attempt:
     scopes: tuple[tuple[str, int], ...]  # (counter key, free failures)
 
 
-def _digest(*parts: str) -> str:
+def digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
 
 
@@ -74,8 +72,8 @@ class Throttle:
     def _scopes(self, username: str | None, address: str) -> tuple[tuple[str, int], ...]:
         account = account_name(username)
         return (
-            (f"{PREFIX}:pair:{_digest(account, address)}", PAIR_FREE),
-            (f"{PREFIX}:account:{_digest(account)}", ACCOUNT_FREE),
+            (f"{PREFIX}:pair:{digest(account, address)}", PAIR_FREE),
+            (f"{PREFIX}:account:{digest(account)}", ACCOUNT_FREE),
         )
 
     def begin(self, username: str | None, address: str) -> Attempt | Wait:
@@ -95,7 +93,6 @@ class Throttle:
 
     def failed(self, attempt: Attempt) -> None:
         """A wrong password (or unknown account): count it, and start the next wait."""
-        g.ikrar_sign_in_failed = True  # IKRAR_LOGIN_LIMIT counts only failures (deduct_when)
         for key, free in attempt.scopes:
             failures = self.storage.incr(f"{key}:fail", WINDOW_SECONDS)
             if failures < free:
@@ -133,14 +130,3 @@ def init_app(app: Flask) -> None:
 def current() -> Throttle:
     throttle: Throttle = current_app.extensions["ikrar.throttle"]
     return throttle
-
-
-def limit_key() -> str:
-    """IKRAR_LOGIN_LIMIT's key: the client address *and* the account tried, so one address
-    failing on one account never blocks another account's sign-in from the same address."""
-    return f"{get_remote_address()}|{_digest(account_name(request.form.get('username')))}"
-
-
-def sign_in_failed(response: Response) -> bool:
-    """Flask-Limiter's ``deduct_when`` for sign-in forms: only a checked, wrong password counts."""
-    return bool(g.get("ikrar_sign_in_failed", False))
