@@ -14,7 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from registry.services import accounts, throttle
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import csrf_token
 from tests.test_kiosk import enrol
 
 PASSWORD = "correct horse battery staple"
@@ -89,7 +89,9 @@ def test_waits_double_up_to_fifteen_minutes_and_never_lock_out(
 
 
 @pytest.mark.usefixtures("loose")
-def test_the_right_password_after_the_wait_starts_afresh(app: Flask, client: FlaskClient, clock: Clock) -> None:
+def test_the_right_password_after_the_wait_starts_afresh(
+    app: Flask, client: FlaskClient, clock: Clock
+) -> None:
     _user(app, "staf-a")
     for _ in range(3):
         _login(client, "staf-a", WRONG)
@@ -179,9 +181,3 @@ def test_kiosk_exit_shares_the_protection(app: Flask, client: FlaskClient, clock
     assert _wait_of(_login(app.test_client(), "tablet-opr", PASSWORD)) == 1
     clock.advance(1)
     assert leave(PASSWORD).status_code == 303
-
-
-def test_sign_in_still_works_for_a_known_user(app: Flask, client: FlaskClient, clock: Clock) -> None:
-    # The hooks leave a plain sign-in untouched.
-    sign_in(app, client, "admin")
-    assert client.get("/home").status_code == 302
