@@ -240,3 +240,29 @@ def test_unreachable_or_unknown_store_stops_the_start(app: Flask, env: Env) -> N
     assert "rate-limit store" in error and "hunter2" not in error
     error = _serve_refused(env, "memcached://127.0.0.1:11211")
     assert "IKRAR_RATELIMIT_STORAGE must be" in error
+
+
+def _hammer_sqlite(uri: str, count: int) -> None:
+    from limits.storage import storage_from_string
+
+    import registry.ratelimit  # noqa: F401 - registers the sqlite scheme in the child
+
+    storage = storage_from_string(uri)
+    for _ in range(count):
+        storage.incr("shared-key", 3600)
+
+
+def test_sqlite_store_loses_no_count_between_processes(tmp_path: Path) -> None:
+    import multiprocessing
+
+    from limits.storage import storage_from_string
+
+    uri = f"sqlite:///{tmp_path / 'counts.sqlite3'}"
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_hammer_sqlite, args=(uri, 500)) for _ in range(4)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(timeout=120)
+        assert process.exitcode == 0
+    assert storage_from_string(uri).get("shared-key") == 2000
