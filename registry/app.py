@@ -8,10 +8,11 @@ import flask_babel
 from flask import Flask
 
 from registry import config as settings
-from registry import instance_files
+from registry import instance_files, proxies
 from registry.db import configure_engine
 from registry.extensions import babel, csrf, db, limiter, login_manager, migrate
 from registry.paths import MIGRATIONS, TEMPLATES
+from registry.services import throttle
 from registry.services.keyring import ActiveSigners, KeySettings
 
 
@@ -29,6 +30,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
     register_blueprints(app)
     register_errorhandlers(app)
     register_security(app)
+    proxies.install(app)
     if startup_checks:
         from registry.startup import check
 
@@ -43,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
 
 
 def register_extensions(app: Flask) -> None:
+    from registry.web import throttled
     from registry.web.auth import select_locale
 
     db.init_app(app)
@@ -50,7 +53,11 @@ def register_extensions(app: Flask) -> None:
     login_manager.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_locale="id", default_timezone="Asia/Jakarta")
+    # Before the limiter: Flask runs after-request hooks last-registered first, and a throttle
+    # wait's Retry-After must be set after Flask-Limiter's own (a window reset) is written.
+    throttled.register(app)
     limiter.init_app(app)
+    throttle.init_app(app)
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale
     with app.app_context():
         configure_engine(db.engine)

@@ -59,10 +59,12 @@ def init() -> None:
 
 
 def _serve(host: str, port: int, workers: int, threads: int) -> None:
+    from registry import ratelimit
     from registry.startup import check
     from registry.wsgi_server import run
 
     check(current_app)
+    ratelimit.check_shared(current_app.config["RATELIMIT_STORAGE_URI"], workers)
     db.session.remove()
     db.engine.dispose()  # workers open their own connections after the fork
     run(host=host, port=port, workers=workers, threads=threads)

@@ -92,7 +92,6 @@ def users_disable(username: str) -> None:
     "--password-stdin", is_flag=True, help="Read the new password from the first line of standard input."
 )
 @click.option("--generate", is_flag=True, help="Generate a strong password and print it once.")
-@with_appcontext
 def users_password(username: str, password_stdin: bool, generate: bool) -> None:
     """Set an account's password (an admin resetting it); every session of the account ends."""
     password = _new_password(password_stdin, generate, username)
@@ -105,7 +104,6 @@ def users_password(username: str, password_stdin: bool, generate: bool) -> None:
 @users_group.command("role")
 @click.argument("username")
 @click.argument("role", type=click.Choice(ROLES))
-@with_appcontext
 def users_role(username: str, role: str) -> None:
     """Change an account's role; every session of the account ends (the log records the change)."""
     user = account_security.set_role(username, role)
@@ -115,7 +113,6 @@ def users_role(username: str, role: str) -> None:
 @users_group.command("sign-out")
 @click.argument("username", required=False)
 @click.option("--all", "everyone", is_flag=True, help="End the sessions of every account.")
-@with_appcontext
 def users_sign_out(username: str | None, everyone: bool) -> None:
     """End every session of an account at once (a lost or shared device), or of all accounts."""
     if everyone == (username is not None):

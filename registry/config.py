@@ -107,8 +107,13 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "SESSION_COOKIE_NAME": "__Host-ikrar_session" if base_url.startswith("https://") else "ikrar_session",
         "PERMANENT_SESSION_LIFETIME": 12 * 60 * 60,
         "WTF_CSRF_TIME_LIMIT": 12 * 60 * 60,
-        "RATELIMIT_STORAGE_URI": env.get("IKRAR_RATELIMIT_STORAGE", "memory://"),
+        "RATELIMIT_STORAGE_URI": _ratelimit_storage(
+            env.get("IKRAR_RATELIMIT_STORAGE") or f"sqlite:///{instance / 'ratelimit.sqlite3'}"
+        ),
+        "RATELIMIT_STRATEGY": "fixed-window",
         "RATELIMIT_HEADERS_ENABLED": True,
+        "IKRAR_TRUSTED_PROXIES": _trusted_proxies(env.get("IKRAR_TRUSTED_PROXIES") or "0"),
+        "IKRAR_LOGIN_DELAY": _small_int("IKRAR_LOGIN_DELAY", env.get("IKRAR_LOGIN_DELAY") or "1", 1, 60),
         "JSON_SORT_KEYS": False,
         "IKRAR_ARGON2": PRODUCTION_ARGON2,
     }
@@ -121,6 +126,48 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
     if "SECRET_KEY" not in config:
         config["SECRET_KEY"] = _secret_key(instance)
     return config
+
+
+# The rate-limit stores Ikrar documents and tests (README, Rate limits).
+_STORAGE_SCHEMES = ("memory", "sqlite", "redis", "rediss", "redis+unix", "redis+sentinel", "redis+cluster")
+MAX_TRUSTED_PROXIES = 5
+
+
+def _ratelimit_storage(uri: str) -> str:
+    scheme = uri.split("://", 1)[0] if "://" in uri else ""
+    if scheme not in _STORAGE_SCHEMES:
+        raise ConfigError(
+            "IKRAR_RATELIMIT_STORAGE must be sqlite:///PATH, redis://HOST:PORT/DB or memory://, "
+            f"not {uri!r:.60}"
+        )
+    if scheme.startswith("redis"):
+        import importlib.util
+
+        if importlib.util.find_spec("redis") is None:
+            raise ConfigError(
+                "IKRAR_RATELIMIT_STORAGE is a Redis URL but the redis client is not installed: "
+                "pip install 'ikrar[redis]'"
+            )
+    return uri
+
+
+def _trusted_proxies(value: str) -> int:
+    # A wrong count is a security bug either way: too high believes a forged X-Forwarded-For,
+    # so anything but a small integer stops the start.
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise ConfigError(
+            f"IKRAR_TRUSTED_PROXIES must be the number of reverse proxies in front of Ikrar, "
+            f"an integer from 0 to {MAX_TRUSTED_PROXIES}, not {value!r:.40}"
+        )
+    return int(text)
+
+
+def _small_int(name: str, value: str, low: int, high: int) -> int:
+    text = value.strip()
+    if not text.isascii() or not text.isdigit() or not low <= int(text) <= high:
+        raise ConfigError(f"{name} must be an integer from {low} to {high}, not {value!r:.40}")
+    return int(text)
 
 
 def _limit(name: str, value: str) -> str:

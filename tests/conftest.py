@@ -69,11 +69,17 @@ class Env:
                 "IKRAR_SECRET_KEY": "test-secret",
                 "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
                 "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
+                "IKRAR_RATELIMIT_STORAGE": self.ratelimit_storage,
             }
         )
         if FAST_KDF:
             env["IKRAR_TEST_FAST_KDF"] = "1"
         return env
+
+    @property
+    def ratelimit_storage(self) -> str:
+        # Each test counts in its own file: limits never leak from one test (or xdist worker) to another.
+        return f"sqlite:///{self.instance / 'ratelimit.sqlite3'}"
 
     def config(self) -> dict[str, Any]:
         return {
@@ -84,6 +90,7 @@ class Env:
             "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
             "IKRAR_WITNESS_FILE": self.instance / "checkpoint.witness",
             "IKRAR_TEST_FAST_KDF": FAST_KDF,
+            "RATELIMIT_STORAGE_URI": self.ratelimit_storage,
             "TESTING": True,
             # Production argon2 (64 MiB, t=3) costs ~0.3 s per sign-in; config refuses this outside
             # TESTING, and tests/test_accounts_cost.py checks the production parameters.

@@ -27,9 +27,9 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
-from registry.extensions import limiter, login_manager
-from registry.services import accounts
-from registry.web import staff_sessions
+from registry.extensions import login_manager
+from registry.services import accounts, throttle
+from registry.web import staff_sessions, throttled
 
 auth = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -53,12 +53,16 @@ def _login_limit() -> str:
 
 
 @auth.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@throttled.limit(_login_limit)  # IKRAR_LOGIN_LIMIT: failures per account and address
 def login() -> tuple[str, int] | Response:
     """Sign in (admins, operators, auditors)."""
     form = LoginForm()
     if form.validate_on_submit():
+        attempt = throttled.begin(form.username.data)  # sign-in throttling (services/throttle.py)
+        if isinstance(attempt, throttle.Wait):
+            return throttled.refused(attempt, "login.html", form=form)
         user = accounts.authenticate(form.username.data, form.password.data)
+        throttled.report(attempt, right_password=user is not None)
         if user is not None:
             staff_sessions.begin(user)  # a new server-side session id: no fixation
             return redirect(local_target(request.args.get("next")) or url_for("auth.home"), code=303)

@@ -29,11 +29,11 @@ from werkzeug.wrappers import Response
 from registry.core.canonical import parse_canonical
 from registry.core.names import TITLES
 from registry.db import utcnow
-from registry.extensions import db, limiter
+from registry.extensions import db
 from registry.models import CommitmentVersion, Credential, SignatureRecord
-from registry.services import accounts, certificates, commitments, credentials, roster
+from registry.services import accounts, certificates, commitments, credentials, roster, throttle
 from registry.services.errors import ServiceError
-from registry.web import staff_sessions
+from registry.web import staff_sessions, throttled
 from registry.web.auth import roles_required
 
 operator = Blueprint("operator", __name__, url_prefix="/operator")
@@ -227,14 +227,18 @@ def service_worker() -> Response:
 
 
 @kiosk.route("/leave", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"])
+@throttled.limit(_login_limit)  # IKRAR_LOGIN_LIMIT: failures per account and address
 def leave() -> Response | tuple[str, int]:
     """Leave kiosk mode (the operator who enrolled the tablet, or an admin, signs in)."""
     credential = _device()
     if credential is None and "kiosk_device" not in session:
         return redirect(url_for("operator.home"))
     if request.method == "POST":
+        attempt = throttled.begin(request.form.get("username"))  # sign-in throttling, as /login
+        if isinstance(attempt, throttle.Wait):
+            return throttled.refused(attempt, "kiosk/leave.html", device=credential)
         user = accounts.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        throttled.report(attempt, right_password=user is not None)
         allowed = user is not None and (
             user.public_id == session.get("kiosk_operator") or user.role == "admin"
         )

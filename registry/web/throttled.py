@@ -1,0 +1,69 @@
+"""The answer to a sign-in attempt made during its wait (registry/services/throttle.py)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from flask import Flask, flash, g, make_response, render_template, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from werkzeug.wrappers import Response
+
+from registry.extensions import limiter
+from registry.services import throttle
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def limit(provider: Callable[[], str]) -> Callable[[F], F]:
+    """IKRAR_LOGIN_LIMIT on a sign-in form: POSTs per client address *and* account, counting only
+    wrong passwords, so one address failing never blocks someone else's sign-in."""
+    return limiter.limit(  # type: ignore[return-value]
+        provider, methods=["POST"], key_func=_limit_key, deduct_when=_sign_in_failed
+    )
+
+
+def _limit_key() -> str:
+    return f"{get_remote_address()}|{throttle.digest(throttle.account_name(request.form.get('username')))}"
+
+
+def _sign_in_failed(response: Response) -> bool:
+    # Only a checked, wrong password counts: not a success, not a throttled or malformed attempt.
+    return bool(g.get("ikrar_sign_in_failed", False))
+
+
+def begin(username: str | None) -> throttle.Attempt | throttle.Wait:
+    return throttle.current().begin(username, get_remote_address())
+
+
+def report(attempt: throttle.Attempt, *, right_password: bool) -> None:
+    g.ikrar_sign_in_failed = not right_password
+    throttle.current().report(attempt, right_password=right_password)
+
+
+def refused(wait: throttle.Wait, template: str, **context: Any) -> Response:
+    """429 with Retry-After and the form again, saying how long to wait."""
+    flash(
+        _(
+            "Terlalu banyak percobaan masuk yang gagal untuk akun ini. Coba lagi dalam %(seconds)d detik.",
+            seconds=wait.seconds,
+        ),
+        "error",
+    )
+    g.ikrar_throttle_wait = wait.seconds
+    response = make_response(render_template(template, **context), 429)
+    response.headers["Retry-After"] = str(wait.seconds)
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def register(app: Flask) -> None:
+    @app.after_request
+    def _retry_after(response: Response) -> Response:
+        # Flask-Limiter rewrites Retry-After to the end of its window (up to a day for
+        # IKRAR_LOGIN_LIMIT); a throttled sign-in must say the real wait.
+        wait = g.get("ikrar_throttle_wait")
+        if wait is not None:
+            response.headers["Retry-After"] = str(wait)
+        return response
