@@ -180,3 +180,37 @@ def test_search_works_offline_on_the_kept_roster(browser: Any, app: Flask, live_
         assert page.inner_text("#results button b") == "Muẓaffar Alwi"
     finally:
         page.context.close()
+
+
+def test_a_walk_in_with_a_listed_name_is_offered_the_listed_entry(
+    browser: Any, app: Flask, live_server: LiveServer
+) -> None:
+    page = enrolled_page(browser, app, live_server, "opr-search-twin")
+    try:
+        page.wait_for_function("() => IkrarSearch.ready()")
+        page.click("#walk-in")
+        page.fill("#f-name", "priyanto AGUS")  # the demo lists "Agus Priyanto"
+        page.fill("#f-position", "Direktur")
+        page.fill("#f-institution", "PT Lain")
+        page.select_option("#f-category", index=1)
+        page.click("#identity-next")
+        page.wait_for_selector("#twin-dialog[open]")
+        assert page.inner_text("#twin-name") == "Agus Priyanto"
+        page.click("#twin-choose")
+        page.wait_for_selector("#step-identity:not([hidden])")
+        assert page.input_value("#f-name") == "Agus Priyanto"
+        assert page.get_attribute("#f-name", "readonly") is not None
+        # Someone else of the same name goes on as a walk-in after saying so.
+        page.click("#cancel")
+        page.click("#cancel-confirm")
+        page.click("#walk-in")
+        page.fill("#f-name", "Agus Priyanto")
+        page.fill("#f-position", "Guru")
+        page.fill("#f-institution", "SMA Negeri 1")
+        page.select_option("#f-category", index=1)
+        page.click("#identity-next")
+        page.wait_for_selector("#twin-dialog[open]")
+        page.click("#twin-other")
+        page.wait_for_selector("#step-read:not([hidden])")
+    finally:
+        page.context.close()

@@ -35,7 +35,8 @@
       dimensionLabels: [],
       consent: false,
       publicDisplay: null,
-      strokes: []
+      strokes: [],
+      twinDeclined: false // the walk-in said the listed invitee of the same name is someone else
     };
   }
   var signer = newSignerSession();
@@ -191,12 +192,31 @@
     var ok = fields.every(function (f) { return $("f-" + f).value.trim() !== ""; });
     $("identity-error").hidden = ok;
     if (!ok) return;
+    // A walk-in typing exactly a listed invitee's name is most likely that invitee: offer the
+    // listed entry before creating a second signer for the same person.
+    var twin = signer.invitee ? null : IkrarSearch.listedTwin($("f-name").value);
+    if (twin && !signer.twinDeclined) { askTwin(twin); return; }
     signer.identity = {
       name: $("f-name").value.trim(), position: $("f-position").value.trim(),
       institution: $("f-institution").value.trim(), category: $("f-category").value,
       categoryLabel: categoryLabel()
     };
     show("read");
+  });
+
+  var twinDialog = $("twin-dialog");
+  function askTwin(inv) {
+    $("twin-name").textContent = inv.name;
+    $("twin-detail").textContent = inv.position + " · " + inv.institution;
+    $("twin-choose").disabled = inv.signed;
+    $("twin-signed").hidden = !inv.signed;
+    $("twin-choose").onclick = function () { twinDialog.close(); chooseInvitee(inv); };
+    twinDialog.showModal();
+  }
+  $("twin-other").addEventListener("click", function () {
+    twinDialog.close();
+    signer.twinDeclined = true;
+    $("identity-next").click();
   });
   $("read-next").addEventListener("click", function () { show("dimensions"); });
 
@@ -464,6 +484,7 @@
 
   function closeDialogs() {
     if (cancelDialog.open) cancelDialog.close();
+    if (twinDialog.open) twinDialog.close();
     hideIdleWarning();
   }
 

@@ -142,7 +142,19 @@ window.IkrarSearch = (function () {
     keep(roster);
   }
 
+  // A listed invitee whose name has exactly the same search words as ``name`` (any order).
+  function listedTwin(name) {
+    var wanted = searchWords(name).slice().sort().join(" ");
+    if (!roster || !wanted) return null;
+    for (var i = 0; i < roster.invitees.length; i++) {
+      var entry = roster.invitees[i];
+      if (searchWords(entry.name).slice().sort().join(" ") === wanted) return entry;
+    }
+    return null;
+  }
+
   return {
+    listedTwin: listedTwin,
     words: words, searchWords: searchWords, match: match, load: load, forget: forget, markSigned: markSigned,
     ready: function () { return roster !== null; },
     find: function (query) { return search(roster ? roster.invitees : [], query); },
