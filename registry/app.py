@@ -69,6 +69,11 @@ def key_settings(app: Flask) -> KeySettings:
 
 
 def register_blueprints(app: Flask) -> None:
+    from registry.web.converters import RowNumberConverter
+
+    # Before the rules that use it: a version number beyond a row's range matches no route (404).
+    app.url_map.converters["row"] = RowNumberConverter
+
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
     from registry.web.admin import admin

@@ -21,6 +21,7 @@ from registry.models import CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, log
 from registry.services.errors import AlreadySigned, IdempotencyMismatch, InvalidInput, NotFound, NotOpen
 from registry.services.keyring import ActiveSigners
+from registry.services.ranges import MAX_ROW_ID, is_row_id
 from registry.services.text import clean_text, require_printable
 
 MAX_FIELD = 200
@@ -128,6 +129,9 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
         raise InvalidInput(N_("consent must be given before signing"), field="consent")
     if (req.invitee_id is None) == (req.signatory is None):
         raise InvalidInput("give either an invitee_id or the signatory's details", field="signatory")
+    if req.invitee_id is not None and not is_row_id(req.invitee_id):
+        # Beyond a row id's range the database driver fails (and 2^53 cannot be signed as JSON).
+        raise InvalidInput(f"invitee_id must be an integer from 1 to {MAX_ROW_ID}", field="invitee_id")
     try:
         canonical_strokes = strokes_core.canonicalise(req.strokes)
     except FormatError as exc:
