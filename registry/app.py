@@ -106,6 +106,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     from registry.web import auth, security
+    from registry.web.body_limit import ChunkedBodyLimit
 
+    # A chunked body is held to MAX_CONTENT_LENGTH as a declared one is (413), not cut at it.
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     security.register(app)
     auth.register(app)

@@ -77,7 +77,9 @@ def _assert_problem(response: Any, status: int, field: str) -> dict[str, Any]:
         "0999-12-31T23:59:59Z",
     ],
 )
-def test_claimed_time_beyond_the_supported_years_is_422(app: Flask, client: FlaskClient, claimed: str) -> None:
+def test_claimed_time_beyond_the_supported_years_is_422(
+    app: Flask, client: FlaskClient, claimed: str
+) -> None:
     token = _token(app)
     before = _counts(app)
     problem = _assert_problem(_post(client, token, _body(claimed_time=claimed)), 422, "claimed_time")
@@ -212,5 +214,7 @@ def test_an_event_date_outside_the_supported_years_is_refused_at_its_field(
     }
     response = client.post("/admin/commitments/new", data=form)
     assert response.status_code == 422, response.status_code
-    error = re.search(r'<p class="field-error" id="event_date-error">([^<]*)</p>', response.get_data(as_text=True))
+    error = re.search(
+        r'<p class="field-error" id="event_date-error">([^<]*)</p>', response.get_data(as_text=True)
+    )
     assert error and "1000" in error.group(1) and "9998" in error.group(1)
