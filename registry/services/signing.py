@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from registry.core import codes
 from registry.core import strokes as strokes_core
 from registry.core.canonical import canonical_bytes, format_instant, sha256_hex, truncate_to_millis
 from registry.core.errors import N_, FormatError
+from registry.core.names import name_key
 from registry.core.records import RECORD_TYPE, sign_record
 from registry.db import write_transaction
 from registry.extensions import db
@@ -266,12 +267,15 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
             require_printable(getattr(invitee, field), field)
         return invitee
     assert signatory is not None
-    # A walk-in who already signed (same name and institution, ignoring case) is the same person.
+    # A walk-in who already signed (same name and institution by name_key: Unicode case folding
+    # and NFKC, the same on every database) is the same person.
     twin = db.session.execute(
-        select(SignatureRecord.id).where(
+        select(SignatureRecord.id)
+        .join(Invitee, Invitee.id == SignatureRecord.invitee_id)
+        .where(
             SignatureRecord.commitment_version_id == version.id,
-            func.lower(SignatureRecord.name) == signatory.name.lower(),
-            func.lower(SignatureRecord.institution) == signatory.institution.lower(),
+            Invitee.name_key == name_key(signatory.name),
+            Invitee.institution_key == name_key(signatory.institution),
         )
     ).first()
     if twin is not None:

@@ -25,14 +25,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from flask_wtf.csrf import generate_csrf
-from sqlalchemy import func, or_, select
 from werkzeug.wrappers import Response
 
 from registry.core.canonical import parse_canonical
 from registry.db import utcnow
 from registry.extensions import db, limiter
-from registry.models import CommitmentVersion, Credential, Invitee, SignatureRecord
-from registry.services import accounts, certificates, commitments, credentials
+from registry.models import CommitmentVersion, Credential, SignatureRecord
+from registry.services import accounts, certificates, commitments, credentials, invitee_search
 from registry.services.errors import ServiceError
 from registry.web.auth import roles_required
 
@@ -149,10 +148,6 @@ def state(credential: Credential) -> Response:
     )
 
 
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 @kiosk.get("/invitees")
 @kiosk_required
 def invitees(credential: Credential) -> Response:
@@ -161,44 +156,22 @@ def invitees(credential: Credential) -> Response:
     if len(query) < MIN_QUERY:
         return _no_store(jsonify({"invitees": []}))
     version = _version(credential)
-    pattern = "%" + _escape_like(query.lower()) + "%"
-    rows = db.session.execute(
-        select(Invitee)
-        .where(
-            Invitee.commitment_id == credential.commitment_id,
-            Invitee.walk_in.is_(False),
-            or_(
-                func.lower(Invitee.name).like(pattern, escape="\\"),
-                func.lower(Invitee.institution).like(pattern, escape="\\"),
-            ),
-        )
-        .order_by(Invitee.name)
-        .limit(MAX_RESULTS)
-    ).scalars()
-    found = list(rows)
-    signed = set(
-        db.session.execute(
-            select(SignatureRecord.invitee_id).where(
-                SignatureRecord.commitment_version_id == version.id,
-                SignatureRecord.invitee_id.in_([i.id for i in found]),
-            )
-        ).scalars()
-    )
+    found = invitee_search.search(version.commitment_id, version.id, query, MAX_RESULTS)
     labels = {c["id"]: c["label"] for c in version.categories}
     return _no_store(
         jsonify(
             {
                 "invitees": [
                     {
-                        "id": i.id,
-                        "name": i.name,
-                        "position": i.position,
-                        "institution": i.institution,
-                        "category": i.category,
-                        "category_label": labels.get(i.category, i.category),
-                        "signed": i.id in signed,
+                        "id": f.invitee.id,
+                        "name": f.invitee.name,
+                        "position": f.invitee.position,
+                        "institution": f.invitee.institution,
+                        "category": f.invitee.category,
+                        "category_label": labels.get(f.invitee.category, f.invitee.category),
+                        "signed": f.signed,
                     }
-                    for i in found
+                    for f in found
                 ]
             }
         )
