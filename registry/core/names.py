@@ -98,6 +98,8 @@ def find_unseen(text: str) -> Unseen | None:
     Marks are counted in NFD, so the count does not depend on which letters have a precomposed
     form ("ệ" is e with two marks either way).
     """
+    if text.isascii():
+        return None  # no ASCII character is default-ignorable, format, private use or a mark
     for at, ch in enumerate(text):
         if ch in (_ZWNJ, _ZWJ) and _joiner_allowed(text, at):
             continue
