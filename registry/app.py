@@ -74,6 +74,11 @@ def key_settings(app: Flask) -> KeySettings:
 
 
 def register_blueprints(app: Flask) -> None:
+    from registry.web.converters import RowNumberConverter
+
+    # Before the rules that use it: a version number beyond a row's range matches no route (404).
+    app.url_map.converters["row"] = RowNumberConverter
+
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
     from registry.web.account_views import account
@@ -110,6 +115,9 @@ def register_errorhandlers(app: Flask) -> None:
 
 def register_security(app: Flask) -> None:
     from registry.web import auth, security
+    from registry.web.body_limit import ChunkedBodyLimit
 
+    # A chunked body is held to MAX_CONTENT_LENGTH as a declared one is (413), not cut at it.
+    app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     security.register(app)
     auth.register(app)

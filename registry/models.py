@@ -18,8 +18,9 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from registry.core.names import name_key
 from registry.db import UTCDateTime, utcnow
 from registry.extensions import db
 
@@ -94,6 +95,16 @@ class Invitee(db.Model):  # type: ignore[name-defined,misc]
     category: Mapped[str] = mapped_column(String(64))
     walk_in: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # How duplicates are found and the kiosk searches, the same on every database (registry/core/
+    # names.py name_key: NFKC and full case folding, which SQLite's lower() cannot do). Text: the
+    # folded form can be longer than the name ("ß" → "ss"). Kept in step by _keep_keys.
+    name_key: Mapped[str] = mapped_column(Text)
+    institution_key: Mapped[str] = mapped_column(Text)
+
+    @validates("name", "institution")
+    def _keep_keys(self, field: str, value: str) -> str:
+        setattr(self, f"{field}_key", name_key(value))
+        return value
 
 
 class SignatureRecord(db.Model):  # type: ignore[name-defined,misc]

@@ -86,7 +86,8 @@ def _drawn_glyphs(face: TTFontFace) -> frozenset[int]:
     """Code points of the BMP the face maps to a glyph other than .notdef.
 
     A glyph without an outline draws nothing: that is right for spaces and for the plain direction
-    marks (which clean_text allows and which change nothing in a left-to-right line), but not for a
+    marks (which change nothing in a left-to-right line; clean_text now refuses them as invisible,
+    but records signed before may hold them), but not for a
     letter or symbol. Other format characters (soft hyphen, zero-width joiners, BOM) are invisible
     or drawn where a browser shows nothing, and private-use characters mean nothing to a reader:
     neither counts as covered.

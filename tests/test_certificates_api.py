@@ -23,7 +23,6 @@ SERVICE_NAMES = [
     "PT <Maju> & Jaya",
     "Dédé Ñoño Çağrı Łódź",
     unicodedata.normalize("NFD", "Dédé Ñoño Çağrı Łódź"),
-    "Ahmad\u200f Yusuf",
     "Prof. Dr. Ir. Raden Mas Haryo Bagus Setyo Wicaksono Adiningrat Kusumawardhana, S.T., M.T., M.Sc.",
 ]
 MARKUP_NAMES = ["<b><i>x</b></i>", '<img src="/etc/hostname"/>']

@@ -2,7 +2,7 @@
 
 Each query below missed before (issue: "segara" for "Ségara", "nur'aini" for Excel's "Nur’aini",
 "priyanto agus", "Bapak Agus", …) and sent the signer to the walk-in path, creating a duplicate.
-The same matching runs on the server (registry/core/names.py) and on the tablet
+The same matching runs on the server (registry/core/name_search.py) and on the tablet
 (registry/static/kiosk/search.js, so it works offline): a browser test compares the two, and
 another searches with the network down.
 """
@@ -15,7 +15,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.core.names import TITLES, match, search_words
+from registry.core.name_search import TITLES, match, search_words
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, Invitee
@@ -139,7 +139,7 @@ def test_the_kiosk_endpoint_ranks_and_asks_to_type_more(app: Flask, client: Flas
 
 
 def test_the_tablet_and_the_server_agree(browser: Any, app: Flask, live_server: LiveServer) -> None:
-    """search.js gives the same search words and the same first match as registry/core/names.py."""
+    """search.js gives the same search words and the same first match as registry/core/name_search.py."""
     _add_listed(app)
     page = enrolled_page(browser, app, live_server, "opr-search-agree")
     try:

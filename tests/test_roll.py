@@ -25,7 +25,6 @@ SIGNED_NAMES = [
     "PT <Maju> & Jaya",
     "Dédé Ñoño Çağrı Łódź",
     unicodedata.normalize("NFD", "Ratna Ayu Wulandarí Sëtyaningsih"),
-    "Ahmad\u200f Yusuf",  # a right-to-left mark inside a name
     ("Prof. Dr. Ir. Raden Mas Haryo Bagus Setyo Wicaksono Adiningrat Kusumawardhana, S.T., M.T., M.Sc. " * 2)[
         :200
     ],

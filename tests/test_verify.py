@@ -24,7 +24,7 @@ from registry.services import certificates, credentials, signing, withdrawals
 from tests.conftest import Env, LiveServer, csrf_token, ikrar
 from tests.factories import DEMO, scribble, walk_in
 
-CORPUS = ["PT <Maju> & Jaya", "Dédé Ñoño Çağrı Łódź", "Ahmad\u200f Yusuf"]
+CORPUS = ["PT <Maju> & Jaya", "Dédé Ñoño Çağrı Łódź", "Nur’aini Muẓaffar"]
 
 
 def fetch(url: str) -> tuple[int, bytes, Any]:

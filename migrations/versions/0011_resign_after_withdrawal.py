@@ -5,13 +5,13 @@ one *standing* signature, checked by the signing service under the log's head lo
 erased signatures do not count). SQLite rebuilds the table (batch mode).
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0010
 """
 
 from alembic import op
 
 revision = "0011"
-down_revision = "0008"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 

@@ -321,7 +321,7 @@ SCHEMAS: dict[str, Any] = {
                     "category": {"type": "string", "description": "A category id of the commitment."},
                 },
             },
-            "invitee_id": {"type": "integer", "minimum": 1},
+            "invitee_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
             "dimensions": {
                 "type": "array",
                 "minItems": 1,

@@ -22,6 +22,7 @@ from registry.extensions import csrf, db, limiter
 from registry.models import Credential
 from registry.services import certificates, signing
 from registry.services.errors import InvalidInput
+from registry.services.ranges import MAX_ROW_ID, YEARS, is_row_id
 from registry.services.signing import Signatory, SigningRequest
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -32,7 +33,7 @@ RFC3339 = re.compile(
     r"^\d{4}-\d\d-\d\d[Tt]\d\d:\d\d:\d\d(\.\d{1,9})?([Zz]|[+-]([01]\d|2[0-3]):[0-5]\d)$", re.ASCII
 )
 # The UTC year of claimed_time: four digits in UTC and in WIB, and within datetime's range.
-CLAIMED_YEARS = (1000, 9998)
+CLAIMED_YEARS = YEARS
 TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time"}
 SIGNATORY_FIELDS = ("name", "position", "institution", "category")
 CONSENT_FIELDS = {"accepted", "public_display"}
@@ -136,8 +137,8 @@ def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) 
         raise InvalidInput("give either signatory or invitee_id, not both", field="signatory")
     if "invitee_id" in body:
         value = body["invitee_id"]
-        if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
-            raise InvalidInput("invitee_id must be a positive integer", field="invitee_id")
+        if not is_row_id(value):
+            raise InvalidInput(f"invitee_id must be an integer from 1 to {MAX_ROW_ID}", field="invitee_id")
         invitee_id = value
     elif "signatory" in body:
         given = body["signatory"]

@@ -1,180 +1,128 @@
-"""Finding a person by the name they type: the kiosk's search, online and offline.
+"""Text people type that must look like what it is: no invisible characters, bounded marks, one key per name.
 
-A signer types their name the way they say it, not the way the protocol office wrote it: without
-accents ("segara" for "Ségara", "muzaffar" for "Muẓaffar"), with a straight apostrophe for Excel's
-curly one ("nur'aini" for "Nur’aini"), in another order ("priyanto agus"), and with or without the
-honorifics and academic titles Indonesian lists carry ("Bapak Agus", "pak ato", "prof dyah",
-"Dr. Ir. H. … M.Si."). So both sides are reduced to *search words*:
+Two names that look the same on a certificate, a kiosk screen or the roll must be the same text,
+and a name must not look blank. So a field may not hold
 
-1. Unicode compatibility decomposition (NFKD) and removal of the combining marks, so accents and
-   dots below go ("Ẓ" → "Z");
-2. lower-casing (as JavaScript's ``toLowerCase``, so both sides agree);
-3. apostrophes (straight, curly, modifier letters) and dots are dropped inside a word
-   ("nur’aini" → "nuraini", "m.si" → "msi"); any other character that is not a letter or digit
-   separates words;
-4. honorifics and academic titles (:data:`TITLES`) are dropped — unless nothing else is left.
+* an **invisible character**: a Unicode *default-ignorable* code point (DerivedCoreProperties.txt,
+  below as ranges: zero-width space, joiners, soft hyphen, BOM, direction marks, variation
+  selectors, tags, Hangul fillers, …) or a character of the categories Cf (format), Co (private
+  use), Cs (surrogate) or Cn (unassigned) — plus U+2800 BRAILLE PATTERN BLANK, which is a symbol
+  but draws nothing. The one exception is RFC 5892's CONTEXTJ rule (IDNA): ZERO WIDTH NON-JOINER
+  and ZERO WIDTH JOINER after a virama, and ZWNJ between two Arabic-script letters, change how
+  those scripts are written; elsewhere they only hide a difference;
+* a **combining mark without a base** (at the start, or after a space or line break), or more
+  than ``MAX_MARKS`` marks on one base character (after NFC, "é" is one character and no mark).
 
-A query matches an entry when every query word is a prefix of a different word of the entry's
-name, or, failing that, of its name and institution together. The order of words does not matter.
-Matches on the name rank before matches that need the institution, then more whole-word matches
-first, then fewer words left over, then the name alphabetically.
+``name_key`` is how two names are compared for "the same person" on every database: NFKC, full
+Unicode case folding (``str.casefold``: "ÉLISE ÑÚÑEZ" and "Élise Ñúñez", "STRASSE" and "Straße"
+are one key), NFKC again, apostrophe- and hyphen-like characters as ``'`` and ``-``, runs of
+white space as one space. It is computed in Python and stored (``invitee.name_key``), because
+SQLite's ``lower()`` folds ASCII only and PostgreSQL's follows its collation.
 
-The kiosk runs the same steps in JavaScript on the tablet (``registry/static/kiosk/search.js``)
-over the roster it keeps for offline use; ``TITLES`` is sent with the roster so there is one list,
-and a browser test compares both implementations on the same names.
+This module imports neither Flask nor the database.
 """
 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
-# Honorifics (Bapak/Ibu/Pak/Bu/Sdr …) and academic or religious titles as they are written in
-# invitation lists, reduced to search words (dots dropped): "S.T." → "st", "M.Si." → "msi".
-TITLES: frozenset[str] = frozenset(
-    [
-        "bapak",
-        "ibu",
-        "pak",
-        "bu",
-        "bpk",
-        "sdr",
-        "sdri",
-        "saudara",
-        "saudari",
-        "tuan",
-        "nyonya",
-        "nona",
-        "mas",
-        "mbak",
-        "kak",
-        "dr",
-        "drg",
-        "drh",
-        "dra",
-        "drs",
-        "ir",
-        "h",
-        "hj",
-        "kh",
-        "prof",
-        "st",
-        "sh",
-        "se",
-        "si",
-        "skom",
-        "sked",
-        "spd",
-        "sag",
-        "ssos",
-        "sip",
-        "shut",
-        "sp",
-        "sfarm",
-        "skm",
-        "ssi",
-        "sikom",
-        "sds",
-        "sn",
-        "spsi",
-        "mt",
-        "mm",
-        "msi",
-        "mh",
-        "mpd",
-        "mag",
-        "mkom",
-        "mkes",
-        "msc",
-        "ma",
-        "mba",
-        "mph",
-        "mtp",
-        "mak",
-        "msos",
-        "msp",
-        "meng",
-        "phd",
-        "dba",
-    ]
+MAX_MARKS = 4
+
+# Default_Ignorable_Code_Point, Unicode 14 (the version of Python 3.11's unicodedata).
+_DEFAULT_IGNORABLE = (
+    (0x00AD, 0x00AD),
+    (0x034F, 0x034F),
+    (0x061C, 0x061C),
+    (0x115F, 0x1160),
+    (0x17B4, 0x17B5),
+    (0x180B, 0x180F),
+    (0x200B, 0x200F),
+    (0x202A, 0x202E),
+    (0x2060, 0x206F),
+    (0x3164, 0x3164),
+    (0xFE00, 0xFE0F),
+    (0xFEFF, 0xFEFF),
+    (0xFFA0, 0xFFA0),
+    (0xFFF0, 0xFFF8),
+    (0x1BCA0, 0x1BCA3),
+    (0x1D173, 0x1D17A),
+    (0xE0000, 0xE0FFF),
 )
+# Not default-ignorable, yet drawn as nothing: a name of them looks blank.
+_LOOKS_BLANK = {0x2800}
+_REFUSED_CATEGORIES = {"Cf", "Co", "Cs", "Cn"}
+_MARKS = {"Mn", "Mc", "Me"}
+_ZWNJ, _ZWJ = "\u200c", "\u200d"
+_VIRAMA = 9  # canonical combining class of viramas (RFC 5892 A.1 and A.2)
+_APOSTROPHES = str.maketrans(dict.fromkeys("\u2018\u2019\u201b\u02bc\u02b9\u0060\u00b4\u2032\uff07", "'"))
+_HYPHENS = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2212\ufe63\uff0d", "-"))
 
-_APOSTROPHES = "'\u2018\u2019\u02bc\u02bb\u0060\u00b4."
+INVISIBLE, PRIVATE_USE, LONE_MARK, TOO_MANY_MARKS = "invisible", "private-use", "lone-mark", "too-many-marks"
 
 
-def words(text: str) -> list[str]:
-    """The search words of ``text`` (steps 1–3), in order, titles included.
+class Unseen(NamedTuple):
+    """The first character of a text that would not be seen for what it is, and why."""
 
-    Written to give exactly what the kiosk's JavaScript gives (String.normalize("NFKD"), \\p{M},
-    toLowerCase, \\p{L}\\p{N}): marks by general category, lower-casing, letters and digits.
+    char: str
+    reason: str  # INVISIBLE, PRIVATE_USE, LONE_MARK or TOO_MANY_MARKS
+
+
+def is_default_ignorable(ch: str) -> bool:
+    code = ord(ch)
+    return any(first <= code <= last for first, last in _DEFAULT_IGNORABLE)
+
+
+def _is_invisible(ch: str) -> bool:
+    return (
+        is_default_ignorable(ch) or ord(ch) in _LOOKS_BLANK or unicodedata.category(ch) in _REFUSED_CATEGORIES
+    )
+
+
+def _arabic_letter(ch: str) -> bool:
+    return unicodedata.bidirectional(ch) == "AL" and unicodedata.category(ch).startswith("L")
+
+
+def _joiner_allowed(text: str, at: int) -> bool:
+    """RFC 5892 CONTEXTJ: after a virama; a ZWNJ also between two Arabic-script letters."""
+    before = text[at - 1] if at > 0 else ""
+    after = text[at + 1] if at + 1 < len(text) else ""
+    if before and unicodedata.combining(before) == _VIRAMA:
+        return True
+    return text[at] == _ZWNJ and bool(before and after) and all(_arabic_letter(c) for c in (before, after))
+
+
+def find_unseen(text: str) -> Unseen | None:
+    """The first invisible character, lone or piled-up combining mark of ``text``, or None.
+
+    Marks are counted in NFD, so the count does not depend on which letters have a precomposed
+    form ("ệ" is e with two marks either way).
     """
-    decomposed = unicodedata.normalize("NFKD", text)
-    bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
-    found: list[str] = []
-    current: list[str] = []
-    for c in bare:
-        if c in _APOSTROPHES:
+    if text.isascii():
+        return None  # no ASCII character is default-ignorable, format, private use or a mark
+    for at, ch in enumerate(text):
+        if ch in (_ZWNJ, _ZWJ) and _joiner_allowed(text, at):
             continue
-        if unicodedata.category(c)[0] in "LN":
-            current.append(c)
-        elif current:
-            found.append("".join(current))
-            current = []
-    if current:
-        found.append("".join(current))
-    return found
-
-
-def search_words(text: str) -> list[str]:
-    """The search words of ``text`` without honorifics and titles (unless only those are left)."""
-    found = words(text)
-    kept = [w for w in found if w not in TITLES]
-    return kept or found
-
-
-def _covers(query: Sequence[str], target: Sequence[str]) -> tuple[int, int] | None:
-    """(exact word matches, words of target left over) when each query word prefixes a distinct
-    target word; None otherwise. Greedy on exact matches first, then the shortest prefix match."""
-    free = list(target)
-    exact = 0
-    for word in sorted(query, key=len, reverse=True):
-        if word in free:
-            free.remove(word)
-            exact += 1
-            continue
-        candidates = [t for t in free if t.startswith(word)]
-        if not candidates:
-            return None
-        free.remove(min(candidates, key=len))
-    return exact, len(free)
-
-
-@dataclass(frozen=True)
-class Match:
-    """How well an entry matches: a smaller ``rank`` is better (sorted ascending)."""
-
-    rank: tuple[int, int, int, str]
-
-
-def match(query: str, name: str, institution: str = "") -> Match | None:
-    """Whether the typed ``query`` finds the entry (``name``, ``institution``), and how well.
-
-    Titles are ignored on both sides; a name whose own word looks like a title ("Ma", "Mas") is
-    still found when the query spells it, by a second try with every word kept.
-    """
-    wanted = search_words(query)
-    if not wanted:
-        return None
-    tries = ((wanted, search_words(name)), (words(query), words(name)))
-    for query_words, name_words in tries:
-        by_name = _covers(query_words, name_words)
-        if by_name is not None:
-            exact, left = by_name
-            return Match((0, -exact, left, name.casefold()))
-    for query_words, name_words in tries:
-        both = _covers(query_words, name_words + search_words(institution))
-        if both is not None:
-            exact, left = both
-            return Match((1, -exact, left, name.casefold()))
+        if unicodedata.category(ch) == "Co":
+            return Unseen(ch, PRIVATE_USE)
+        if _is_invisible(ch):
+            return Unseen(ch, INVISIBLE)
+    marks = 0
+    previous = ""
+    for ch in unicodedata.normalize("NFD", text):
+        if unicodedata.category(ch) in _MARKS:
+            if not previous or previous.isspace():
+                return Unseen(ch, LONE_MARK)
+            marks += 1
+            if marks > MAX_MARKS:
+                return Unseen(ch, TOO_MANY_MARKS)
+        else:
+            marks = 0
+        previous = ch
     return None
+
+
+def name_key(text: str) -> str:
+    """The form two names are compared in: equal keys are the same name (see the module docstring)."""
+    folded = unicodedata.normalize("NFKC", unicodedata.normalize("NFKC", text).casefold())
+    return " ".join(folded.translate(_APOSTROPHES).translate(_HYPHENS).split())

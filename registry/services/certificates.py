@@ -98,7 +98,8 @@ def certificate_token(record_id: str) -> str:
 
 
 def token_matches(record_id: str, token: str | None) -> bool:
-    return token is not None and hmac.compare_digest(certificate_token(record_id), token)
+    # compare_digest refuses a str with non-ASCII characters (TypeError): such a token is simply wrong.
+    return token is not None and token.isascii() and hmac.compare_digest(certificate_token(record_id), token)
 
 
 def certificate_url(record: SignatureRecord) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from registry.core.canonical import sha256_hex
+from registry.core.errors import N_
 from registry.core.versions import version_sha256
 from registry.db import write_transaction
 from registry.extensions import db
@@ -17,6 +18,7 @@ from registry.models import Commitment, CommitmentVersion
 from registry.services import log
 from registry.services.bound_versions import check_version, signed_document
 from registry.services.errors import Conflict, InvalidInput, NotFound
+from registry.services.ranges import YEARS
 from registry.services.text import clean_text
 
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
@@ -65,6 +67,13 @@ def _choices(items: Any, field: str) -> list[dict[str, str]]:
 def _clean(draft: CommitmentDraft) -> dict[str, Any]:
     if not isinstance(draft.event_date, date):
         raise InvalidInput("event date must be a date", field="event_date")
+    if not YEARS[0] <= draft.event_date.year <= YEARS[1]:
+        raise InvalidInput(
+            N_("the event date must lie in the years %(first)d–%(last)d"),
+            field="event_date",
+            first=YEARS[0],
+            last=YEARS[1],
+        )
     text = clean_text(draft.text, "text", max_length=MAX_TEXT, multiline=True, printed=True)
     consent = clean_text(draft.consent_text, "consent text", max_length=MAX_TEXT, multiline=True)
     return {

@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from registry.core.errors import N_, IkrarError
+from registry.core.names import name_key
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
@@ -92,7 +93,8 @@ class _Row:
 
 
 def _key(name: str, institution: str) -> tuple[str, str]:
-    return (name.casefold(), institution.casefold())
+    """Two rows are the same person when both keys match (registry/core/names.py name_key)."""
+    return (name_key(name), name_key(institution))
 
 
 def _decode(data: bytes, report: ImportReport) -> str | None:
@@ -275,9 +277,9 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
         if report.fatal:
             return report
         existing = {
-            _key(name, institution)
+            (name, institution)
             for name, institution in db.session.execute(
-                select(Invitee.name, Invitee.institution).where(
+                select(Invitee.name_key, Invitee.institution_key).where(
                     Invitee.commitment_id == version.commitment_id
                 )
             )

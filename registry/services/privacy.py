@@ -13,7 +13,6 @@ when a name matches more than one person (``ambiguous``) give each person only t
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -21,7 +20,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from registry.core import codes
+from registry.core import codes, names
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex, strict_json_loads
 from registry.core.errors import FormatError
 from registry.db import utcnow
@@ -34,8 +33,8 @@ EXPORT_FORMAT = "ikrar-subject-export/1"
 
 
 def name_key(name: str) -> str:
-    """How names are matched: NFC, then case-folded ("DÉDÉ" in NFD matches "Dédé")."""
-    return unicodedata.normalize("NFC", name).strip().casefold()
+    """How names are matched: the registry's one rule (core/names.py); "DÉDÉ" in NFD matches "Dédé"."""
+    return names.name_key(name)
 
 
 def _log_entry(index: int | None) -> dict[str, Any] | None:

@@ -2,7 +2,7 @@
 
 The kiosk keeps the roster (names, positions, institutions, category labels, whether each has
 signed) on the tablet for the event, so a signer finds their own name when the venue Wi-Fi drops;
-``search`` is the same matching on the server (registry/core/names.py).
+``search`` is the same matching on the server (registry/core/name_search.py).
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from registry.core import names
+from registry.core import name_search
 from registry.extensions import db
 from registry.models import CommitmentVersion, Invitee, SignatureRecord, Withdrawal
 
@@ -65,7 +65,7 @@ def search(version: CommitmentVersion, query: str) -> Found:
     """The roster entries the typed ``query`` finds, best first (at most MAX_RESULTS)."""
     ranked = []
     for entry in roster(version):
-        found = names.match(query, entry["name"], entry["institution"])
+        found = name_search.match(query, entry["name"], entry["institution"])
         if found is not None:
             ranked.append((found.rank, entry["id"], entry))
     ranked.sort(key=lambda item: (item[0], item[1]))

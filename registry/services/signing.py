@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from registry.core import codes
 from registry.core import strokes as strokes_core
 from registry.core.canonical import canonical_bytes, format_instant, sha256_hex, truncate_to_millis
 from registry.core.errors import N_, FormatError
+from registry.core.names import name_key
 from registry.core.records import RECORD_TYPE, sign_record
 from registry.db import write_transaction
 from registry.extensions import db
@@ -28,6 +29,7 @@ from registry.services.errors import (
     NotOpen,
 )
 from registry.services.keyring import ActiveSigners
+from registry.services.ranges import MAX_ROW_ID, is_row_id
 from registry.services.text import clean_text, require_printable
 
 MAX_FIELD = 200
@@ -135,6 +137,9 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
         raise InvalidInput(N_("consent must be given before signing"), field="consent")
     if (req.invitee_id is None) == (req.signatory is None):
         raise InvalidInput("give either an invitee_id or the signatory's details", field="signatory")
+    if req.invitee_id is not None and not is_row_id(req.invitee_id):
+        # Beyond a row id's range the database driver fails (and 2^53 cannot be signed as JSON).
+        raise InvalidInput(f"invitee_id must be an integer from 1 to {MAX_ROW_ID}", field="invitee_id")
     try:
         canonical_strokes = strokes_core.canonicalise(req.strokes)
     except FormatError as exc:
@@ -283,12 +288,17 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
             require_printable(getattr(invitee, field), field)
         return invitee
     assert signatory is not None
-    # A walk-in who already signed (same name and institution, ignoring case) is the same person.
+    # A walk-in who already signed (same name and institution by name_key: Unicode case folding
+    # and NFKC, the same on every database) is the same person.
     twin = db.session.execute(
-        select(SignatureRecord.id).where(
+        select(SignatureRecord.id)
+        .join(Invitee, Invitee.id == SignatureRecord.invitee_id)
+        .outerjoin(Withdrawal, Withdrawal.record_id == SignatureRecord.id)
+        .where(
             SignatureRecord.commitment_version_id == version.id,
-            func.lower(SignatureRecord.name) == signatory.name.lower(),
-            func.lower(SignatureRecord.institution) == signatory.institution.lower(),
+            Invitee.name_key == name_key(signatory.name),
+            Invitee.institution_key == name_key(signatory.institution),
+            Withdrawal.record_id.is_(None),  # a withdrawn signature (made in error) does not count
         )
     ).first()
     if twin is not None:

@@ -8,6 +8,8 @@ from typing import Any
 
 from registry.core.canonical import nfc
 from registry.core.errors import N_
+from registry.core.names import INVISIBLE as UNSEEN_INVISIBLE
+from registry.core.names import LONE_MARK, MAX_MARKS, PRIVATE_USE, TOO_MANY_MARKS, find_unseen
 from registry.printable import INVISIBLE, NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT, find_unprintable
 from registry.services.errors import InvalidInput
 
@@ -41,6 +43,15 @@ _UNPRINTABLE = {
     RIGHT_TO_LEFT: N_(
         "%(label)s: the character U+%(code)04X (%(char_name)s) cannot be printed on the certificate: "
         "right-to-left text would print in the wrong order"
+    ),
+}
+
+_UNSEEN = {
+    UNSEEN_INVISIBLE: N_("%(label)s contains an invisible character U+%(code)04X (%(char_name)s)"),
+    PRIVATE_USE: N_("%(label)s contains a private-use character U+%(code)04X (%(char_name)s)"),
+    LONE_MARK: N_("%(label)s has a combining mark U+%(code)04X (%(char_name)s) that belongs to no letter"),
+    TOO_MANY_MARKS: N_(
+        "%(label)s has more than %(n)d combining marks on one letter (U+%(code)04X %(char_name)s)"
     ),
 }
 
@@ -99,6 +110,7 @@ def clean_text(
         raise InvalidInput(
             N_("%(label)s contains HTML markup or a script; type the plain text"), field=field, label=field
         )
+    require_visible(text, field)
     if not text and not optional:
         raise InvalidInput(N_("%(label)s must not be empty"), field=field, label=field)
     if len(text) > max_length:
@@ -106,6 +118,23 @@ def clean_text(
             N_("%(label)s is longer than %(n)d characters"), field=field, label=field, n=max_length
         )
     return require_printable(text, field, multiline=multiline) if printed else text
+
+
+def require_visible(text: str, field: str) -> str:
+    """``text`` (NFC) if every character of it is seen for what it is, else InvalidInput naming the first.
+
+    Invisible, format and private-use characters, lone combining marks and more than
+    ``MAX_MARKS`` marks on one letter are refused in every field (registry/core/names.py says
+    which and why): a name must not look blank, nor like another name it is not.
+    """
+    found = find_unseen(text)
+    if found is None:
+        return text
+    fallback = "PRIVATE USE CHARACTER" if found.reason == PRIVATE_USE else "UNNAMED CHARACTER"
+    params = {"label": field, "code": ord(found.char), "char_name": unicodedata.name(found.char, fallback)}
+    if found.reason == TOO_MANY_MARKS:
+        params["n"] = MAX_MARKS
+    raise InvalidInput(_UNSEEN[found.reason], field=field, **params)
 
 
 def require_printable(text: str, field: str, *, multiline: bool = False) -> str:

@@ -196,7 +196,7 @@ def commitment_page(slug: str) -> str:
     )
 
 
-@admin.get("/commitments/<slug>/versions/<int:version>")
+@admin.get("/commitments/<slug>/versions/<row:version>")
 @roles_required("admin")
 def version_page(slug: str, version: int) -> str:
     """Admin: one version of a commitment: its exact text, SHA-256 and the actions it allows."""
@@ -210,7 +210,7 @@ def version_page(slug: str, version: int) -> str:
     return render_template("admin/version.html", v=found, slug=slug, latest=latest, signed=signed)
 
 
-@admin.route("/commitments/<slug>/versions/<int:version>/edit", methods=["GET", "POST"])
+@admin.route("/commitments/<slug>/versions/<row:version>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_version(slug: str, version: int) -> Page | Response:
     """Admin: edit a draft version (a published version cannot change)."""
@@ -247,7 +247,7 @@ def revise_commitment(slug: str) -> Page | Response:
     return redirect(url_for(".version_page", slug=slug, version=created.version), code=303)
 
 
-@admin.post("/commitments/<slug>/versions/<int:version>/publish")
+@admin.post("/commitments/<slug>/versions/<row:version>/publish")
 @roles_required("admin")
 def publish_version(slug: str, version: int) -> Response:
     """Admin: publish a draft version and open it for signing."""
@@ -259,7 +259,7 @@ def publish_version(slug: str, version: int) -> Response:
     return redirect(url_for(".version_page", slug=slug, version=version), code=303)
 
 
-@admin.post("/commitments/<slug>/versions/<int:version>/close")
+@admin.post("/commitments/<slug>/versions/<row:version>/close")
 @roles_required("admin")
 def close_version(slug: str, version: int) -> Response:
     """Admin: close signing of a version."""
@@ -293,7 +293,7 @@ def import_invitees(slug: str) -> Page:
 # --- progress --------------------------------------------------------------------------------
 
 
-@admin.get("/commitments/<slug>/versions/<int:version>/progress")
+@admin.get("/commitments/<slug>/versions/<row:version>/progress")
 @roles_required("admin", "auditor")
 def progress_page(slug: str, version: int) -> str:
     """Admin and auditor: who signed a commitment version and who has not yet."""

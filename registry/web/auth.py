@@ -41,8 +41,14 @@ class LoginForm(FlaskForm):  # type: ignore[misc]
 
 
 def local_target(target: str | None) -> str | None:
-    """``target`` if it is a path on this site; None for anything that could leave it."""
+    """``target`` if it is a path on this site; None for anything that could leave it.
+
+    A control character (CR, LF, tab, NUL…) or other non-printable character is refused too:
+    Werkzeug would refuse to put CR/LF in the Location header and the request would end in a 500.
+    """
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return None
+    if not target.isprintable():
         return None
     parts = urlsplit(target)
     return target if not parts.scheme and not parts.netloc else None

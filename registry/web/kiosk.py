@@ -27,7 +27,7 @@ from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from registry.core.canonical import parse_canonical
-from registry.core.names import TITLES
+from registry.core.name_search import TITLES
 from registry.db import utcnow
 from registry.extensions import db
 from registry.models import CommitmentVersion, Credential, SignatureRecord

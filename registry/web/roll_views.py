@@ -13,7 +13,7 @@ from registry.web.auth import roles_required
 roll = Blueprint("roll", __name__)
 
 
-@roll.get("/admin/commitments/<slug>/v<int:version>/roll.pdf")
+@roll.get("/admin/commitments/<slug>/v<row:version>/roll.pdf")
 @roles_required("admin", "auditor")
 def roll_pdf(slug: str, version: int) -> Response:
     """The signed roll of a commitment version (PDF; admins and auditors only)."""

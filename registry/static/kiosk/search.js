@@ -1,4 +1,4 @@
-/* Ikrar kiosk: finding your own name, online and offline (the same steps as registry/core/names.py).
+/* Ikrar kiosk: finding your own name, online and offline (the same steps as registry/core/name_search.py).
  *
  * The roster of the tablet's commitment (names, positions, institutions, category labels, whether
  * each signed) is fetched from /kiosk/roster and kept in IndexedDB for the event, so search works
