@@ -153,6 +153,7 @@ def test_the_tablet_and_the_server_agree(browser: Any, app: Flask, live_server: 
                 "Nguyễn Văn Thành",
                 "दिनेश कुमार",
                 "Ёлкина",
+            "Gertrud Straße",
             ]
         )
         in_browser = page.evaluate("list => list.map(t => IkrarSearch.searchWords(t))", samples)

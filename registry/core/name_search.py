@@ -111,6 +111,7 @@ def words(text: str) -> list[str]:
     """
     decomposed = unicodedata.normalize("NFKD", text)
     bare = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M")).lower()
+    bare = bare.replace("ß", "ss")  # what case folding does and toLowerCase does not: "STRASSE"
     found: list[str] = []
     current: list[str] = []
     for c in bare:

@@ -11,7 +11,7 @@ window.IkrarSearch = (function () {
   var titles = {};
 
   function words(text) {
-    var bare = String(text).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase();
+    var bare = String(text).normalize("NFKD").replace(/\p{M}/gu, "").toLowerCase().replace(/ß/g, "ss");
     var found = [], current = "";
     for (var ch of bare) {
       if (APOSTROPHES.indexOf(ch) >= 0) continue;
