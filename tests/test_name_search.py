@@ -153,9 +153,10 @@ def test_the_tablet_and_the_server_agree(browser: Any, app: Flask, live_server: 
                 "Nguyễn Văn Thành",
                 "दिनेश कुमार",
                 "Ёлкина",
-            "Gertrud Straße",
+                "Gertrud Straße",
             ]
         )
+        samples += CORPUS
         in_browser = page.evaluate("list => list.map(t => IkrarSearch.searchWords(t))", samples)
         assert in_browser == [search_words(t) for t in samples]
     finally:
@@ -215,3 +216,87 @@ def test_a_walk_in_with_a_listed_name_is_offered_the_listed_entry(
         page.wait_for_selector("#step-read:not([hidden])")
     finally:
         page.context.close()
+
+
+# Sixty invitees as Indonesian protocol offices write them: titles before and after, diacritics,
+# apostrophes (Excel's curly ones), hyphens, shared first names.
+CORPUS = [
+    "Dr. Ir. H. Bambang Setiawan, M.Si.",
+    "Dra. Hj. Sri Wahyuningsih, M.M.",
+    "Prof. Dr. Dyah Ayu Lestari, M.Si.",
+    "Agus Priyanto, S.T.",
+    "Agus Salim, S.H., M.H.",
+    "Agustina Rahayu, S.Pd.",
+    "H. Ato Suprapto",
+    "Nur’aini Hasanah, S.E.",
+    "Nur Aini Rahmawati",
+    "Ma’ruf Hidayatullah, S.Ag.",
+    "Ségara Wibisono",
+    "Muẓaffar Alwi, Lc.",
+    "Ádám Kovács",
+    "Yusuf Hidayat",
+    "Ir. Tri Wahyono, M.T.",
+    "drg. Ratna Sari Dewi",
+    "dr. Fitriani Kusumawardhani, Sp.A.",
+    "Kompol Suharyanto, S.I.K.",
+    "Letkol Inf. Dwi Haryanto",
+    "Drs. Slamet Riyadi",
+    "Sugeng Raharjo, S.Sos.",
+    "Siti Nurhaliza, S.Kom.",
+    "Muhammad Iqbal Fauzi",
+    "Muhammad Ikhsan Nugroho",
+    "Rr. Endang Sulistyowati",
+    "R. Ay. Kusumaningrum",
+    "Ni Luh Putu Ariani",
+    "I Gede Made Suartana",
+    "Anak Agung Ngurah Putra",
+    "Teuku Riefky Harsya",
+    "Cut Nyak Meutia Sari",
+    "Ahmad Dhani Prasetyo",
+    "Achmad Dani Prasetya",
+    "Bayu Aji Nugraha",
+    "Dewi Sartika Putri",
+    "Eko Prasetyo",
+    "Fajar Nugroho",
+    "Gilang Ramadhan",
+    "Hendra Gunawan",
+    "Indah Permatasari",
+    "Joko Santoso",
+    "Kurniawan Adi Saputra",
+    "Lestari Handayani",
+    "Mochamad Rizal",
+    "Nining Suryani",
+    "Oktaviani Puspitasari",
+    "Purwanto",
+    "Qomarudin",
+    "Rizky O’Neil Pratama",
+    "Sutrisno",
+    "Tatang Sutarman",
+    "Umi Kulsum",
+    "Veronika Tan",
+    "Wahyu Hidayat",
+    "Xaverius Suryo",
+    "Yohanes Bosco Sitorus",
+    "Zainal Arifin",
+    "Hj. Umi Kalsum",
+    "Ir. Sutrisno Budi",
+    "Wulan Sari",
+]
+
+
+def _queries(name: str) -> list[str]:
+    """What a person types for ``name``: bare, reordered, with an honorific, accents dropped."""
+    bare = search_words(name)
+    plain = " ".join(bare)
+    found = [plain, " ".join(reversed(bare)), f"Bapak {plain}", f"ibu {plain.upper()}"]
+    if len(bare) > 1:
+        found.append(" ".join(w[:4] for w in bare))  # the first letters of each word
+    return found
+
+
+def test_a_corpus_of_sixty_names_each_found_first() -> None:
+    assert len(CORPUS) >= 60 and len(set(CORPUS)) == len(CORPUS)
+    for name in CORPUS:
+        for query in _queries(name):
+            ranked = sorted((found.rank, other) for other in CORPUS if (found := match(query, other)))
+            assert ranked and ranked[0][1] == name, (query, [n for _, n in ranked[:3]])
