@@ -51,6 +51,7 @@ class IdempotencyMismatch(ServiceError):
 
 class Unavailable(ServiceError):
     status, slug, title = 503, "unavailable", "Service unavailable"
+    retry_after: int | None = None  # seconds, sent as Retry-After (registry/api/problems.py)
 
 
 class IntegrityFailure(ServiceError):
