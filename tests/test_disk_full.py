@@ -151,3 +151,44 @@ def test_a_full_database_disk_is_503_and_nothing_is_half_done(
     assert log_size(app) == document["log_index"] + 1 or log_size(app) > before
     verified = ikrar(env, "log", "verify")
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_the_kiosk_keeps_a_signing_refused_for_a_full_disk_and_sends_it_later(
+    browser: Any, app: Flask, small_disk: Path, live_server: LiveServer
+) -> None:
+    from sqlalchemy import select
+
+    from registry.extensions import db
+    from registry.models import SignatureRecord
+    from tests.test_kiosk_browser import enrolled_page, walk_through
+
+    page = enrolled_page(browser, app, live_server, "opr-disk-full")
+    token = device_token(app)
+    filler = fill(small_disk)
+    try:
+        for attempt in range(500):  # until the disk is full for a signing (earlier ones may fit)
+            status, problem, _ = sign(live_server.url, token, f"Pengisi {attempt}")
+            if status != 201:
+                break
+        assert status == 503, problem
+        walk_through(
+            page,
+            search=None,
+            walk_in={
+                "name": "Rina Kartika",
+                "position": "Warga",
+                "institution": "RT 05",
+                "category": "komunitas",
+            },
+        )
+        page.click("#submit")
+        page.wait_for_selector("#step-queued:not([hidden])")  # kept, not refused
+        page.wait_for_function("() => document.getElementById('pending-count').textContent === '1'")
+    finally:
+        filler.unlink()
+    # The kiosk retries its queue by itself (every 15 s, or when the network returns).
+    page.wait_for_function("() => document.getElementById('kiosk').dataset.pending === '0'", timeout=90_000)
+    with app.app_context():
+        names = db.session.execute(select(SignatureRecord.name)).scalars().all()
+        assert "Rina Kartika" in names
+    page.context.close()
