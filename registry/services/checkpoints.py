@@ -210,7 +210,7 @@ def _catch_up(path: Path, name: str, note: str, size: int) -> None:
     """Step 1 above: bring the witness up to the stored checkpoint, or refuse this write."""
     try:
         witness.record(path, name, note, size)
-    except OSError as exc:
+    except (OSError, ValueError, IkrarError) as exc:
         logger.critical(
             "cannot update the witness file %s (%s): signing refused until it is writable", path, exc
         )
@@ -229,7 +229,7 @@ def witness_after_commit(note: str, size: int) -> Callable[[], None]:
     def record() -> None:
         try:
             witness.record(path, name, note, size)
-        except OSError as exc:
+        except Exception as exc:  # whatever it is, the commit stands and is answered as such
             # The signing is committed and will be answered as such; the next write retries
             # this update first and is refused (503) while the file stays unwritable.
             logger.critical(
