@@ -14,7 +14,7 @@ from flask.cli import FlaskGroup
 from flask_migrate import upgrade
 
 from registry.app import create_app, key_settings
-from registry.cli_accounts import demo_accounts, tokens_group, users_group
+from registry.cli_accounts import demo_accounts_created, tokens_group, users_group
 from registry.cli_privacy import privacy_group
 from registry.cli_support import clear_errors
 from registry.cli_verify import verify_command
@@ -96,8 +96,7 @@ def demo(host: str, port: int) -> None:
         f"  auditors      {base}/audit\n"
     )
     credentials = Path(current_app.instance_path) / "demo-credentials"
-    first_run = not credentials.exists()
-    accounts = demo_accounts()
+    accounts, first_run = demo_accounts_created()
     if accounts and first_run:
         # Printed once, when created: a console scrollback or a captured service log must not
         # hold staff passwords at every start.
@@ -107,6 +106,9 @@ def demo(host: str, port: int) -> None:
     elif accounts:
         names = ", ".join(username for _, username, _ in accounts)
         click.echo(f"Demo accounts {names}: passwords in {credentials} (mode 0600), not printed again.")
+    else:
+        # Another database than the one the file's passwords were made for, with its own accounts.
+        click.echo(f"This database has no demo accounts listed in {credentials}; use `ikrar users`.")
     click.echo("")
     _serve(host, port, workers=2, threads=4)
 
@@ -413,11 +415,7 @@ def log_accept_database(yes: bool) -> None:
     click.echo(f"the database disagrees with the witness: {problem}")
     if not yes:
         raise click.ClickException("not changed; run again with --yes to accept the database as it is")
-    size, note = checkpoints.latest()
-    path = checkpoints.witness_path()
-    path.unlink(missing_ok=True)
-    if note:
-        checkpoints.record_witness(note, size, path)
+    size = checkpoints.accept_database()
     click.echo(f"witness now follows the database (checkpoint size {size})")
 
 

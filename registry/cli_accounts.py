@@ -197,19 +197,21 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     """Create the demo accounts on first run; (role, username, password) read back from the instance folder.
 
     The passwords are random per installation and kept in ``<instance>/demo-credentials`` (mode 0600),
-    so a demo never runs with a published password.
+    so a demo never runs with a published password; one section per database (demo_credentials.py).
     """
-    path = Path(current_app.instance_path) / "demo-credentials"
-    if not path.exists() and accounts.count_users() == 0:
-        lines = []
+    return demo_accounts_created()[0]
+
+
+def demo_accounts_created() -> tuple[list[tuple[str, str, str]], bool]:
+    """:func:`demo_accounts` and whether they were created just now (their passwords are printed once)."""
+    from registry import demo_credentials
+
+    def create() -> list[tuple[str, str, str]]:
+        rows = []
         for username, display_name, role in DEMO_ACCOUNTS:
             password = generate_password(username)
             accounts.create_user(username, display_name, role, password)
-            lines.append(f"{role} {username} {password}\n")
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        path.touch(mode=0o600)
-        path.write_text("".join(lines), encoding="utf-8")
-    if not path.exists():
-        return []
-    rows = [line.split(" ") for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return [(row[0], row[1], row[2]) for row in rows if len(row) == 3]
+            rows.append((role, username, password))
+        return rows
+
+    return demo_credentials.for_this_database(Path(current_app.instance_path) / "demo-credentials", create)

@@ -239,7 +239,9 @@ def test_demo_prints_passwords_on_the_first_run_only(tmp_path: Path) -> None:
     credentials = tmp_path / "instance" / "demo-credentials"
     assert credentials.exists(), first
     assert mode(credentials) == 0o600 and mode(tmp_path / "instance") == 0o700
-    rows = [line.split(" ") for line in credentials.read_text(encoding="utf-8").splitlines()]
+    lines = credentials.read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("database ")  # one section per database (registry/demo_credentials.py)
+    rows = [line.split(" ") for line in lines[1:]]
     assert [row[:2] for row in rows] == [["admin", "admin"], ["operator", "operator"], ["auditor", "auditor"]]
     for _, _, password in rows:
         assert password in first

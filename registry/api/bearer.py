@@ -32,6 +32,6 @@ def bearer_credential() -> Credential | None:
     credential = credentials.authenticate(token.strip())
     if credential is None:
         raise Unauthorized(N_("the bearer token is unknown, revoked or malformed"))
-    if credential.user is not None and not credential.user.active:
+    if not credentials.owner_active(credential):  # a device ends with the operator who enrolled it
         raise Unauthorized(N_("the account this credential belongs to is disabled"))
     return credential

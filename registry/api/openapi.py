@@ -556,6 +556,12 @@ def document() -> dict[str, Any]:
                             "urn:ikrar:problem:integrity-error: the commitment version no longer matches "
                             "its log entry; nothing is signed."
                         ),
+                        "503": _problem(
+                            "Nothing is signed; send the same request (same Idempotency-Key) again after "
+                            "Retry-After. `urn:ikrar:problem:storage-full`: the database's disk is full; "
+                            "`witness-unwritable`: the witness file cannot be written; `witness-missing`: "
+                            "the witness is gone and an operator must run `ikrar log accept-database --yes`."
+                        ),
                     },
                 }
             },

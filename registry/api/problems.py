@@ -8,6 +8,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext
 from werkzeug.exceptions import HTTPException
 
+from registry.api import storage_full
 from registry.core.errors import N_, IkrarError
 from registry.services.errors import IntegrityFailure, InvalidInput, ServiceError
 
@@ -58,7 +59,11 @@ def wants_json() -> bool:
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
-        return problem(exc.status, exc.title, localized(exc), slug=exc.slug, field=exc.field)
+        response = problem(exc.status, exc.title, localized(exc), slug=exc.slug, field=exc.field)
+        retry_after = getattr(exc, "retry_after", None)
+        if retry_after:  # a 503 the client should retry later (registry/services/errors.py Unavailable)
+            response.headers["Retry-After"] = str(retry_after)
+        return response
 
     @app.errorhandler(IntegrityFailure)
     def _integrity_failure(exc: IntegrityFailure) -> Response:
@@ -90,3 +95,5 @@ def register(app: Flask) -> None:
         if wants_json():
             return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
         return "Internal Server Error", 500
+
+    storage_full.register(app, _unexpected)

@@ -20,7 +20,7 @@ from registry.api.views import api, full_signature_document
 from registry.core.errors import N_
 from registry.extensions import csrf, db, limiter
 from registry.models import Credential
-from registry.services import certificates, signing
+from registry.services import certificates, credentials, signing
 from registry.services.errors import InvalidInput
 from registry.services.ranges import MAX_ROW_ID, YEARS, is_row_id
 from registry.services.signing import Signatory, SigningRequest
@@ -52,7 +52,7 @@ class Caller:
 
 def _from_credential(credential: Credential) -> Caller:
     user = credential.user
-    if user is not None and not user.active:
+    if not credentials.owner_active(credential):
         raise Unauthorized(N_("the account this credential belongs to is disabled"))
     return Caller(
         client_id=credential.id,

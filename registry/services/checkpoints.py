@@ -7,8 +7,7 @@ swapped for a forked copy, is noticed at start-up instead of being signed over.
 
 from __future__ import annotations
 
-import fcntl
-import os
+import logging
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TypeVar
@@ -18,16 +17,33 @@ from sqlalchemy import select, text, update
 from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.core import merkle
-from registry.core.errors import IkrarError, NoteError
+from registry.core.errors import N_, IkrarError, NoteError
 from registry.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, sign_checkpoint
 from registry.extensions import db
 from registry.models import LogHead, SigningKey
+from registry.services import witness
+from registry.services.errors import Unavailable
 
 T = TypeVar("T")
+logger = logging.getLogger("registry.witness")
 
 
 class CheckpointConflict(IkrarError):
     """The stored checkpoint moved under us, or the database disagrees with what was signed."""
+
+
+class WitnessMissing(Unavailable):
+    """A non-empty log with no witness: a restored old database could not be told apart."""
+
+    slug, title = "witness-missing", "Signing refused until an operator accepts the database"
+    retry_after = 300
+
+
+class WitnessUnwritable(Unavailable):
+    """The witness file cannot be brought up to date (a full disk, a read-only folder)."""
+
+    slug, title = "witness-unwritable", "Signing paused: the witness file cannot be written"
+    retry_after = 60
 
 
 def origin() -> str:
@@ -106,7 +122,32 @@ def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
     checkpoint that does not extend the last one this server signed (its witness file), so even a
     running server never signs over a database that was rewound or forked under it.
     """
-    witnessed = _witnessed()
+    signer = note_signer()
+    path, name = witness_path(), witness.entry_name(signer.verifier())
+    try:
+        witnessed = witness.witnessed(path, name)
+    except (OSError, ValueError, IkrarError) as exc:
+        logger.critical("cannot read the witness file %s: %s", path, exc)
+        raise WitnessUnwritable(
+            N_("signing is paused: the server cannot read its witness file; an operator must check it")
+        ) from exc
+    if witnessed is None and start[0] > 0:
+        # Without a witness, a database restored from an old backup (or swapped) would be signed
+        # over silently. The first checkpoint of an empty log needs none.
+        logger.critical(
+            "refusing to sign: the log holds %d entries but %s has no witness for %s; "
+            "check the database and run `ikrar log accept-database --yes`",
+            start[0],
+            path,
+            name,
+        )
+        raise WitnessMissing(
+            N_(
+                "signing is refused: this server has no record of the last checkpoint it signed "
+                "for this log (its witness), so a restored old database cannot be ruled out; an "
+                "operator must check the database and run `ikrar log accept-database --yes`"
+            )
+        )
     if witnessed is not None:
         size, witnessed_root = witnessed
         if head.size < size:
@@ -120,7 +161,9 @@ def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
                 "refusing to sign: the database's history differs from the checkpoint "
                 "this server signed before (forked?)"
             )
-    note = sign_checkpoint(Checkpoint(origin(), head.size, root), note_signer())
+        if size < start[0] and head.checkpoint_size == start[0] and head.checkpoint:
+            _catch_up(path, name, head.checkpoint, start[0])
+    note = sign_checkpoint(Checkpoint(origin(), head.size, root), signer)
     old_size = head.checkpoint_size
     db.session.flush()
     swapped = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult for UPDATE
@@ -144,73 +187,95 @@ def latest() -> tuple[int, str]:
     return int(head[0]), str(head[1])
 
 
-# --- the witness file -------------------------------------------------------------------------
+# --- the witness file (registry/services/witness.py) -------------------------------------------
+#
+# The order of a write, so that an acknowledged answer is never an error and a failure is never
+# a half-commit:
+#   1. inside the transaction, before anything is signed: if the witness is behind the stored
+#      checkpoint (the previous write's witness update failed, a crash came between commit and
+#      witness, or another server on the same database signed), write the stored checkpoint to
+#      the witness first. If that fails, nothing is committed and the write is refused with 503.
+#   2. sign the new checkpoint and commit it together with the change.
+#   3. after the commit, record the new checkpoint in the witness. The change is durable and is
+#      answered with its result whatever happens here; a failure is logged as critical, and step 1
+#      of the next write retries it (or refuses that write until the file is writable again).
+# The witness is never ahead of the database: a commit that fails leaves it where it was.
 
 
 def witness_path() -> Path:
     return Path(current_app.config["IKRAR_WITNESS_FILE"])
 
 
-def record_witness(note: str, size: int, path: Path | None = None) -> None:
-    """Remember ``note`` as the newest checkpoint signed here, unless a newer one is already recorded."""
-    path = path or witness_path()
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    with open(path.with_suffix(".lock"), "a") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)  # several workers of one server share the file
-        current = _read_size(path)
-        if current is not None and current >= size:
-            return
-        temporary = path.with_suffix(".tmp")
-        # Created 0600 whatever the umask: the witness is an instance file kept private (instance_files.py).
-        with open(temporary, "w", encoding="utf-8", opener=_private) as handle:
-            handle.write(note)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-
-
-def _private(path: str, flags: int) -> int:
-    fd = os.open(path, flags, 0o600)
-    os.fchmod(fd, 0o600)  # a temporary file left over by a crash keeps its old mode otherwise
-    return fd
-
-
-_witness_cache: dict[Path, tuple[int, int, bytes]] = {}
-
-
-def _witnessed() -> tuple[int, bytes] | None:
-    """(size, root) of the witness file, re-read only when the file changes."""
-    path = witness_path()
+def _catch_up(path: Path, name: str, note: str, size: int) -> None:
+    """Step 1 above: bring the witness up to the stored checkpoint, or refuse this write."""
     try:
-        mtime = path.stat().st_mtime_ns
-    except FileNotFoundError:
-        return None
-    cached = _witness_cache.get(path)
-    if cached is None or cached[0] != mtime:
-        checkpoint = Checkpoint.parse(path.read_text(encoding="utf-8").split("\n\n", 1)[0] + "\n")
-        cached = (mtime, checkpoint.size, checkpoint.root_hash)
-        _witness_cache[path] = cached
-    return cached[1], cached[2]
+        witness.record(path, name, note, size)
+    except (OSError, ValueError, IkrarError) as exc:
+        logger.critical(
+            "cannot update the witness file %s (%s): signing refused until it is writable", path, exc
+        )
+        raise WitnessUnwritable(
+            N_(
+                "signing is paused: the server cannot write its witness file (disk full or "
+                "read-only?); try again later"
+            )
+        ) from exc
 
 
-def _read_size(path: Path) -> int | None:
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    return Checkpoint.parse(text.split("\n\n", 1)[0] + "\n").size
+def witness_after_commit(note: str, size: int) -> Callable[[], None]:
+    """Step 3 above: the callback that records ``note`` once its transaction has committed."""
+    path, name = witness_path(), witness.entry_name(note_signer().verifier())
+
+    def record() -> None:
+        try:
+            witness.record(path, name, note, size)
+        except Exception as exc:  # whatever it is, the commit stands and is answered as such
+            # The signing is committed and will be answered as such; the next write retries
+            # this update first and is refused (503) while the file stays unwritable.
+            logger.critical(
+                "committed checkpoint %d but could not record it in the witness file %s (%s); "
+                "the next write is refused until the file is writable",
+                size,
+                path,
+                exc,
+            )
+
+    return record
+
+
+def accept_database() -> int:
+    """Make this log's witness entry the database's latest checkpoint; return its size."""
+    db.session.rollback()
+    size, note = latest()
+    name = witness.entry_name(log_verifier())
+    if note:
+        witness.record(witness_path(), name, note, size, replace=True)
+    else:
+        witness.forget(witness_path(), name)
+    return size
 
 
 def witness_problem() -> str | None:
     """Why the database must not be served, judged against the witness file; None if all agree."""
     path = witness_path()
     try:
-        note = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
+        name = witness.entry_name(log_verifier())
+        note = witness.read(path, name)
+    except (OSError, ValueError, NoteError) as exc:
+        return f"the witness file {path} cannot be read ({exc})"
     # Read the database only now, in a fresh snapshot: one taken before the file was read could
     # predate a signing the file already covers.
     db.session.rollback()
+    if note is None:
+        size = log_size()
+        if size == 0:
+            return None
+        return (
+            f"the database holds {size} log entries but the witness file {path} has no checkpoint "
+            f"of this log ({name}): it was deleted, or this is another log's database, or the log "
+            "key or origin changed, so a restored old backup cannot be ruled out; check the "
+            "database and run `ikrar log accept-database --yes`"
+        )
     try:
         witnessed = open_checkpoint(note, log_verifier(), origin())
     except NoteError as exc:

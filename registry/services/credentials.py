@@ -97,6 +97,30 @@ def authenticate(token: str) -> Credential | None:
     return credential
 
 
+def owner_active(credential: Credential) -> bool:
+    """Whether the account behind ``credential`` may still act: a credential ends with its holder.
+
+    A device enrolled by an operator (``Credential.user``) stops working as soon as that operator
+    is disabled or gone, without anyone having to find and revoke the tablet; a device issued
+    from the command line (``ikrar tokens create --commitment``) belongs to no account.
+    Checked every time a credential is resolved rather than when an account is disabled, so a
+    re-enabled operator's tablets work again and no disable path can forget them.
+    """
+    if credential.user_id is None:
+        return True
+    return credential.user is not None and credential.user.active
+
+
+def live_device(credential_id: object) -> Credential | None:
+    """The enrolled device a kiosk session names, if it is still live (not revoked, owner active)."""
+    if not isinstance(credential_id, str):
+        return None
+    credential = db.session.get(Credential, credential_id)
+    if credential is None or credential.revoked_at is not None or credential.kind != "device":
+        return None
+    return credential if owner_active(credential) else None
+
+
 def revoke(credential_id: str) -> Credential:
     def work() -> Credential:
         writer = log.lock()

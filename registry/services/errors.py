@@ -57,6 +57,7 @@ class Erased(ServiceError):
 
 class Unavailable(ServiceError):
     status, slug, title = 503, "unavailable", "Service unavailable"
+    retry_after: int | None = None  # seconds, sent as Retry-After (registry/api/problems.py)
 
 
 class IntegrityFailure(ServiceError):

@@ -95,13 +95,8 @@ def enrol() -> Response:
 
 
 def _device() -> Credential | None:
-    device_id = session.get("kiosk_device")
-    if not isinstance(device_id, str):
-        return None
-    credential = db.session.get(Credential, device_id)
-    if credential is None or credential.revoked_at is not None or credential.kind != "device":
-        return None
-    return credential
+    # Also None once the operator who enrolled the tablet is disabled (credentials.owner_active).
+    return credentials.live_device(session.get("kiosk_device"))
 
 
 def kiosk_required(view: F) -> F:
