@@ -375,7 +375,10 @@ class Served:
         if status == "erased":
             # The reason text was erased with the rest (it may name the person): null, or absent
             # from the public document; only the log's reason_sha256 is left of it.
-            reason_ok = reason is None
+            if reason is not None:
+                self.fail("erasure", f"record {rid} is served as erased with its withdrawal's reason", index)
+                return
+            reason_ok = True
         else:
             # The public document of a signer who declined public display carries no reason text.
             reason_ok = isinstance(reason, str) or (record is None and "reason" not in withdrawal)
