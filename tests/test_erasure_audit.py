@@ -236,6 +236,28 @@ def test_erased_signatures_pass_every_auditor(world: World) -> None:
     _passed(_tool(world, folder, [records[0], *public_docs, records[3]]))
 
 
+def test_erased_documents_follow_the_openapi_schemas(world: World) -> None:
+    """The signature and verify documents of an erased signature are what /openapi.json says."""
+    import jsonschema_rs  # schemathesis's JSON Schema validator (the test extra installs it)
+
+    spec = json.loads(_get(world.server.url + "/openapi.json") or b"{}")
+
+    def conforms(name: str, document: Document) -> None:
+        schema = {"$ref": f"#/components/schemas/{name}", "components": spec["components"]}
+        jsonschema_rs.validator_for(schema, validate_formats=True).validate(document)
+
+    for rid in world.ids:
+        full = _document(world.server.url, rid, world.token_file)
+        conforms("SignatureFull", full)
+        conforms("SignaturePublic", _document(world.server.url, rid, None))
+    erased = _document(world.server.url, world.ids[2], world.token_file)
+    status = json.loads(_get(f"{world.server.url}/api/v1/verify/{erased['code']}") or b"{}")
+    assert status["status"] == "erased" and status["name"] is None, status
+    conforms("VerifyStatus", status)
+    with pytest.raises(jsonschema_rs.ValidationError):  # the schemas do constrain the erasure
+        conforms("SignatureFull", _erasure(erased, ground="whim"))
+
+
 # ─────────────────────────────────── a registry that lies about it ───────────────────────────────────
 
 
