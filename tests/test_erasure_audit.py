@@ -304,6 +304,11 @@ LIES: dict[str, tuple[int, Lie, Callable[[World], tuple[int, str]]]] = {
         lambda w, d, token: _erasure(d, ground="retention"),
         lambda w: (w.erased[w.ids[1]], "erasure"),
     ),
+    "serves an erased record with its record again": (
+        1,
+        lambda w, d, token: d | {"record": w.before[(w.ids[1], True)]["record"]},
+        lambda w: (w.created[w.ids[1]], "erasure"),
+    ),
     "invents an erasure": (0, lambda w, d, token: _invented(w, d), lambda w: (w.erased[w.ids[1]], "erasure")),
     "another record_sha256 for an erased record": (
         1,

@@ -521,8 +521,8 @@ def erased_document(document: dict[str, Any], line: int) -> Erased:
         raise Invalid(f"log_index {log_index!r} is not a log index")
     if not is_hex256(digest):
         raise Invalid("record_sha256 is not hex SHA-256")
-    if document.get("record") is not None or document.get("signature") is not None:
-        raise InvalidErasure("an erased document still carries its record or signature")
+    if any(document.get(name) is not None for name in ("record", "signature", "public")):
+        raise InvalidErasure("an erased document still carries its record, signature or public fields")
     try:
         erasure = _exact(document.get("erasure"), {"at", "ground", "log_index"}, "erasure")
         at = _instant(erasure["at"], "erasure.at")

@@ -354,6 +354,9 @@ class Served:
             self.fail("record", f"record {rid} seals another text or consent text than was published", index)
         status, withdrawal = document.get("status"), document.get("withdrawal")
         if status == "erased":
+            if any(document.get(name) is not None for name in ("record", "signature", "public")):
+                self.fail("erasure", f"record {rid} is served as erased but still with its record", index)
+                return
             problem = self.erasures.served(rid, index, digest, document.get("erasure"))
             if problem is not None:
                 self.fail("erasure", problem, index)
