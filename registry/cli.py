@@ -370,10 +370,16 @@ def audit_command(
         )
     elif fetch is not None:
         click.echo(f"{report.records} signed records verified against the JWKS")
+    if fetch is not None and report.erased:
+        click.echo(
+            f"{report.erased} erased records matched their log entries by record_sha256 and erasure; "
+            "their personal data are erased, so no record or seal is left to check"
+        )
     if fetch is not None:
         click.echo(
             f"{report.versions} published commitment versions verified against their publish entries; "
-            f"{report.withdrawals} withdrawals match their log entries"
+            f"{report.withdrawals} withdrawals match their log entries; "
+            f"{report.erasures} erasures match their signature:erase entries"
         )
     if report.previous_size is not None:
         click.echo(f"consistent with the checkpoint verified before (size {report.previous_size})")

@@ -27,6 +27,7 @@ from tests.factories import DEMO, walk_in
 
 DECLINED_REASON = "Rahasia: alasan penarikan yang tidak boleh tampil untuk umum."
 CONSENTED_REASON = "Ditandatangani oleh staf atas nama pejabat yang bersedia tampil."
+# ``erasure`` is null unless the signer's personal data were erased (docs/FORMATS.md §3).
 PUBLIC_SHAPE = {"id", "log_index", "status", "record_sha256", "withdrawal", "erasure"}
 
 

@@ -576,7 +576,10 @@ def verify_record(
         check_commitment(record, commitment)
     if log_entry is not None:
         check_log_entry_commits(record, record_sha, log_index, log_entry)
-    # not among the six steps: the status and withdrawal shown next to the record
+    # not among the six steps: the status and withdrawal shown next to the record; a document that
+    # still carries its record was not erased (§3: ``erasure`` is null unless ``status`` is erased)
+    if response.get("erasure") is not None:
+        raise VerificationError(f"the document carries its record but an erasure {response['erasure']!r}")
     check_withdrawal(response, record_sha, withdrawal_entry, log_until)
     return VerifiedRecord(record, data, record_sha, key, response["status"], response.get("withdrawal"))
 

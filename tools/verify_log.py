@@ -25,7 +25,13 @@ What it checks:
   ``GET /api/v1/signatures/{id}`` document per line, §3) every record verifies and matches its
   ``signature:create`` entry, and each record's code carries the §6 check symbol; each record's
   ``status`` and ``withdrawal`` must agree with the ``signature:withdraw`` entries (§7 "To check
-  withdrawals"; a document the server marks ``invalid`` fails at its ``signature:create``);
+  withdrawals"; a document the server marks ``invalid`` fails at its ``signature:create``); a
+  document with status ``erased`` (no record left) must carry its ``signature:create`` entry's
+  ``record_sha256`` and an ``erasure`` that agrees with the log's ``signature:erase`` entry for it,
+  and a record the log erases must not be served with its record (§7 "To check erasures");
+* in any case, every ``signature:erase`` entry names a record an earlier ``signature:create``
+  entry created, with that entry's ``record_sha256``, at most once, on a ground of ``request``
+  or ``retention`` (§7);
 * with ``--versions FILE`` (the ``GET /api/v1/commitments/{id}?version=N`` documents, §4, as a
   JSON array or one a line): every ``commitment:publish`` entry has its document, whose text and
   consent text hash to the entry's hashes and whose rebuilt version document hashes to the
@@ -480,8 +486,68 @@ class Withdrawn:
     """A record document's ``withdrawal``: checked against the log's signature:withdraw entry."""
 
     log_index: int
-    reason_sha256: str
+    reason_sha256: str | None  # None: the reason text was erased with the signer's personal data
     at: str
+
+
+GROUNDS = ("request", "retention")
+
+
+class InvalidErasure(Invalid):
+    """An ``erased`` signature document whose ``erasure`` is not of the documented form."""
+
+
+@dataclass(frozen=True)
+class Erased:
+    """A signature document with status ``erased`` (§3): only ids, hashes, times are left."""
+
+    id: str
+    sha256: str  # the document's record_sha256: its signature:create entry's
+    log_index: int
+    line: int
+    erasure_index: int
+    erasure_at: str
+    ground: str
+    withdrawal: Withdrawn | None
+
+
+def erased_document(document: dict[str, Any], line: int) -> Erased:
+    """§3: an erased signature document, as auditors (``record`` and ``signature`` null) or
+    everyone (without them) are served it; its personal data must be gone from it too."""
+    rid, log_index, digest = document.get("id"), document.get("log_index", -1), document.get("record_sha256")
+    if not isinstance(rid, str) or not RECORD_ID.match(rid):
+        raise Invalid(f"record id {rid!r} is not 26 base32 characters")
+    if not is_int(log_index) or log_index < 0:
+        raise Invalid(f"log_index {log_index!r} is not a log index")
+    if not is_hex256(digest):
+        raise Invalid("record_sha256 is not hex SHA-256")
+    if any(document.get(name) is not None for name in ("record", "signature", "public")):
+        raise InvalidErasure("an erased document still carries its record, signature or public fields")
+    try:
+        erasure = _exact(document.get("erasure"), {"at", "ground", "log_index"}, "erasure")
+        at = _instant(erasure["at"], "erasure.at")
+    except Invalid as exc:
+        raise InvalidErasure(str(exc)) from None
+    if not is_int(erasure["log_index"]) or erasure["log_index"] <= log_index:
+        raise InvalidErasure("erasure.log_index is not a log index after the record's own")
+    if erasure["ground"] not in GROUNDS:
+        raise InvalidErasure(f"erasure.ground {erasure['ground']!r} is not one of {', '.join(GROUNDS)}")
+    withdrawal = document.get("withdrawal")
+    withdrawn = None
+    if withdrawal is not None:
+        # The reason text was erased too: null for auditors, absent from the public document.
+        if not isinstance(withdrawal, dict):
+            raise Invalid(f"withdrawal {withdrawal!r} is not an object")
+        members = {"at", "reason", "log_index"} if "reason" in withdrawal else {"at", "log_index"}
+        withdrawal = _exact(withdrawal, members, "withdrawal")
+        if withdrawal.get("reason") is not None:
+            raise InvalidErasure("an erased document still carries its withdrawal's reason")
+        if not is_int(withdrawal["log_index"]) or withdrawal["log_index"] <= log_index:
+            raise Invalid("withdrawal.log_index is not a log index after the record's own")
+        withdrawn = Withdrawn(withdrawal["log_index"], None, _instant(withdrawal["at"], "withdrawal.at"))
+    return Erased(
+        rid, str(digest), int(log_index), line, erasure["log_index"], at, erasure["ground"], withdrawn
+    )
 
 
 def served_withdrawal(document: dict[str, Any]) -> tuple[str, Withdrawn | None]:
@@ -532,6 +598,8 @@ def verify_record_document(
     body = canonical_bytes(record)
     if not ed25519_verify(key.key, signature, body):
         raise Invalid("the Ed25519 signature over the record's canonical bytes does not verify")
+    if document.get("erasure") is not None:
+        raise InvalidErasure(f"status {document.get('status', 'valid')!r} with an erasure")
     status, withdrawal = served_withdrawal(document)
     if withdrawal is not None and log_index is not None and withdrawal.log_index <= log_index:
         raise Invalid("withdrawal.log_index is not after the record's own log_index")
@@ -552,10 +620,16 @@ def verify_record_document(
 
 
 def load_records(
-    path: Path, jwks: dict[str, Jwk], *, check_symbol: bool, invalid: dict[str, int] | None = None
+    path: Path,
+    jwks: dict[str, Jwk],
+    *,
+    check_symbol: bool,
+    invalid: dict[str, int] | None = None,
+    erased: dict[str, Erased] | None = None,
 ) -> dict[str, VerifiedRecord]:
     """The records file; documents whose ``status`` is ``invalid`` (the server's own integrity
-    error) go to ``invalid`` (record id → log_index), to be reported at their entry."""
+    error) go to ``invalid`` (record id → log_index), to be reported at their entry; those whose
+    ``status`` is ``erased`` go to ``erased``, to be checked against the log's erasure entries."""
     records: dict[str, VerifiedRecord] = {}
     indexes: set[int] = set()
     with open_input(path) as stream:
@@ -574,13 +648,21 @@ def load_records(
                 ):
                     invalid[document["id"]] = document["log_index"]
                     continue
+                if erased is not None and isinstance(document, dict) and document.get("status") == "erased":
+                    gone = erased_document(document, number)
+                    if gone.id in erased or gone.id in records:
+                        raise Invalid(f"record {gone.id} supplied twice")
+                    erased[gone.id] = gone
+                    continue
                 verified = verify_record_document(document, jwks, number, check_symbol=check_symbol)
             except Invalid as exc:
                 index = document.get("log_index") if isinstance(document, dict) else None
                 raise Failure(
-                    "record", f"{path} line {number}: {exc}", index if is_int(index) else None
+                    "erasure" if isinstance(exc, InvalidErasure) else "record",
+                    f"{path} line {number}: {exc}",
+                    index if is_int(index) else None,
                 ) from None
-            if verified.id in records:
+            if verified.id in records or (erased is not None and verified.id in erased):
                 raise Failure("record", f"{path} line {number}: record {verified.id} supplied twice")
             if verified.log_index is not None:
                 if verified.log_index in indexes:
@@ -892,6 +974,14 @@ def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: 
             raise Invalid("record_id malformed")
         if not is_hex256(payload["record_sha256"]) or not is_hex256(payload["reason_sha256"]):
             raise Invalid("record_sha256/reason_sha256 malformed")
+    elif kind == "signature:erase":
+        payload = _exact(payload, {"record_id", "record_sha256", "ground"}, f"{kind} payload")
+        if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
+            raise Invalid("record_id malformed")
+        if not is_hex256(payload["record_sha256"]):
+            raise Invalid("record_sha256 malformed")
+        if not isinstance(payload["ground"], str):
+            raise Invalid("ground is not text")  # its value is an erasure rule (Served._erase)
     elif kind == "signature:create":
         payload = _exact(
             payload, {"record_id", "record_sha256", "commitment", "version", "kid"}, f"{kind} payload"
@@ -1032,8 +1122,14 @@ class Served:
         versions: dict[tuple[str, int], ServedVersion] | None,
         records: dict[str, VerifiedRecord],
         invalid: dict[str, int],
+        erased: dict[str, Erased] | None = None,
     ) -> None:
         self.size, self.versions, self.records, self.invalid = size, versions, records, invalid
+        self.erased = erased if erased is not None else {}
+        # §7 erasure rules: record id → raw record_sha256 of its signature:create entry; erased ids
+        self.created: dict[str, bytes] = {}
+        self.erased_ids: set[str] = set()
+        self.erased_created: set[str] = set()  # erased documents whose signature:create was seen
         self.published: dict[tuple[str, int], dict[str, Any]] = {}
         self.used: set[tuple[str, int]] = set()
         self.settled: set[str] = set()
@@ -1052,6 +1148,8 @@ class Served:
             self._create(index, payload)
         elif kind == "signature:withdraw":
             self._withdraw(index, payload, entry["time"])
+        elif kind == "signature:erase":
+            self._erase(index, payload, entry["time"])
 
     def _publish(self, index: int, payload: dict[str, Any]) -> None:
         key = (payload["commitment"], payload["version"])
@@ -1081,6 +1179,19 @@ class Served:
 
     def _create(self, index: int, payload: dict[str, Any]) -> None:
         rid = payload["record_id"]
+        self.created.setdefault(rid, bytes.fromhex(payload["record_sha256"]))
+        gone = self.erased.get(rid)
+        if gone is not None:
+            self.erased_created.add(rid)
+            if gone.sha256 != payload["record_sha256"]:
+                self.fail(
+                    "record",
+                    f"record {rid} (records line {gone.line}) is not the one the log committed to",
+                    index,
+                )
+            elif gone.log_index != index:
+                self.fail("record", f"the document of record {rid} gives log_index {gone.log_index}", index)
+            return
         if rid in self.invalid:
             self.fail("record", f"the registry reports record {rid} as invalid (integrity error)", index)
             return
@@ -1093,9 +1204,61 @@ class Served:
         elif (bound["text_sha256"], bound["consent_sha256"]) != (record.text_sha256, record.consent_sha256):
             self.fail("record", f"record {rid} seals another text or consent text than was published", index)
 
+    def _erase(self, index: int, payload: dict[str, Any], time: str) -> None:
+        """§7 "To check erasures": the log's rules, then the document served for the record."""
+        rid, digest, ground = payload["record_id"], payload["record_sha256"], payload["ground"]
+        created = self.created.get(rid)
+        if created is None:
+            self.fail(
+                "erasure",
+                f"the log erases record {rid}, which no earlier signature:create entry names",
+                index,
+            )
+            return
+        if created != bytes.fromhex(digest):
+            self.fail(
+                "erasure",
+                f"the erasure of record {rid} names another record_sha256 than its signature:create entry",
+                index,
+            )
+            return
+        if rid in self.erased_ids:
+            self.fail("erasure", f"record {rid} is erased a second time", index)
+            return
+        self.erased_ids.add(rid)
+        if ground not in GROUNDS:
+            self.fail(
+                "erasure",
+                f"the erasure of record {rid} has ground {ground!r}, not one of {', '.join(GROUNDS)}",
+                index,
+            )
+            return
+        gone = self.erased.get(rid)
+        if gone is None:
+            if rid in self.records:
+                self.fail(
+                    "erasure",
+                    f"the log erases record {rid} here but the records file still holds its record "
+                    f"(line {self.records[rid].line}, status {self.records[rid].status})",
+                    index,
+                )
+            return  # not in the records file (or reported invalid at its signature:create)
+        if gone.erasure_index != index:
+            self.fail(
+                "erasure", f"the document of record {rid} gives erasure.log_index {gone.erasure_index}", index
+            )
+        elif gone.ground != ground:
+            self.fail(
+                "erasure",
+                f"the document of record {rid} gives erasure.ground {gone.ground!r}, the entry {ground!r}",
+                index,
+            )
+        elif gone.erasure_at != time:
+            self.fail("erasure", f"erasure.at of record {rid} is not the entry's time {time}", index)
+
     def _withdraw(self, index: int, payload: dict[str, Any], time: str) -> None:
         rid = payload["record_id"]
-        record = self.records.get(rid)
+        record = self.records.get(rid) or self.erased.get(rid)
         if rid in self.settled:
             self.fail("withdrawal", f"record {rid} is withdrawn a second time", index)
             return
@@ -1111,7 +1274,7 @@ class Served:
             )
         elif payload["record_sha256"] != record.sha256:
             self.fail("withdrawal", f"the entry withdraws another record than {rid}", index)
-        elif payload["reason_sha256"] != said.reason_sha256:
+        elif said.reason_sha256 is not None and payload["reason_sha256"] != said.reason_sha256:
             self.fail(
                 "withdrawal", f"the reason served for record {rid} does not hash to reason_sha256", index
             )
@@ -1119,7 +1282,23 @@ class Served:
             self.fail("withdrawal", f"withdrawal.at of record {rid} is not the entry's time {time}", index)
 
     def finish(self) -> None:
-        for record in self.records.values():
+        for gone in self.erased.values():
+            if gone.id not in self.erased_created:
+                self.fail(
+                    "record",
+                    f"record {gone.id} (records line {gone.line}) has no signature:create entry among "
+                    f"the {self.size} entries the checkpoint covers",
+                    gone.log_index,
+                )
+            elif gone.erasure_index < self.size and gone.id not in self.erased_ids:
+                self.fail(
+                    "erasure",
+                    f"record {gone.id}'s document says it was erased by entry {gone.erasure_index}, "
+                    "which does not erase it",
+                    gone.erasure_index,
+                )
+        everyone: list[VerifiedRecord | Erased] = [*self.records.values(), *self.erased.values()]
+        for record in everyone:
             said = record.withdrawal
             if said is not None and said.log_index < self.size and record.id not in self.settled:
                 self.fail(
@@ -1297,10 +1476,11 @@ def run(args: argparse.Namespace) -> str:
             raise Failure("checkpoint", "the verifier key is not a log key of the pinned JWKS")
     records: dict[str, VerifiedRecord] = {}
     invalid: dict[str, int] = {}
+    erased: dict[str, Erased] = {}
     if args.records and jwks is not None:
-        records = load_records(args.records, jwks, check_symbol=True, invalid=invalid)
+        records = load_records(args.records, jwks, check_symbol=True, invalid=invalid, erased=erased)
     versions = load_versions(args.versions) if args.versions else None
-    served = Served(checkpoint.size, versions, records, invalid)
+    served = Served(checkpoint.size, versions, records, invalid, erased)
     entries = open_input(args.entries)
     state: SavedState | None = None
     writer: StateWriter | None = None
@@ -1342,6 +1522,11 @@ def run(args: argparse.Namespace) -> str:
     summary = f"OK: {checkpoint.size} entries verified, checkpoint size {checkpoint.size}, root {root.hex()}"
     if args.records:
         summary += f", {len(records)} records verified"
+        if erased:
+            # No record or seal is left of an erased signature: its hashes and times are checked.
+            summary += (
+                f", {len(erased)} erased records matched their signature:create and signature:erase entries"
+            )
     if versions is not None:
         summary += f", {len(versions)} commitment versions verified"
     if args.state is not None:

@@ -17,6 +17,26 @@ _RECORD_SHA256 = {
     "description": "hex SHA-256 of JCS(record), as in its signature:create entry; null when invalid.",
 }
 _INSTANT = {"type": "string", "format": "date-time", "pattern": r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$"}
+# When and by which signature:erase entry a signature's personal data were erased (FORMATS.md §7).
+_ERASURE = {
+    "oneOf": [
+        {"type": "null"},
+        {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["at", "ground", "log_index"],
+            "properties": {
+                "at": _INSTANT,
+                "ground": {
+                    "enum": ["request", "retention"],
+                    "description": "request: the data subject asked; retention: the retention period ended.",
+                },
+                "log_index": {"type": "integer", "minimum": 0, "description": "Its signature:erase entry."},
+            },
+        },
+    ],
+    "description": "Only for status 'erased' (else null): its signature:erase entry's time, ground, index.",
+}
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -39,8 +59,10 @@ SCHEMAS: dict[str, Any] = {
         "properties": {
             "status": {
                 "type": "string",
-                "enum": ["valid", "withdrawn", "invalid", "unknown"],
-                "description": "invalid: the stored record no longer verifies against the registry's keys.",
+                "enum": ["valid", "withdrawn", "erased", "invalid", "unknown"],
+                "description": "invalid: the stored record no longer verifies against the registry's keys. "
+                "erased: the signature was made, sealed and logged, but its personal data were erased "
+                "(name, position and institution are null; see 'erasure').",
             },
             "code": {"type": ["string", "null"], "description": "Compact code (null if mistyped)."},
             "id": {"type": "string"},
@@ -52,9 +74,9 @@ SCHEMAS: dict[str, Any] = {
                     "title": {"type": "string"},
                 },
             },
-            "name": {"type": "string"},
-            "position": {"type": "string"},
-            "institution": {"type": "string"},
+            "name": {"type": ["string", "null"], "description": "null when erased."},
+            "position": {"type": ["string", "null"], "description": "null when erased."},
+            "institution": {"type": ["string", "null"], "description": "null when erased."},
             "signed_at": {"type": "string", "format": "date-time"},
             "kid": {"type": "string"},
             "log_index": {"type": "integer"},
@@ -65,7 +87,20 @@ SCHEMAS: dict[str, Any] = {
             "public_display": {"type": "boolean"},
             "withdrawal": {
                 "type": ["object", "null"],
-                "properties": {"at": {"type": "string", "format": "date-time"}, "reason": {"type": "string"}},
+                "properties": {
+                    "at": {"type": "string", "format": "date-time"},
+                    "reason": {"type": ["string", "null"], "description": "null when erased."},
+                },
+            },
+            "erasure": {
+                "type": "object",
+                "description": "Only with status 'erased'.",
+                "required": ["at", "ground", "log_index"],
+                "properties": {
+                    "at": {"type": "string", "format": "date-time"},
+                    "ground": {"enum": ["request", "retention"]},
+                    "log_index": {"type": "integer", "minimum": 0},
+                },
             },
         },
     },
@@ -208,7 +243,10 @@ SCHEMAS: dict[str, Any] = {
         "description": "For auditors and admins (a signed-in session or an auditor bearer token). "
         "status 'invalid' means the stored data no longer verify (seal, strokes, commitment version "
         "or withdrawal against the log): then code, record, signature, kid and record_sha256 are "
-        "null and nothing of the row is vouched for.",
+        "null and nothing of the row is vouched for. status 'erased' means the signer's personal "
+        "data were erased (a signature:erase entry, docs/FORMATS.md §7): record and signature are "
+        "null, record_sha256 is the hash the signature:create entry committed to, a withdrawal's "
+        "reason is null, and 'erasure' says when, why and at which log index.",
         "additionalProperties": False,
         "required": [
             "id",
@@ -220,6 +258,7 @@ SCHEMAS: dict[str, Any] = {
             "status",
             "record_sha256",
             "withdrawal",
+            "erasure",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -231,7 +270,7 @@ SCHEMAS: dict[str, Any] = {
             },
             "kid": {"type": ["string", "null"]},
             "log_index": {"type": "integer", "minimum": 0},
-            "status": {"enum": ["valid", "withdrawn", "invalid"]},
+            "status": {"enum": ["valid", "withdrawn", "erased", "invalid"]},
             "record_sha256": _RECORD_SHA256,
             "withdrawal": {
                 "oneOf": [
@@ -242,25 +281,28 @@ SCHEMAS: dict[str, Any] = {
                         "required": ["at", "reason", "log_index"],
                         "properties": {
                             "at": _INSTANT,
-                            "reason": {"type": "string"},
+                            "reason": {"type": ["string", "null"], "description": "null when erased."},
                             "log_index": {"type": "integer"},
                         },
                     },
                 ]
             },
+            "erasure": _ERASURE,
         },
     },
     "SignaturePublic": {
         "type": "object",
         "description": "For everyone else, what the consent text promises: without the signer's "
         "consent to public display only that a signature exists at a log index; with it also "
-        "'public' and the withdrawal reason. Never the code, certificate link, record or seal.",
+        "'public' and the withdrawal reason. Never the code, certificate link, record or seal. "
+        "An erased signature: id, log_index, status 'erased', record_sha256, erasure and the "
+        "withdrawal's time and index only.",
         "additionalProperties": False,
-        "required": ["id", "log_index", "status", "record_sha256", "withdrawal"],
+        "required": ["id", "log_index", "status", "record_sha256", "withdrawal", "erasure"],
         "properties": {
             "id": {"type": "string"},
             "log_index": {"type": "integer", "minimum": 0},
-            "status": {"enum": ["valid", "withdrawn", "invalid"]},
+            "status": {"enum": ["valid", "withdrawn", "erased", "invalid"]},
             "record_sha256": _RECORD_SHA256,
             "withdrawal": {
                 "oneOf": [
@@ -271,15 +313,19 @@ SCHEMAS: dict[str, Any] = {
                         "required": ["at", "log_index"],
                         "properties": {
                             "at": _INSTANT,
-                            "reason": {"type": "string", "description": "Only with consent."},
+                            "reason": {
+                                "type": "string",
+                                "description": "Only with consent (never when erased).",
+                            },
                             "log_index": {"type": "integer"},
                         },
                     },
                 ]
             },
+            "erasure": _ERASURE,
             "public": {
                 "type": "object",
-                "description": "Only when the signer allowed public display.",
+                "description": "Only when the signer allowed public display (never when erased).",
                 "additionalProperties": False,
                 "required": ["name", "position", "institution", "signed_at", "kid", "commitment"],
                 "properties": {
@@ -646,7 +692,9 @@ def document() -> dict[str, Any]:
                         {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
                     ],
                     "responses": {
-                        "200": _json(_ref("VerifyStatus"), "A known signature: valid or withdrawn."),
+                        "200": _json(
+                            _ref("VerifyStatus"), "A known signature: valid, withdrawn, erased or invalid."
+                        ),
                         "404": _json(_ref("VerifyStatus"), "Unknown code: status `unknown`."),
                         "429": _problem("Too many requests; see Retry-After."),
                     },

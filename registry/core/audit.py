@@ -3,8 +3,9 @@
 Streams entries in constant memory. The auditor's state folder remembers the last checkpoint it
 verified and the hash of every entry it has seen (32 bytes each, on disk), so the next run can
 prove the log only grew: no rollback, truncation, rewrite or fork. Given fetchers, it also checks
-what the registry serves against the proven log (:class:`Served`): each record, its status and
-withdrawal, and each published commitment version (docs/FORMATS.md §7).
+what the registry serves against the proven log (:class:`Served`): each record, its status,
+withdrawal and erasure, and each published commitment version (docs/FORMATS.md §7). The rules for
+``signature:erase`` entries and erased documents are in :mod:`registry.core.erasure_audit`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 from registry.core import merkle
 from registry.core.canonical import canonical_bytes, parse_instant, sha256_hex
 from registry.core.chain import ChainError, ChainVerifier
+from registry.core.erasure_audit import Erasures
 from registry.core.errors import IkrarError, NoteError, VerificationError
 from registry.core.keys import KeyRing
 from registry.core.note import Checkpoint, NoteVerifier, open_checkpoint
@@ -51,6 +53,10 @@ class AuditReport:
     # signature:create entries whose served record_sha256 was checked but whose seal was not
     # (no auditor token: the public document carries no record, docs/FORMATS.md §8).
     unsealed: int = 0
+    # signature:create entries whose record the registry serves as erased: its record_sha256 and
+    # erasure were checked against the log, but no record or seal is left to check.
+    erased: int = 0
+    erasures: int = 0  # signature:erase entries that agree with the erased document served
 
 
 class AuditState:
@@ -158,18 +164,10 @@ def audit(
                     index=previous.size - 1,
                 )
             report.types[entry.type] += 1
-            if entry.type == "signature:create" and fetch_record is not None and not seals:
-                served_digest = _check_served(entry.payload, position, fetch_record, served)
-                if served_digest is not None:
-                    served.record(position, *served_digest)
-                report.unsealed += 1
-            elif entry.type == "signature:create" and fetch_record is not None and keyring is not None:
-                checked = _check_record(entry.payload, position, entry.time, fetch_record, keyring, served)
-                if checked is not None:
-                    served.record(position, checked[0], checked[1]["id"], checked[1], checked[2])
-                report.records += 1
-            else:
-                served.entry(position, entry.type, entry.payload, entry.time)
+            if entry.type == "signature:create" and fetch_record is not None and check_records:
+                ring = keyring if seals else None
+                _check_create(entry.payload, position, entry.time, fetch_record, ring, served, report)
+            served.entry(position, entry.type, entry.payload, entry.time)
     finally:
         if out is not None:
             out.close()
@@ -187,6 +185,7 @@ def audit(
     # The log is proven; now what the registry serves must be what it holds.
     served.finish(fetch_version)
     report.versions, report.withdrawals = served.versions, served.withdrawals
+    report.erasures = served.erasures.matched
     if state is not None and new_hashes_path is not None:
         state.save(checkpoint_note, new_hashes_path, verifier.verifier_key())
     return report
@@ -197,6 +196,34 @@ def _open_hashes(state: AuditState) -> Any:
         return open(state.hashes_file, "rb")
     except FileNotFoundError as exc:
         raise AuditFailure("state", f"{state.hashes_file} is missing; start a new state folder") from exc
+
+
+def _check_create(
+    payload: dict[str, Any],
+    index: int,
+    time: str,
+    fetch: RecordFetcher,
+    ring: KeyRing | None,
+    served: Served,
+    report: AuditReport,
+) -> None:
+    """The document served for a signature:create entry, checked as far as what it holds allows;
+    ``ring`` None: the public document (no auditor token), whose seal is not checked."""
+    document = _fetch(payload, index, fetch, served)
+    erased = isinstance(document, dict) and document.get("status") == "erased"
+    if document is not None and (erased or ring is None):
+        # An erased record has no bytes or seal left: only its hash and erasure can be compared.
+        digest, rid, _, _ = _check_served(payload, index, document)
+        served.record(index, digest, rid, None, document)
+    elif document is not None and ring is not None:
+        checked = _check_record(payload, index, time, document, ring)
+        served.record(index, checked[0], checked[1]["id"], checked[1], document)
+    if erased:
+        report.erased += 1
+    elif ring is not None:
+        report.records += 1
+    else:
+        report.unsealed += 1
 
 
 def _fetch(payload: dict[str, Any], index: int, fetch: RecordFetcher, served: Served) -> Any:
@@ -217,12 +244,9 @@ def _fetch(payload: dict[str, Any], index: int, fetch: RecordFetcher, served: Se
 
 
 def _check_served(
-    payload: dict[str, Any], index: int, fetch: RecordFetcher, served: Served
-) -> tuple[str, str, None, dict[str, Any]] | None:
+    payload: dict[str, Any], index: int, document: Any
+) -> tuple[str, str, None, dict[str, Any]]:
     """Without a record: the served record_sha256 must be the one the log committed to."""
-    document = _fetch(payload, index, fetch, served)
-    if document is None:
-        return None
     record_id = str(payload["record_id"])
     if not isinstance(document, dict) or document.get("id") != record_id:
         raise AuditFailure("record", f"record {record_id}: the registry serves another document", index=index)
@@ -233,12 +257,9 @@ def _check_served(
 
 
 def _check_record(
-    payload: dict[str, Any], index: int, time: str, fetch: RecordFetcher, ring: KeyRing, served: Served
-) -> tuple[str, dict[str, Any], dict[str, Any]] | None:
-    """Fetch and verify one record; (record sha256, signed record, document), or None if invalid."""
-    document = _fetch(payload, index, fetch, served)
-    if document is None:
-        return None
+    payload: dict[str, Any], index: int, time: str, document: dict[str, Any], ring: KeyRing
+) -> tuple[str, dict[str, Any], dict[str, Any]]:
+    """Verify one served record; (record sha256, signed record, document)."""
     record_id = str(payload["record_id"])
     try:
         body = canonical_bytes(document["record"])
@@ -281,6 +302,7 @@ class Served:
         self.settled: set[str] = set()
         self.first: AuditFailure | None = None
         self.versions = self.withdrawals = 0
+        self.erasures = Erasures(size, records=records)
 
     def fail(self, kind: str, reason: str, index: int) -> None:
         if self.first is None or index < (self.first.index or 0):
@@ -300,6 +322,12 @@ class Served:
                 self.publishes.append((index, payload))
         elif kind == "signature:withdraw" and self.records:
             self._withdraw(index, payload, time)
+        elif kind == "signature:create":
+            self.erasures.create(payload)
+        elif kind == "signature:erase":
+            problem = self.erasures.erase(index, payload, time)
+            if problem is not None:
+                self.fail("erasure", problem, index)
 
     def record(
         self, index: int, digest: str, rid: str, record: dict[str, Any] | None, document: dict[str, Any]
@@ -325,19 +353,39 @@ class Served:
         ):
             self.fail("record", f"record {rid} seals another text or consent text than was published", index)
         status, withdrawal = document.get("status"), document.get("withdrawal")
-        if status == "valid" and withdrawal is None:
+        if status == "erased":
+            if any(document.get(name) is not None for name in ("record", "signature", "public")):
+                self.fail("erasure", f"record {rid} is served as erased but still with its record", index)
+                return
+            problem = self.erasures.served(rid, index, digest, document.get("erasure"))
+            if problem is not None:
+                self.fail("erasure", problem, index)
+                return
+            if withdrawal is None:
+                return
+        elif document.get("erasure") is not None:
+            self.fail("erasure", f"record {rid}: status {status!r} with an erasure", index)
+            return
+        elif status == "valid" and withdrawal is None:
             return  # settled when (if) a withdraw entry names it: that entry then has no pending match
-        if status != "withdrawn" or not isinstance(withdrawal, dict):
+        elif status != "withdrawn":
+            self.fail("withdrawal", f"record {rid}: status {status!r} with withdrawal {withdrawal!r}", index)
+            return
+        if not isinstance(withdrawal, dict):
             self.fail("withdrawal", f"record {rid}: status {status!r} with withdrawal {withdrawal!r}", index)
             return
         at, reason, log_index = withdrawal.get("at"), withdrawal.get("reason"), withdrawal.get("log_index")
-        # The public document of a signer who declined public display carries no reason text.
-        reason_optional = record is None and "reason" not in withdrawal
-        if (
-            type(log_index) is not int
-            or log_index <= index
-            or not (isinstance(reason, str) or reason_optional)
-        ):
+        if status == "erased":
+            # The reason text was erased with the rest (it may name the person): null, or absent
+            # from the public document; only the log's reason_sha256 is left of it.
+            if reason is not None:
+                self.fail("erasure", f"record {rid} is served as erased with its withdrawal's reason", index)
+                return
+            reason_ok = True
+        else:
+            # The public document of a signer who declined public display carries no reason text.
+            reason_ok = isinstance(reason, str) or (record is None and "reason" not in withdrawal)
+        if type(log_index) is not int or log_index <= index or not reason_ok:
             self.fail("withdrawal", f"record {rid}: malformed withdrawal {withdrawal!r}", index)
             return
         if log_index < self.size:  # a withdrawal after the checkpoint is for the next audit
@@ -387,6 +435,8 @@ class Served:
                 f"the registry says record {rid} was withdrawn by this entry, which does not withdraw it",
                 said.log_index,
             )
+        for index, unmatched in self.erasures.unmatched():
+            self.fail("erasure", unmatched, index)
         if fetch_version is not None:
             for index, payload in self.publishes:
                 slug, number = payload["commitment"], payload["version"]
