@@ -395,3 +395,30 @@ def test_privacy_export_of_an_erased_signature_holds_nothing_personal(app: Flask
     signature = data["signatures"][0]
     assert signature["status"] == "erased" and signature["erasure"]["ground"] == "request"
     assert NAME not in result.stdout
+
+
+def test_an_erased_signature_cannot_be_withdrawn(app: Flask) -> None:
+    from registry.services.errors import Conflict
+
+    with app.app_context():
+        row = _sign(app, NAME)
+        erasure.erase([row.id], ground="request", actor="test")
+        with pytest.raises(Conflict, match="were erased"):
+            withdraw(row.id, "Alasan penarikan setelah penghapusan data.", "admin-1")
+        assert integrity.verify_database().erased == 1
+
+
+def test_erasing_a_tampered_row_names_the_hash_the_log_committed_to(app: Flask) -> None:
+    with app.app_context():
+        row = _sign(app, NAME)
+        record_id, create_index = row.id, row.log_index
+        db.session.execute(
+            text("UPDATE signature_record SET body = :b WHERE id = :i"), {"b": b'{"forged":1}', "i": record_id}
+        )
+        db.session.commit()
+        erasure.erase([record_id], ground="request", actor="test")
+        create = parse_canonical(bytes(db.session.get(LogEntry, create_index).body))
+        erased = db.session.get(SignatureRecord, record_id)
+        assert erased is not None and erased.erasure is not None
+        assert erased.erasure.record_sha256 == create["payload"]["record_sha256"]
+        assert integrity.verify_database().erased == 1

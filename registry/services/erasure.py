@@ -25,10 +25,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select, text
 
-from registry.core.canonical import sha256_hex
+from registry.core.canonical import parse_canonical
+from registry.core.errors import FormatError
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import (
@@ -37,11 +39,12 @@ from registry.models import (
     CommitmentVersion,
     Erasure,
     Invitee,
+    LogEntry,
     SignatureRecord,
     Withdrawal,
 )
 from registry.services import log
-from registry.services.errors import InvalidInput, NotFound
+from registry.services.errors import IntegrityFailure, InvalidInput, NotFound
 from registry.services.text import clean_text
 
 ERASED_TABLES = ("signature_record", "invitee", "withdrawal")
@@ -54,6 +57,25 @@ class ErasureReport:
     erased: dict[str, int]
     invitees_deleted: int
     already_erased: list[str]
+
+
+def _created_sha256(record: SignatureRecord) -> str:
+    body = db.session.execute(
+        select(LogEntry.body).where(LogEntry.index == record.log_index)
+    ).scalar_one_or_none()
+    try:
+        entry: Any = parse_canonical(bytes(body if body is not None else b""))
+        payload = entry["payload"]
+        if entry["type"] != "signature:create" or payload["record_id"] != record.id:
+            raise KeyError("not its entry")
+        return str(payload["record_sha256"])
+    except (FormatError, KeyError, TypeError) as exc:
+        raise IntegrityFailure(
+            "integrity error: log entry %(index)s is not the signature:create entry of %(id)s; "
+            "run `ikrar log verify` before erasing",
+            index=record.log_index,
+            id=record.id,
+        ) from exc
 
 
 def _empty(record: SignatureRecord) -> None:
@@ -124,7 +146,9 @@ def erase(
             if record.erasure is not None:
                 already.append(record.id)
                 continue
-            digest = sha256_hex(bytes(record.body))
+            # The hash the log committed to when it was signed (not of the stored bytes, which
+            # may have been altered since): the erasure names the record the log knows.
+            digest = _created_sha256(record)
             moment = writer.now()
             entry = writer.append(
                 "signature:erase",

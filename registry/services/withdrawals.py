@@ -32,6 +32,10 @@ def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
         ).scalar_one_or_none()
         if existing is not None:
             raise Conflict(f"signature {record_id} was already withdrawn")
+        if record.erasure is not None:
+            # Its bytes are gone: a withdrawal entry could not name them, and the reason text
+            # would be new personal data about a person whose data were erased.
+            raise Conflict(f"the personal data of signature {record_id} were erased: it cannot be withdrawn")
         moment = writer.now()
         entry = writer.append(
             "signature:withdraw",
