@@ -413,7 +413,8 @@ def test_erasing_a_tampered_row_names_the_hash_the_log_committed_to(app: Flask) 
         row = _sign(app, NAME)
         record_id, create_index = row.id, row.log_index
         db.session.execute(
-            text("UPDATE signature_record SET body = :b WHERE id = :i"), {"b": b'{"forged":1}', "i": record_id}
+            text("UPDATE signature_record SET body = :b WHERE id = :i"),
+            {"b": b'{"forged":1}', "i": record_id},
         )
         db.session.commit()
         erasure.erase([record_id], ground="request", actor="test")
