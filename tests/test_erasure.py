@@ -203,6 +203,15 @@ def test_every_surface_shows_the_erased_state(app: Flask, client: FlaskClient) -
     )
     detail = client.get(f"/admin/signatures/{record_id}")
     assert detail.status_code == 200 and 'id="erased"' in detail.get_data(as_text=True)
+    # The signed roll and the certificate archive leave the erased signature out.
+    roll = client.get(f"/admin/commitments/{DEMO}/v1/roll.pdf")
+    assert roll.status_code == 200 and roll.data.startswith(b"%PDF")
+    archive = client.get(f"/admin/commitments/{DEMO}/certificates.zip")
+    assert archive.status_code == 200
+    import zipfile as _zipfile
+
+    names = _zipfile.ZipFile(__import__("io").BytesIO(archive.data)).namelist()
+    assert not any(code.lower() in n.lower() for n in names)
     assert 'id="erase-form"' not in detail.get_data(as_text=True)
 
 
