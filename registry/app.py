@@ -114,6 +114,7 @@ def register_errorhandlers(app: Flask) -> None:
 
 
 def register_security(app: Flask) -> None:
+    from registry import security_log
     from registry.web import auth, security
     from registry.web.body_limit import ChunkedBodyLimit
 
@@ -121,3 +122,4 @@ def register_security(app: Flask) -> None:
     app.wsgi_app = ChunkedBodyLimit(app.wsgi_app, lambda: app.config.get("MAX_CONTENT_LENGTH"))  # type: ignore[method-assign]
     security.register(app)
     auth.register(app)
+    security_log.register(app)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from registry import security_log
 from registry.core.errors import N_
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
@@ -46,7 +47,9 @@ def change_own_password(user_id: int, current: str, new: str, confirm: str) -> s
         sessions.revoke_all_of(user.id, now)
         return sessions.new_session(user, now)
 
-    return write_transaction(work)
+    session_id = write_transaction(work)
+    security_log.event("account.password_changed", by="self")
+    return session_id
 
 
 def reset_password(username: str, new: str) -> User:
@@ -63,7 +66,9 @@ def reset_password(username: str, new: str) -> User:
         sessions.revoke_all_of(found.id, utcnow())
         return found
 
-    return write_transaction(work)
+    changed = write_transaction(work)
+    security_log.event("account.password_changed", account=changed.username, by="admin")
+    return changed
 
 
 def set_role(username: str, role: str) -> User:
@@ -82,7 +87,9 @@ def set_role(username: str, role: str) -> User:
         writer.append("user:role", {"user": user.public_id, "role": role})
         return user
 
-    return write_transaction(work)
+    changed = write_transaction(work)
+    security_log.event("account.role_changed", account=changed.username, role=role)
+    return changed
 
 
 def end_sessions(username: str | None) -> int:
@@ -94,4 +101,6 @@ def end_sessions(username: str | None) -> int:
             return sessions.revoke_everyone(utcnow())
         return sessions.revoke_all_of(_user(username).id, utcnow())
 
-    return write_transaction(work)
+    ended = write_transaction(work)
+    security_log.event("account.sessions_ended", account=username or "*", sessions=ended)
+    return ended

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from flask import current_app
 from sqlalchemy import func, select
 
+from registry import security_log
 from registry.config import PRODUCTION_ARGON2, Argon2Cost
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
@@ -128,7 +129,9 @@ def set_active(username: str, active: bool) -> User:
         writer.append("user:enable" if active else "user:disable", {"user": user.public_id})
         return user
 
-    return write_transaction(work)
+    changed = write_transaction(work)
+    security_log.event("account.enabled" if active else "account.disabled", account=changed.username)
+    return changed
 
 
 def by_public_id(public_id: str) -> User | None:

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from werkzeug.wrappers import Response
 
+from registry import security_log
 from registry.extensions import limiter
 from registry.services import throttle
 
@@ -33,12 +34,18 @@ def _sign_in_failed(response: Response) -> bool:
     return bool(g.get("ikrar_sign_in_failed", False))
 
 
+def _form() -> str:
+    return "kiosk-exit" if request.path.startswith("/kiosk") else "sign-in"
+
+
 def begin(username: str | None) -> throttle.Attempt | throttle.Wait:
     return throttle.current().begin(username, get_remote_address())
 
 
 def report(attempt: throttle.Attempt, *, right_password: bool) -> None:
     g.ikrar_sign_in_failed = not right_password
+    if not right_password:
+        security_log.event("auth.failure", account=request.form.get("username"), form=_form())
     throttle.current().report(attempt, right_password=right_password)
 
 
@@ -52,6 +59,9 @@ def refused(wait: throttle.Wait, template: str, **context: Any) -> Response:
         "error",
     )
     g.ikrar_throttle_wait = wait.seconds
+    security_log.event(
+        "auth.throttled", account=request.form.get("username"), form=_form(), wait=wait.seconds
+    )
     response = make_response(render_template(template, **context), 429)
     response.headers["Retry-After"] = str(wait.seconds)
     response.headers["Cache-Control"] = "no-store"
