@@ -248,7 +248,7 @@ def _generate(directory: Path, records: int) -> None:
         head.size, head.head_hash, head.frontier = index, prev, frontier.to_bytes()
         head.checkpoint, head.checkpoint_size = note, index
         db.session.commit()
-        checkpoints.record_witness(note, index)
+        checkpoints.witness_after_commit(note, index)()
         _export(directory, note, sample)
         # The verifier key exactly as GET /log/key serves it.
         (directory / "log.key").write_text(checkpoints.log_verifier().verifier_key() + "\n")
