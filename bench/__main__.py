@@ -332,8 +332,10 @@ def run_scenarios(fixture: Path, settings: Settings, logs: Path) -> dict[str, An
     fixtures.postgres_copy(fixture, source)
     url = server.recreate_database("ikrar_bench_news", template=source)
     env = fixtures.instance_env(fixture, url)
-    # A new copy of the fixture: forget the checkpoint the previous copy's server signed.
+    # A new copy of the fixture: forget the checkpoint the previous copy's server signed, and
+    # accept the copy as an operator does after a deliberate restore (docs/DEPLOY.md §5).
     Path(env["IKRAR_WITNESS_FILE"]).unlink(missing_ok=True)
+    server.accept_database(env)
     token = server.device_token(env)
     with server.serving(env, logs / "news-spike.log") as base:
         results["news_spike"] = _load(

@@ -87,12 +87,19 @@ def postgres_copy(directory: Path, database: str, *, echo: Any = print) -> str:
     same root. (Another checkout's fixture of the same size has other keys, hence another note.)
     """
     url = f"postgresql+psycopg://postgres@127.0.0.1:5432/{database}"
-    if _pg_checkpoint(database) == (directory / "checkpoint").read_text():
-        return url
-    echo(f"copying the fixture into PostgreSQL database {database}…")
     env = instance_env(directory, url)
-    Path(env["IKRAR_WITNESS_FILE"]).unlink(missing_ok=True)  # a new database: nothing signed on it yet
-    subprocess.run([sys.executable, "-m", "bench.pgcopy", str(directory), database], env=env, check=True)
+    if _pg_checkpoint(database) != (directory / "checkpoint").read_text():
+        echo(f"copying the fixture into PostgreSQL database {database}…")
+        Path(env["IKRAR_WITNESS_FILE"]).unlink(missing_ok=True)  # a new database: nothing signed on it yet
+        subprocess.run([sys.executable, "-m", "bench.pgcopy", str(directory), database], env=env, check=True)
+    # The copy is a database this server has never signed: its witness accepts it, as an operator
+    # does after a deliberate restore (docs/DEPLOY.md §5). Harmless when already accepted.
+    subprocess.run(
+        [sys.executable, "-m", "registry", "log", "accept-database", "--yes"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
     return url
 
 

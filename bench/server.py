@@ -86,6 +86,11 @@ def fresh_registry(backend: str) -> tuple[dict[str, str], str]:
     return env, device_token(env)
 
 
+def accept_database(env: dict[str, str]) -> None:
+    """``ikrar log accept-database --yes``: a copied database has entries its witness never saw."""
+    subprocess.run([*_ikrar(), "log", "accept-database", "--yes"], env=env, check=True, capture_output=True)
+
+
 def device_token(env: dict[str, str]) -> str:
     done = subprocess.run(
         [*_ikrar(), "tokens", "create", "--commitment", "purbalingga-smart-city-2024", "--label", "bench"],
