@@ -264,3 +264,17 @@ def test_the_secret_and_recovery_codes_are_not_stored_in_clear(app: Flask, clien
     assert totp.secret.lower() not in lowered
     for code in codes:
         assert code.replace("-", "") not in lowered and code not in lowered
+
+
+def test_an_admin_leaving_kiosk_mode_gives_the_code_too(app: Flask, client: FlaskClient) -> None:
+    from tests.test_kiosk import enrol as enrol_tablet
+
+    enrol_tablet(app, client)  # an operator (MFA off while enrolling the tablet)
+    _create(app, "lestari")
+    app.config["IKRAR_MFA"] = "required"
+    token = csrf_token(client, "/kiosk/leave")
+    left = client.post(
+        "/kiosk/leave", data={"username": "lestari", "password": PASSWORD, "csrf_token": token}
+    )
+    assert left.status_code == 303 and left.headers["Location"].endswith("/account/mfa")
+    assert not _opens_admin(client)

@@ -67,9 +67,7 @@ def refused(wait: throttle.Wait, template: str, **context: Any) -> Response:
         "error",
     )
     g.ikrar_throttle_wait = wait.seconds
-    security_log.event(
-        "auth.throttled", account=_account(), form=_form(), wait=wait.seconds
-    )
+    security_log.event("auth.throttled", account=_account(), form=_form(), wait=wait.seconds)
     response = make_response(render_template(template, **context), 429)
     response.headers["Retry-After"] = str(wait.seconds)
     response.headers["Cache-Control"] = "no-store"
