@@ -20,10 +20,13 @@ depends_on = None
 
 
 def upgrade():
-    with op.batch_alter_table("user_account") as batch:
-        batch.add_column(sa.Column("mfa_secret", sa.String(length=255), nullable=True))
-        batch.add_column(sa.Column("mfa_last_step", sa.BigInteger(), nullable=True))
-        batch.add_column(sa.Column("mfa_enabled", sa.Boolean(), nullable=False, server_default=sa.false()))
+    # Plain ADD COLUMN (SQLite has it): a batch copy of user_account would trip the foreign keys
+    # of staff_session and credential that point at it.
+    op.add_column("user_account", sa.Column("mfa_secret", sa.String(length=255), nullable=True))
+    op.add_column("user_account", sa.Column("mfa_last_step", sa.BigInteger(), nullable=True))
+    op.add_column(
+        "user_account", sa.Column("mfa_enabled", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
     op.create_table(
         "mfa_recovery_code",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -45,7 +48,6 @@ def upgrade():
 def downgrade():
     op.drop_index("ix_mfa_recovery_code_user_id", table_name="mfa_recovery_code")
     op.drop_table("mfa_recovery_code")
-    with op.batch_alter_table("user_account") as batch:
-        batch.drop_column("mfa_enabled")
-        batch.drop_column("mfa_last_step")
-        batch.drop_column("mfa_secret")
+    # ALTER TABLE … DROP COLUMN (SQLite 3.35+), not a batch copy, for the same reason.
+    for column in ("mfa_enabled", "mfa_last_step", "mfa_secret"):
+        op.drop_column("user_account", column)
