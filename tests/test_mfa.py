@@ -101,6 +101,7 @@ def test_admin_enrols_through_the_pages_then_sign_in_needs_the_code(
     assert reused.status_code == 400
     assert "salah atau sudah pernah dipakai" in reused.get_data(as_text=True)
     assert not _opens_admin(other)
+    assert _code(other, totp.at((step + 3) * 30)).status_code == 400  # beyond one step of drift
     right = _code(other, totp.at((step + 1) * 30))
     assert right.status_code == 303 and right.headers["Location"] == ADMIN_PAGE
     assert _opens_admin(other)
