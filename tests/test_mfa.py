@@ -279,3 +279,21 @@ def test_an_admin_leaving_kiosk_mode_gives_the_code_too(app: Flask, client: Flas
     )
     assert left.status_code == 303 and left.headers["Location"].endswith("/account/mfa")
     assert not _opens_admin(client)
+
+
+@pytest.mark.usefixtures("mfa_on")
+def test_an_operator_may_enrol_from_the_header_and_then_gives_codes(app: Flask, client: FlaskClient) -> None:
+    _create(app, "mulyadi", "operator")
+    assert _password(client, "mulyadi").status_code == 303
+    home = client.get("/operator").get_data(as_text=True)
+    assert 'id="mfa-link"' in home
+    page = client.get("/account/mfa").get_data(as_text=True)
+    secret = re.search(r'id="mfa-secret">([A-Z2-7 ]+)</code>', page)
+    assert secret
+    totp = pyotp.TOTP(secret.group(1).replace(" ", ""))
+    step = int(time.time()) // 30
+    assert _code(client, totp.at(step * 30), "/account/mfa").status_code == 200
+    assert 'id="mfa-link"' not in client.get("/operator").get_data(as_text=True)
+    other = app.test_client()
+    assert _password(other, "mulyadi").headers["Location"].endswith("/login/mfa")
+    assert _code(other, totp.at((step + 1) * 30)).status_code == 303

@@ -45,8 +45,11 @@ _INFO = b"ikrar mfa totp secret v1"
 
 
 def required(user: User) -> bool:
-    """Whether this account must pass a second factor (IKRAR_MFA=required and admin or auditor)."""
-    return current_app.config.get("IKRAR_MFA", "required") == "required" and user.role in ROLES_REQUIRING
+    """Whether this account must pass a second factor: with IKRAR_MFA=required, every admin and
+    auditor, and anyone (an operator) who enrolled of their own accord."""
+    if current_app.config.get("IKRAR_MFA", "required") != "required":
+        return False
+    return user.role in ROLES_REQUIRING or bool(user.mfa_enabled)
 
 
 def _key() -> bytes:
