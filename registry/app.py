@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
+    from registry.web.mfa_views import mfa_pages
     from registry.web.privacy import privacy
     from registry.web.roll_views import roll
     from registry.web.verify_views import verify
@@ -105,6 +106,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(roll)
     app.register_blueprint(privacy)
     app.register_blueprint(account)
+    app.register_blueprint(mfa_pages)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -64,6 +64,10 @@ def _serve(host: str, port: int, workers: int, threads: int) -> None:
     from registry.wsgi_server import run
 
     check(current_app)
+    if current_app.config.get("IKRAR_MFA") == "off" and not current_app.config.get("IKRAR_DEMO"):
+        message = "IKRAR_MFA=off: admins and auditors sign in with a password only; use only for a demo"
+        current_app.logger.warning(message)
+        click.echo(f"warning: {message}", err=True)
     ratelimit.check_shared(current_app.config["RATELIMIT_STORAGE_URI"], workers)
     db.session.remove()
     db.engine.dispose()  # workers open their own connections after the fork
@@ -86,6 +90,10 @@ def demo(host: str, port: int) -> None:
     base = f"http://{host}:{port}"
     # QR codes and API links must point where this demo actually listens.
     os.environ.setdefault("IKRAR_BASE_URL", base)
+    # The demo's staff sign in with the printed passwords alone (the serving workers read this).
+    os.environ["IKRAR_MFA"] = "off"
+    current_app.config["IKRAR_MFA"] = "off"
+    current_app.config["IKRAR_DEMO"] = True
     click.echo(
         "\nIkrar is starting:\n"
         f"  commitments   {base}/api/v1/commitments\n"
@@ -94,6 +102,7 @@ def demo(host: str, port: int) -> None:
         f"  API document  {base}/openapi.json\n"
         f"  sign in       {base}/login\n"
         f"  auditors      {base}/audit\n"
+        "  multi-factor authentication is OFF for this demo (IKRAR_MFA=off); production requires it\n"
     )
     credentials = Path(current_app.instance_path) / "demo-credentials"
     accounts, first_run = demo_accounts_created()

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 from registry.cli_support import clear_errors
 from registry.core.canonical import format_instant
 from registry.models import ROLES
-from registry.services import account_security, accounts, credentials, passwords
+from registry.services import account_security, accounts, credentials, mfa, passwords
 from registry.services.errors import NotFound
 
 DEMO_ACCOUNTS = (("admin", "Admin Demo", "admin"), ("operator", "Operator Demo", "operator"),
@@ -119,6 +119,15 @@ def users_sign_out(username: str | None, everyone: bool) -> None:
         raise click.UsageError("give a USERNAME or --all")
     ended = account_security.end_sessions(None if everyone else username)
     click.echo(f"ended {ended} session(s) of {'every account' if everyone else username}")
+
+
+@users_group.command("mfa-reset")
+@click.argument("username")
+def users_mfa_reset(username: str) -> None:
+    """Forget an account's authenticator and recovery codes (a lost device): its sessions end and
+    its next sign-in enrols a new device (the log records the reset)."""
+    user = mfa.reset(username)
+    click.echo(f"multi-factor authentication of {user.username} reset; its sessions have ended")
 
 
 @users_group.command("enable")

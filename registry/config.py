@@ -116,6 +116,7 @@ def load(instance_path: str, overrides: dict[str, Any] | None = None) -> dict[st
         "IKRAR_LOGIN_DELAY": _small_int("IKRAR_LOGIN_DELAY", env.get("IKRAR_LOGIN_DELAY") or "1", 1, 60),
         "JSON_SORT_KEYS": False,
         "IKRAR_ARGON2": PRODUCTION_ARGON2,
+        "IKRAR_MFA": _mfa(env.get("IKRAR_MFA") or "required"),
     }
     for name in _LIMITS:
         if env.get(name):
@@ -149,6 +150,13 @@ def _ratelimit_storage(uri: str) -> str:
                 "pip install 'ikrar[redis]'"
             )
     return uri
+
+
+def _mfa(value: str) -> str:
+    # "off" exists for the embedded demo (``ikrar demo``); production keeps MFA required.
+    if value not in ("required", "off"):
+        raise ConfigError("IKRAR_MFA must be 'required' (admins and auditors use MFA) or 'off'")
+    return value
 
 
 def _trusted_proxies(value: str) -> int:

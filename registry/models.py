@@ -252,6 +252,12 @@ class User(db.Model):  # type: ignore[name-defined,misc]
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # TOTP (registry/services/mfa.py): the secret AES-GCM-encrypted under a key derived from
+    # SECRET_KEY, never in clear; the last accepted time step, so no code is accepted twice;
+    # enabled once the person confirmed a code (a secret without it is an unfinished enrolment).
+    mfa_secret: Mapped[str | None] = mapped_column(String(255))
+    mfa_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    mfa_enabled: Mapped[bool] = mapped_column(Boolean, default=False)
 
     # Flask-Login's user protocol.
     @property
@@ -313,3 +319,16 @@ class StaffSession(db.Model):  # type: ignore[name-defined,misc]
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = relationship()
+
+
+class MfaRecoveryCode(db.Model):  # type: ignore[name-defined,misc]
+    """A one-time recovery code of a staff account (SHA-256 of a random 80-bit code), used instead
+    of a TOTP code when the device is lost; ``used_at`` marks it spent."""
+
+    __tablename__ = "mfa_recovery_code"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    code_sha256: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

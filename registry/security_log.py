@@ -4,7 +4,8 @@ Events (README, "Security event log"): ``auth.failure`` (a wrong password at sig
 exit), ``auth.throttled`` (an attempt refused during its wait), ``http.forbidden`` (any 403),
 ``http.rate_limited`` (any other 429), ``csrf.failure``, ``account.role_changed``,
 ``account.disabled``, ``account.enabled``, ``account.password_changed``,
-``account.sessions_ended``.
+``account.sessions_ended``, ``auth.mfa_failure`` (a wrong or reused second-factor code),
+``account.mfa_enrolled``, ``account.mfa_reset``.
 
 Each line holds the event, the time, the request's method and path (never its query string:
 capability tokens travel there), the signed-in account's public id and the account name an

@@ -70,6 +70,8 @@ class Env:
                 "IKRAR_LOG_ORIGIN": "test.ikrar.localhost/log",
                 "IKRAR_WITNESS_FILE": str(self.instance / "checkpoint.witness"),
                 "IKRAR_RATELIMIT_STORAGE": self.ratelimit_storage,
+                # Tests sign staff in with a password; tests/test_mfa.py turns MFA on.
+                "IKRAR_MFA": "off",
             }
         )
         if FAST_KDF:
@@ -95,6 +97,8 @@ class Env:
             # Production argon2 (64 MiB, t=3) costs ~0.3 s per sign-in; config refuses this outside
             # TESTING, and tests/test_accounts_cost.py checks the production parameters.
             "IKRAR_ARGON2": TEST_ARGON2,
+            # Tests sign staff in with a password; tests/test_mfa.py turns MFA on.
+            "IKRAR_MFA": "off",
         }
 
 

@@ -69,17 +69,21 @@ class Throttle:
         self.clock = clock
         self.base_seconds = base_seconds
 
-    def _scopes(self, username: str | None, address: str) -> tuple[tuple[str, int], ...]:
+    def _scopes(self, username: str | None, address: str, kind: str) -> tuple[tuple[str, int], ...]:
         account = account_name(username)
+        prefix = PREFIX if kind == "password" else f"{PREFIX}:{kind}"
         return (
-            (f"{PREFIX}:pair:{digest(account, address)}", PAIR_FREE),
-            (f"{PREFIX}:account:{digest(account)}", ACCOUNT_FREE),
+            (f"{prefix}:pair:{digest(account, address)}", PAIR_FREE),
+            (f"{prefix}:account:{digest(account)}", ACCOUNT_FREE),
         )
 
-    def begin(self, username: str | None, address: str) -> Attempt | Wait:
-        """May this address try a password for this account now?"""
+    def begin(self, username: str | None, address: str, kind: str = "password") -> Attempt | Wait:
+        """May this address try a password (``kind="mfa"``: a second-factor code) for this account now?
+
+        Codes count apart from passwords: a right password must not clear the failures of the code
+        step, or knowing the password would allow unlimited guessing of codes, three at a time."""
         now_ms = int(self.clock() * 1000)
-        scopes = self._scopes(username, address)
+        scopes = self._scopes(username, address, kind)
         states = [(self.storage.get(f"{key}:until"), self.storage.get(f"{key}:fail")) for key, _ in scopes]
         waits = [until - now_ms for until, _ in states if until > now_ms]
         if waits:

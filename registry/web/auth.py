@@ -29,7 +29,7 @@ from wtforms.validators import DataRequired, Length
 
 from registry.extensions import login_manager
 from registry.services import accounts, throttle
-from registry.web import staff_sessions, throttled
+from registry.web import mfa_views, staff_sessions, throttled
 
 auth = Blueprint("auth", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -69,9 +69,8 @@ def login() -> tuple[str, int] | Response:
             return throttled.refused(attempt, "login.html", form=form)
         user = accounts.authenticate(form.username.data, form.password.data)
         throttled.report(attempt, right_password=user is not None)
-        if user is not None:
-            staff_sessions.begin(user)  # a new server-side session id: no fixation
-            return redirect(local_target(request.args.get("next")) or url_for("auth.home"), code=303)
+        if user is not None:  # signed in, or (MFA required) on to the code: registry/web/mfa_views.py
+            return mfa_views.after_password(user, local_target(request.args.get("next")))
         flash(_("Nama pengguna atau kata sandi salah."), "error")
     return render_template("login.html", form=form), (400 if form.errors else 200)
 

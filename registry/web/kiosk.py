@@ -33,7 +33,7 @@ from registry.extensions import db
 from registry.models import CommitmentVersion, Credential, SignatureRecord
 from registry.services import accounts, certificates, commitments, credentials, roster, throttle
 from registry.services.errors import ServiceError
-from registry.web import staff_sessions, throttled
+from registry.web import mfa_views, staff_sessions, throttled
 from registry.web.auth import roles_required
 
 operator = Blueprint("operator", __name__, url_prefix="/operator")
@@ -247,9 +247,9 @@ def leave() -> Response | tuple[str, int]:
         if request.form.get("retire") == "1" and credential is not None:
             credentials.revoke(credential.id)
             retired = True
-        staff_sessions.begin(user)
         flash(
             _("Tablet dipensiunkan; kredensialnya dicabut.") if retired else _("Mode kiosk ditutup."), "info"
         )
-        return redirect(url_for("auth.home"), code=303)
+        # An admin who must use MFA gives the code before the session begins, as at /login.
+        return mfa_views.after_password(user, None)
     return _no_store(Response(render_template("kiosk/leave.html", device=credential), mimetype="text/html"))

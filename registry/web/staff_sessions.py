@@ -14,7 +14,7 @@ from flask_login import current_user, login_user, logout_user
 
 from registry.extensions import login_manager
 from registry.models import User
-from registry.services import sessions
+from registry.services import mfa, sessions
 from registry.services.sessions import State
 
 SESSION_KEY = "_sid"
@@ -28,6 +28,10 @@ def _load_user(public_id: str) -> User | None:
     result = sessions.check(session.get(SESSION_KEY), public_id)
     if result.state is State.EXPIRED:
         g.ikrar_session_expired = True
+    if result.user is not None and mfa.required(result.user) and not result.user.mfa_enabled:
+        # A session begun before MFA became required for this account (IKRAR_MFA turned on, a
+        # new role, an mfa-reset): it must sign in again, through enrolment.
+        return None
     return result.user
 
 

@@ -38,14 +38,22 @@ def _form() -> str:
     return "kiosk-exit" if request.path.startswith("/kiosk") else "sign-in"
 
 
-def begin(username: str | None) -> throttle.Attempt | throttle.Wait:
-    return throttle.current().begin(username, get_remote_address())
+def begin(username: str | None, kind: str = "password") -> throttle.Attempt | throttle.Wait:
+    """``kind="mfa"``: the second-factor code step, counted apart (services/throttle.py)."""
+    # The MFA step's form names no account: the one its password was checked for is logged.
+    g.ikrar_sign_in_account = username
+    return throttle.current().begin(username, get_remote_address(), kind)
 
 
-def report(attempt: throttle.Attempt, *, right_password: bool) -> None:
+def _account() -> str | None:
+    return request.form.get("username") or g.get("ikrar_sign_in_account")
+
+
+def report(attempt: throttle.Attempt, *, right_password: bool, event: str = "auth.failure") -> None:
+    """The attempt's outcome: a wrong password (or, ``event="auth.mfa_failure"``, a wrong code)."""
     g.ikrar_sign_in_failed = not right_password
     if not right_password:
-        security_log.event("auth.failure", account=request.form.get("username"), form=_form())
+        security_log.event(event, account=_account(), form=_form())
     throttle.current().report(attempt, right_password=right_password)
 
 
@@ -59,9 +67,7 @@ def refused(wait: throttle.Wait, template: str, **context: Any) -> Response:
         "error",
     )
     g.ikrar_throttle_wait = wait.seconds
-    security_log.event(
-        "auth.throttled", account=request.form.get("username"), form=_form(), wait=wait.seconds
-    )
+    security_log.event("auth.throttled", account=_account(), form=_form(), wait=wait.seconds)
     response = make_response(render_template(template, **context), 429)
     response.headers["Retry-After"] = str(wait.seconds)
     response.headers["Cache-Control"] = "no-store"
