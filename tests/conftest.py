@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,7 +25,7 @@ from click.testing import CliRunner
 from flask import Flask
 from flask.cli import ScriptInfo
 from flask.testing import FlaskClient, FlaskCliRunner
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 
 from registry.app import create_app, key_settings
@@ -100,6 +101,28 @@ class Env:
             # Tests sign staff in with a password; tests/test_mfa.py turns MFA on.
             "IKRAR_MFA": "off",
         }
+
+
+@pytest.fixture(autouse=True)
+def _close_engines() -> Iterator[None]:
+    """Close the pooled connections of every engine a test connected with.
+
+    Tests build extra applications (start-up checks, a second server's view, a CLI command); an
+    engine left to the garbage collector closes its PostgreSQL connections in a later test, where
+    psycopg's warning about it would be reported against the wrong test.
+    """
+    engines: weakref.WeakSet[Engine] = weakref.WeakSet()
+
+    def remember(connection: Any, *_args: Any) -> None:
+        engines.add(connection.engine)
+
+    event.listen(Engine, "engine_connect", remember)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "engine_connect", remember)
+        for engine in list(engines):
+            engine.dispose()
 
 
 @pytest.fixture
