@@ -13,7 +13,7 @@ from datetime import date
 import click
 from flask.cli import AppGroup
 
-from registry.cli_support import clear_errors
+from registry.cli_support import check_subject, clear_errors, subject_options
 from registry.models import ERASURE_GROUNDS, Invitee, SignatureRecord
 from registry.services import erasure, privacy
 
@@ -38,12 +38,7 @@ def _people(rows: list[SignatureRecord], invitees: list[Invitee]) -> list[str]:
 
 
 @_commands.command("erase")
-@click.option("--record", "record_id", metavar="ID", help="The record id (26 characters).")
-@click.option("--code", metavar="CODE", help="The verification code on the certificate.")
-@click.option(
-    "--signatory", metavar="NAME", help="The signatory's name: every signature and invitee row of theirs."
-)
-@click.option("--commitment", metavar="SLUG", help="With --signatory: only this commitment.")
+@subject_options("The signatory's name: every signature and invitee row of theirs.")
 @click.option(
     "--ground",
     type=click.Choice(ERASURE_GROUNDS),
@@ -64,10 +59,7 @@ def erase_command(
     actor: str,
 ) -> None:
     """Erase a signatory's personal data; the log keeps that each signature was made."""
-    if sum(v is not None for v in (record_id, code, signatory)) != 1:
-        raise click.UsageError("give exactly one of --record, --code and --signatory")
-    if commitment is not None and signatory is None:
-        raise click.UsageError("--commitment narrows --signatory only")
+    check_subject(record_id, code, signatory, commitment)
     rows, invitees = privacy.select_subject(
         record_id=record_id, code=code, signatory=signatory, commitment=commitment
     )

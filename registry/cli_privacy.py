@@ -17,7 +17,7 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from registry.cli_erasure import erase_command, purge_command, retention_command
-from registry.cli_support import clear_errors
+from registry.cli_support import check_subject, clear_errors, subject_options
 from registry.services import privacy
 
 
@@ -39,12 +39,7 @@ def privacy_group() -> None:
 
 
 @privacy_group.command("export")
-@click.option("--record", "record_id", metavar="ID", help="The record id (26 characters).")
-@click.option("--code", metavar="CODE", help="The verification code on the certificate.")
-@click.option(
-    "--signatory", metavar="NAME", help="The signatory's name (case and accents' encoding ignored)."
-)
-@click.option("--commitment", metavar="SLUG", help="With --signatory: only this commitment.")
+@subject_options("The signatory's name (case and accents' encoding ignored).")
 @click.option(
     "--output",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -65,10 +60,7 @@ def export_command(
     controller: str | None,
 ) -> None:
     """Export one data subject's data as JSON: by --record, --code or --signatory NAME."""
-    if sum(v is not None for v in (record_id, code, signatory)) != 1:
-        raise click.UsageError("give exactly one of --record, --code and --signatory")
-    if commitment is not None and signatory is None:
-        raise click.UsageError("--commitment narrows --signatory only")
+    check_subject(record_id, code, signatory, commitment)
     if controller is None:
         controller = current_app.config.get("IKRAR_CONTROLLER_NAME")
     export = privacy.export_subject(

@@ -261,12 +261,12 @@ class LiveServer:
     process: subprocess.Popen[str]
 
 
-@pytest.fixture
-def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
-    """``ikrar serve`` (gunicorn) on a free loopback port, on this test's database and keys."""
+@contextlib.contextmanager
+def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
+    """``ikrar serve`` (gunicorn, 2 workers) on a free loopback port with these settings."""
     port = free_port()
-    variables = env.variables | {"IKRAR_BASE_URL": f"http://127.0.0.1:{port}"}
-    log_path = env.instance / f"server-{port}.log"
+    variables = {"IKRAR_BASE_URL": f"http://127.0.0.1:{port}"} | variables
+    log_path = cwd / f"server-{port}.log"
     log_file = open(log_path, "w")  # noqa: SIM115 - closed when the server stops
     process = subprocess.Popen(
         [sys.executable, "-m", "registry", "serve", "--port", str(port), "--workers", "2"],
@@ -274,7 +274,7 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
         stdout=log_file,
         stderr=subprocess.STDOUT,
         text=True,
-        cwd=env.instance,
+        cwd=cwd,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
@@ -297,6 +297,13 @@ def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
         except subprocess.TimeoutExpired:
             process.kill()
         log_file.close()
+
+
+@pytest.fixture
+def live_server(app: Flask, env: Env) -> Iterator[LiveServer]:
+    """``ikrar serve`` (gunicorn) on a free loopback port, on this test's database and keys."""
+    with serving(env.variables, env.instance) as server:
+        yield server
 
 
 CHROMIUM = Path("/usr/bin/chromium")

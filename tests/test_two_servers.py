@@ -9,20 +9,13 @@ acknowledged record exactly once, and sessions and certificate links that work o
 from __future__ import annotations
 
 import http.cookiejar
-import json
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
-from pathlib import Path
-from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
@@ -30,67 +23,13 @@ from sqlalchemy import select
 from registry.extensions import db
 from registry.models import LogEntry, SignatureRecord
 from registry.services import accounts, credentials, integrity
-from tests.conftest import Env, free_port, ikrar
-from tests.factories import DEMO, scribble
+from tests.conftest import Env, ikrar, serving
+from tests.factories import DEMO
 from tests.test_limits_shared import redis_url  # noqa: F401 - the fixture
+from tests.test_verify import sign_over_http
 
 PASSWORD = "kuda-baterai-staples-benar"
 PER_SERVER = 12
-
-
-@contextmanager
-def _server(env: Env, instance: Path, variables: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    instance.mkdir(parents=True, exist_ok=True)
-    log_path = instance / f"server-{port}.log"
-    with open(log_path, "w") as log_file:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "registry", "serve", "--port", str(port), "--workers", "2"],
-            env=variables,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            cwd=instance,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        try:
-            while True:
-                try:
-                    urllib.request.urlopen(url + "/healthz", timeout=1).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"ikrar serve did not start:\n{log_path.read_text()}") from None
-                    time.sleep(0.2)
-            yield url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-
-
-def _sign(url: str, token: str, name: str) -> dict[str, Any]:
-    body = {
-        "signatory": {"name": name, "position": "Staf", "institution": "Dinas Uji", "category": "pemerintah"},
-        "dimensions": ["smart-governance"],
-        "consent": {"accepted": True, "public_display": False},
-        "strokes": scribble(len(name)),
-    }
-    request = urllib.request.Request(
-        f"{url}/api/v1/commitments/{DEMO}/signatures",
-        data=json.dumps(body).encode(),
-        headers={
-            "Authorization": f"Bearer {token}",
-            "Idempotency-Key": uuid.uuid4().hex,
-            "Content-Type": "application/json",
-        },
-        method="POST",
-    )
-    with urllib.request.urlopen(request, timeout=60) as response:
-        assert response.status == 201
-        return dict(json.loads(response.read()))
 
 
 def _opener() -> urllib.request.OpenerDirector:
@@ -126,10 +65,13 @@ def test_two_servers_on_one_database_never_fork(app: Flask, env: Env, redis_url:
             check=False,
         )
         assert joined.returncode == 0, joined.stderr
-    with _server(env, first_dir, first_vars) as a, _server(env, second_dir, second_vars) as b:
-        names = [(a if i % 2 else b, f"Penanda Tangan {i:03d}") for i in range(2 * PER_SERVER)]
+    first_dir.mkdir(parents=True, exist_ok=True)
+    second_dir.mkdir(parents=True, exist_ok=True)
+    with serving(first_vars, first_dir) as first, serving(second_vars, second_dir) as second:
+        a, b = first.url, second.url
+        names = [(first if i % 2 else second, f"Penanda Tangan {i:03d}") for i in range(2 * PER_SERVER)]
         with ThreadPoolExecutor(max_workers=8) as pool:
-            answers = list(pool.map(lambda job: _sign(job[0], token, job[1]), names))
+            answers = list(pool.map(lambda job: sign_over_http(job[0], token, job[1]), names))
         # Sessions: signed in on one server, the same cookie works on the other.
         opener = _opener()
         page = opener.open(a + "/login", timeout=30).read().decode()

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 
 from registry import __version__
+from registry.services.audience import FULL_FIELDS, LOG_FIELDS
 
 _HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
 _RECORD_SHA256 = {
@@ -248,18 +249,8 @@ SCHEMAS: dict[str, Any] = {
         "null, record_sha256 is the hash the signature:create entry committed to, a withdrawal's "
         "reason is null, and 'erasure' says when, why and at which log index.",
         "additionalProperties": False,
-        "required": [
-            "id",
-            "code",
-            "record",
-            "signature",
-            "kid",
-            "log_index",
-            "status",
-            "record_sha256",
-            "withdrawal",
-            "erasure",
-        ],
+        # The members the service fills (services/audience.py), so schema and code cannot drift.
+        "required": list(FULL_FIELDS),
         "properties": {
             "id": {"type": "string"},
             "code": {"type": ["string", "null"]},
@@ -298,7 +289,7 @@ SCHEMAS: dict[str, Any] = {
         "An erased signature: id, log_index, status 'erased', record_sha256, erasure and the "
         "withdrawal's time and index only.",
         "additionalProperties": False,
-        "required": ["id", "log_index", "status", "record_sha256", "withdrawal", "erasure"],
+        "required": [*LOG_FIELDS, "withdrawal"],
         "properties": {
             "id": {"type": "string"},
             "log_index": {"type": "integer", "minimum": 0},

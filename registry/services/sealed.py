@@ -92,22 +92,20 @@ class Sealed:
         return None
 
 
-def _withdrawn_record(entry: dict[str, Any]) -> str:
+def _named_record(entry: dict[str, Any]) -> str:
     return str(entry["payload"]["record_id"])
 
 
-def _withdrawal_entries() -> dict[Any, list[log_index.Entry]]:
-    """Record id → its withdrawal entries, as the log says (services/log_index.py)."""
-    return log_index.index_for("withdrawals", ("signature:withdraw",), _withdrawn_record).refresh()
+def _record_events() -> dict[Any, list[log_index.Entry]]:
+    """Record id → its withdrawal and erasure entries in log order, as the log says: one index and
+    one forward read per request for both (services/log_index.py)."""
+    return log_index.index_for(
+        "record-events", ("signature:withdraw", "signature:erase"), _named_record
+    ).refresh()
 
 
-def _erased_record(entry: dict[str, Any]) -> str:
-    return str(entry["payload"]["record_id"])
-
-
-def _erasure_entries() -> dict[Any, list[log_index.Entry]]:
-    """Record id → its signature:erase entries, as the log says."""
-    return log_index.index_for("erasures", ("signature:erase",), _erased_record).refresh()
+def _of_kind(entries: list[log_index.Entry] | None, kind: str) -> list[log_index.Entry]:
+    return [e for e in entries or () if e[1] == kind]
 
 
 def _logged(entries: list[log_index.Entry] | None) -> LoggedWithdrawal | None:
@@ -123,8 +121,8 @@ def _logged(entries: list[log_index.Entry] | None) -> LoggedWithdrawal | None:
 def logged_withdrawals() -> dict[str, LoggedWithdrawal]:
     """Record id → its withdrawal entry, as the log says (for exports and reports)."""
     found: dict[str, LoggedWithdrawal] = {}
-    for record_id, entries in _withdrawal_entries().items():
-        logged = _logged(entries)
+    for record_id, entries in _record_events().items():
+        logged = _logged(_of_kind(entries, "signature:withdraw"))
         if logged is not None:
             found[str(record_id)] = logged
     return found
@@ -250,13 +248,13 @@ def _checks(
 def _judge(
     row: SignatureRecord,
     ring: KeyRing,
-    withdrawals: dict[Any, list[log_index.Entry]],
+    events: dict[Any, list[log_index.Entry]],
     entry_bytes: bytes | None,
-    erasures: dict[Any, list[log_index.Entry]] | None = None,
 ) -> Sealed:
-    logged_erasure = (erasures or {}).get(row.id)
+    withdrawals = _of_kind(events.get(row.id), "signature:withdraw")
+    logged_erasure = _of_kind(events.get(row.id), "signature:erase")
     if logged_erasure or row.erasure is not None:
-        erased_problem = erasure_problem(row, logged_erasure, withdrawals.get(row.id), entry_bytes)
+        erased_problem = erasure_problem(row, logged_erasure, withdrawals, entry_bytes)
         if erased_problem is None:
             return Sealed(row, "erased", None)
         if erased_problem != _NOT_YET:
@@ -264,7 +262,7 @@ def _judge(
                 "integrity error: signature %s (log index %s): %s", row.id, row.log_index, erased_problem
             )
             return Sealed(row, "invalid", None, erased_problem)
-    problem, record, logged = _problem(row, ring, _logged(withdrawals.get(row.id)), entry_bytes)
+    problem, record, logged = _problem(row, ring, _logged(withdrawals), entry_bytes)
     if problem is not None:
         logger.error("integrity error: signature %s (log index %s): %s", row.id, row.log_index, problem)
         return Sealed(row, "invalid", None, problem)
@@ -274,24 +272,17 @@ def _judge(
 def check(row: SignatureRecord) -> Sealed:
     """Re-check one stored signature (recent key ring: the public verify path is hot)."""
     entries = _creation_entries([row.log_index])
-    return _judge(
-        row,
-        keyring.recent_keyring(row.kid),
-        _withdrawal_entries(),
-        entries.get(row.log_index),
-        _erasure_entries(),
-    )
+    return _judge(row, keyring.recent_keyring(row.kid), _record_events(), entries.get(row.log_index))
 
 
 def check_many(rows: Iterable[SignatureRecord]) -> list[Sealed]:
-    """Re-check many stored signatures with one key ring, one read of the withdrawals and of the
-    signature:create entries (in chunks)."""
+    """Re-check many stored signatures with one key ring, one read of the withdrawal and erasure
+    entries and of the signature:create entries (in chunks)."""
     rows = list(rows)
     ring = keyring.keyring()
-    withdrawals = _withdrawal_entries()
+    events = _record_events()
     entries = _creation_entries([row.log_index for row in rows])
-    erasures = _erasure_entries()
-    return [_judge(row, ring, withdrawals, entries.get(row.log_index), erasures) for row in rows]
+    return [_judge(row, ring, events, entries.get(row.log_index)) for row in rows]
 
 
 def require(row: SignatureRecord) -> Sealed:
