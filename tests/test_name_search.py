@@ -143,6 +143,8 @@ def test_the_tablet_and_the_server_agree(browser: Any, app: Flask, live_server: 
     _add_listed(app)
     page = enrolled_page(browser, app, live_server, "opr-search-agree")
     try:
+        # The titles come with the roster: compare once the tablet holds it.
+        page.wait_for_function("() => IkrarSearch.ready()")
         samples = (
             [name for name, _ in LISTED]
             + [q for q, _ in FOUND]
