@@ -83,11 +83,13 @@ def register_blueprints(app: Flask) -> None:
     from registry.api.views import api
     from registry.web.account_views import account
     from registry.web.admin import admin
+    from registry.web.admin_invitees import admin_invitees
     from registry.web.admin_privacy import admin_privacy
     from registry.web.auth import auth
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
     from registry.web.mfa_views import mfa_pages
+    from registry.web.operator_views import operator_desk
     from registry.web.privacy import privacy
     from registry.web.roll_views import roll
     from registry.web.verify_views import verify
@@ -99,8 +101,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(web)
     app.register_blueprint(log)
     app.register_blueprint(operator)
+    app.register_blueprint(operator_desk)
     app.register_blueprint(kiosk)
     app.register_blueprint(admin)
+    app.register_blueprint(admin_invitees)
     app.register_blueprint(admin_privacy)
     app.register_blueprint(verify)
     app.register_blueprint(roll)

@@ -107,6 +107,25 @@ class Invitee(db.Model):  # type: ignore[name-defined,misc]
         return value
 
 
+class InviteeChange(db.Model):  # type: ignore[name-defined,misc]
+    """An admin's correction of an invitee's details before they signed (a typo in the list).
+
+    Old and new values are personal data, so the rows live beside the invitee and are deleted with
+    it when a signatory's data is erased; the public log never sees them.
+    """
+
+    __tablename__ = "invitee_change"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invitee_id: Mapped[int] = mapped_column(ForeignKey("invitee.id"), index=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitment.id"), index=True)
+    actor: Mapped[str] = mapped_column(String(64))  # the admin's account name
+    changed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    old: Mapped[dict[str, str]] = mapped_column(JSON)  # name, position, institution, category
+    new: Mapped[dict[str, str]] = mapped_column(JSON)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
 class SignatureRecord(db.Model):  # type: ignore[name-defined,misc]
     """One signature: the exact signed bytes and their seal, with the strokes they hash."""
 

@@ -5,7 +5,8 @@ exit), ``auth.throttled`` (an attempt refused during its wait), ``http.forbidden
 ``http.rate_limited`` (any other 429), ``csrf.failure``, ``account.role_changed``,
 ``account.disabled``, ``account.enabled``, ``account.password_changed``,
 ``account.sessions_ended``, ``auth.mfa_failure`` (a wrong or reused second-factor code),
-``account.mfa_enrolled``, ``account.mfa_reset``.
+``account.mfa_enrolled``, ``account.mfa_reset``, ``desk.certificate_reprinted``,
+``desk.walk_in_registered``, ``invitee.corrected`` (ids and the account name, never the values).
 
 Each line holds the event, the time, the request's method and path (never its query string:
 capability tokens travel there), the signed-in account's public id and the account name an

@@ -58,6 +58,33 @@ MATRIX: dict[str, tuple[int, ...]] = {
     "`GET /admin/commitments/<slug>/certificates` (ZIP page)": (302, 302, 302, 302, 403, 200, 200),
     "`GET /admin/commitments/<slug>/certificates.zip`": (302, 302, 302, 302, 403, 200, 200),
     "`GET /admin/commitments/<slug>/versions/<n>/progress`": (302, 302, 302, 302, 403, 200, 200),
+    "`GET /admin/commitments/<slug>/versions/<n>/signatories.csv` (signatories as CSV)": (
+        302,
+        302,
+        302,
+        302,
+        403,
+        200,
+        200,
+    ),
+    "`GET /operator/commitments/<slug>/versions/<n>/progress` (desk: read-only progress)": (
+        302,
+        302,
+        302,
+        302,
+        200,
+        403,
+        200,
+    ),
+    "`GET /operator/signatures/<id>/certificate.pdf` (desk: reprint, logged)": (
+        302,
+        302,
+        302,
+        302,
+        200,
+        403,
+        200,
+    ),
     "`GET /admin/commitments/<slug>` (invitee list)": (302, 302, 302, 302, 403, 403, 200),
     "`GET /admin/signatures/<id>` (one signature, withdrawal and erasure forms)": (
         302,
@@ -198,6 +225,15 @@ def requests_for(world: World) -> dict[str, Callable[[str, FlaskClient, dict[str
         ),
         "`GET /admin/commitments/<slug>/versions/<n>/progress`": get(
             f"/admin/commitments/{DEMO}/versions/1/progress"
+        ),
+        "`GET /admin/commitments/<slug>/versions/<n>/signatories.csv` (signatories as CSV)": get(
+            f"/admin/commitments/{DEMO}/versions/1/signatories.csv"
+        ),
+        "`GET /operator/commitments/<slug>/versions/<n>/progress` (desk: read-only progress)": get(
+            f"/operator/commitments/{DEMO}/versions/1/progress"
+        ),
+        "`GET /operator/signatures/<id>/certificate.pdf` (desk: reprint, logged)": get(
+            f"/operator/signatures/{other['id']}/certificate.pdf"
         ),
         "`GET /admin/commitments/<slug>` (invitee list)": get(f"/admin/commitments/{DEMO}"),
         "`GET /admin/signatures/<id>` (one signature, withdrawal and erasure forms)": get(

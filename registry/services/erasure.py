@@ -9,7 +9,8 @@ proof and receipt verifiable. For each signature erased, one transaction:
 - empties the record's signed bytes, handwriting, name columns and request fingerprint, and the
   reason text of a withdrawal (it may name the person); the row keeps its id, code, log index,
   times and seal, which identify nobody without the erased bytes;
-- deletes the invitee row it was signed for (the name list is personal data too).
+- deletes the invitee row it was signed for (the name list is personal data too), with the
+  corrections made to it before signing (``invitee_change``).
 
 On SQLite the connection runs with ``secure_delete`` (registry/db.py), so freed bytes are zeroed,
 and the WAL is checkpointed and truncated after the commit, so no old page image keeps the data.
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 
 from registry.core.canonical import parse_canonical
 from registry.core.errors import FormatError
@@ -39,6 +40,7 @@ from registry.models import (
     CommitmentVersion,
     Erasure,
     Invitee,
+    InviteeChange,
     LogEntry,
     SignatureRecord,
     Withdrawal,
@@ -47,7 +49,7 @@ from registry.services import log
 from registry.services.errors import IntegrityFailure, InvalidInput, NotFound
 from registry.services.text import clean_text
 
-ERASED_TABLES = ("signature_record", "invitee", "withdrawal")
+ERASED_TABLES = ("signature_record", "invitee", "invitee_change", "withdrawal")
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,8 @@ def _delete_invitee(invitee_id: int | None, keep_for: set[str]) -> int:
     invitee = db.session.get(Invitee, invitee_id)
     if invitee is None:
         return 0
+    # Corrections made before signing hold the old and new names: they go with the invitee.
+    db.session.execute(delete(InviteeChange).where(InviteeChange.invitee_id == invitee_id))
     db.session.delete(invitee)
     return 1
 

@@ -26,11 +26,12 @@ class Found:
 
 
 def roster(version: CommitmentVersion) -> list[dict[str, Any]]:
-    """Every listed (not walk-in) invitee of the version's commitment, with whether they signed it."""
+    """Every listed invitee of the version's commitment, with whether they signed it, and the
+    walk-ins registered at the desk who have not signed yet (so they find their own name)."""
     people = list(
         db.session.execute(
             select(Invitee)
-            .where(Invitee.commitment_id == version.commitment_id, Invitee.walk_in.is_(False))
+            .where(Invitee.commitment_id == version.commitment_id)
             .order_by(Invitee.name, Invitee.id)
         ).scalars()
     )
@@ -46,6 +47,7 @@ def roster(version: CommitmentVersion) -> list[dict[str, Any]]:
             )
         ).scalars()
     )
+    people = [i for i in people if not (i.walk_in and i.id in signed)]
     labels = {c["id"]: c["label"] for c in version.categories}
     return [
         {

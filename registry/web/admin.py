@@ -15,7 +15,7 @@ from registry.api.problems import localized
 from registry.core.errors import N_, IkrarError
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
-from registry.services import commitments, invitees, sealed, signing, withdrawals
+from registry.services import commitments, invitee_edits, invitees, sealed, signing, withdrawals
 from registry.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from registry.web.auth import roles_required
 
@@ -193,6 +193,7 @@ def commitment_page(slug: str) -> str:
         statuses=statuses,
         people=people,
         max_kib=invitees.MAX_CSV_BYTES // 1024,
+        changes=invitee_edits.history(slug),
     )
 
 

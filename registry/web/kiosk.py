@@ -61,7 +61,9 @@ def _open_versions() -> list[CommitmentVersion]:
 @roles_required("operator", "admin")
 def home() -> Response:
     """Operator: enrol this tablet for an open commitment."""
-    page = render_template("operator/home.html", versions=_open_versions())
+    page = render_template(
+        "operator/home.html", versions=_open_versions(), published=commitments.list_published()
+    )
     return _no_store(Response(page, mimetype="text/html"))
 
 

@@ -1,0 +1,85 @@
+"""The operator's desk: read-only progress with search, certificate reprints, walk-in registration.
+
+Thin views over registry/services/desk.py; the operator blueprint (registry/web/kiosk.py) keeps
+the tablet enrolment, this one shares its ``/operator`` URL space.
+"""
+
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from werkzeug.wrappers import Response
+
+from registry import security_log
+from registry.api.problems import localized
+from registry.services import certificates, desk
+from registry.services.errors import InvalidInput, NotFound
+from registry.web.auth import roles_required
+
+operator_desk = Blueprint("operator_desk", __name__, url_prefix="/operator")
+
+WALK_IN_FIELDS = ("name", "position", "institution", "category")
+
+
+def _no_store(response: Response) -> Response:
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@operator_desk.errorhandler(NotFound)
+def _not_found(exc: NotFound) -> tuple[str, int]:
+    return render_template("admin/error.html", message=localized(exc)), 404
+
+
+@operator_desk.get("/commitments/<slug>/versions/<row:version>/progress")
+@roles_required("operator", "admin")
+def progress(slug: str, version: int) -> Response:
+    """Operator: who has signed a published version and who has not yet, with a name search."""
+    found = desk.view(slug, version, request.args.get("q", ""))
+    page = render_template("operator/progress.html", d=found, slug=slug)
+    return _no_store(Response(page, mimetype="text/html"))
+
+
+@operator_desk.get("/signatures/<record_id>/certificate.pdf")
+@roles_required("operator", "admin")
+def reprint(record_id: str) -> Response:
+    """Operator: print a signer's certificate again at the desk (each reprint is logged)."""
+    row = desk.reprintable(record_id)
+    security_log.event("desk.certificate_reprinted", record=row.id)
+    response = Response(certificates.certificate_pdf(row), mimetype="application/pdf")
+    response.headers["Content-Disposition"] = f'inline; filename="{certificates.certificate_filename(row)}"'
+    return _no_store(response)
+
+
+def _walk_in_page(
+    slug: str, values: dict[str, str], errors: dict[str, str], status: int, twin: desk.TwinFound | None = None
+) -> tuple[str, int]:
+    version = desk.open_version(slug)
+    page = render_template(
+        "operator/walk_in.html", v=version, slug=slug, values=values, errors=errors, twin=twin
+    )
+    return page, status
+
+
+@operator_desk.route("/commitments/<slug>/walk-in", methods=["GET", "POST"])
+@roles_required("operator", "admin")
+def walk_in(slug: str) -> Response | tuple[str, int]:
+    """Operator: register a walk-in so they find their own name on a kiosk."""
+    if request.method == "GET":
+        return _walk_in_page(slug, {}, {}, 200)
+    values = {k: request.form.get(k, "") for k in WALK_IN_FIELDS}
+    different = request.form.get("different_person") == "1"
+    try:
+        added = desk.register_walk_in(slug, desk.WalkIn(**values), different_person=different)
+    except desk.TwinFound as exc:
+        return _walk_in_page(slug, values, {}, 409, twin=exc)
+    except InvalidInput as exc:
+        field = exc.field if exc.field in WALK_IN_FIELDS else "name"
+        return _walk_in_page(slug, values, {field: localized(exc)}, 400)
+    security_log.event("desk.walk_in_registered", commitment=slug, invitee=added.id)
+    flash(
+        _("%(name)s didaftarkan. Ia kini dapat mencari namanya di tablet kiosk.", name=added.name),
+        "info",
+    )
+    version = desk.open_version(slug)
+    return redirect(url_for(".progress", slug=slug, version=version.version, q=added.name), code=303)
