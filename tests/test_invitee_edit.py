@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from registry.extensions import db
 from registry.models import Invitee, InviteeChange
 from registry.services import erasure, withdrawals
-from tests.conftest import csrf_token, sign_in
+from tests.conftest import Env, csrf_token, sign_in
 from tests.factories import DEMO
 from tests.test_kiosk import enrol
 from tests.test_kiosk import sign as kiosk_sign
@@ -179,3 +179,23 @@ def test_erasure_takes_the_corrections_with_the_invitee(app: Flask) -> None:
         erasure.erase([], ground="request", actor="test", invitee_ids=[agus])
         assert db.session.get(Invitee, agus) is None
         assert db.session.query(InviteeChange).count() == 0
+
+
+def test_migration_0013_downgrades_and_upgrades(env: Env) -> None:
+    from flask_migrate import downgrade, upgrade
+    from sqlalchemy import inspect
+
+    from registry.app import create_app
+
+    application = create_app(env.config(), startup_checks=False)
+    directory = application.extensions["migrate"].directory
+    with application.app_context():
+        upgrade(directory=directory)
+        assert "invitee_change" in inspect(db.engine).get_table_names()
+        downgrade(directory=directory, revision="0012")
+        assert "invitee_change" not in inspect(db.engine).get_table_names()
+        upgrade(directory=directory)
+        columns = {c["name"] for c in inspect(db.engine).get_columns("invitee_change")}
+        assert columns == {"id", "invitee_id", "commitment_id", "actor", "changed_at", "old", "new", "reason"}
+        db.session.remove()
+        db.engine.dispose()
