@@ -285,6 +285,7 @@ def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                process.wait()
                 log_file.close()
                 raise RuntimeError(f"ikrar serve did not start:\n{log_path.read_text()}") from None
             time.sleep(0.2)
@@ -294,8 +295,9 @@ def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
         process.terminate()
         try:
             process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # a loaded machine: gunicorn's graceful stop took too long
             process.kill()
+            process.wait()
         log_file.close()
 
 
