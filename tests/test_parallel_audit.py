@@ -8,9 +8,14 @@ middle and the end of a batch, and after the checkpoint's size (which no auditor
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+import importlib.util
+import io
+import sys
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -19,6 +24,7 @@ from registry.core import entry_stream, merkle
 from registry.core.audit import AuditFailure, AuditState, audit
 from registry.core.chain import GENESIS_PREV, make_entry
 from registry.core.note import Checkpoint, NoteSigner, sign_checkpoint
+from tests.conftest import ROOT
 
 ORIGIN = "ikrar.test/parallel"
 START = datetime(2024, 9, 12, 3, 0, tzinfo=UTC)
@@ -146,3 +152,52 @@ def test_the_stream_hands_back_every_line_in_order_across_batches(monkeypatch: p
         assert isinstance(item, entry_stream.Parsed)
         assert item.digest == hashlib.sha256(line).digest()
         assert item.leaf == merkle.leaf_hash(line)
+
+
+# --- tools/verify_log.py, the auditors' own verifier, parses on every core the same way --------
+
+
+def _tool_module(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The tool as a module of this process (its workers, forked, find it by name)."""
+    spec = importlib.util.spec_from_file_location("verify_log_tool", ROOT / "tools" / "verify_log.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "verify_log_tool", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def tool_outcome(
+    tool: Any, lines: list[bytes], note: str, signer: NoteSigner, workers: int, folder: Path
+) -> tuple[int, str]:
+    (folder / "log.jsonl").write_bytes(b"".join(line + b"\n" for line in lines))
+    (folder / "checkpoint").write_text(note)
+    arguments = ["--entries", str(folder / "log.jsonl"), "--checkpoint", str(folder / "checkpoint")]
+    arguments += ["--key", signer.verifier_key(), "--workers", str(workers)]
+    out, err = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        status = tool.main(arguments)
+    return status, (out.getvalue() + err.getvalue()).strip()
+
+
+@pytest.mark.parametrize("fault", [*FAULTS, None], ids=lambda fault: getattr(fault, "__name__", "clean"))
+@pytest.mark.parametrize("at", [0, 4, 17, 38])
+def test_the_tool_reports_the_same_first_bad_entry_with_one_worker_or_two(
+    signer: NoteSigner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fault: Any, at: int
+) -> None:
+    tool = _tool_module(monkeypatch)
+    monkeypatch.setattr(tool, "PARSE_BATCH", 3)
+    lines = build(40)
+    note = note_for(lines, signer)
+    if fault is not None:
+        fault(lines, at)
+    if fault is dropped or fault is None:
+        lines = lines[:-3] if at == 38 and fault is None else lines  # a short export: truncation
+    verdicts = {}
+    for workers in (1, 2):
+        folder = tmp_path / str(workers)
+        folder.mkdir()
+        verdicts[workers] = tool_outcome(tool, lines, note, signer, workers, folder)
+    assert verdicts[1] == verdicts[2]
+    expect_ok = fault is None and at != 38
+    assert (verdicts[1][0] == 0) == expect_ok, verdicts[1]

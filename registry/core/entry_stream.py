@@ -21,6 +21,7 @@ from collections.abc import Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from itertools import islice
+from typing import Any
 
 from registry.core.chain import Entry, parse_entry
 from registry.core.errors import FormatError
@@ -57,16 +58,41 @@ def parse_line(line: bytes) -> Item:
     return Parsed(entry, hashlib.sha256(line).digest(), hashlib.sha256(b"\x00" + line).digest())
 
 
-def _parse_batch(lines: list[bytes]) -> list[Item]:
+# What a worker sends back per line: a plain tuple pickles several times faster than the objects.
+# (index, time, type, payload, prev, entry hash, leaf hash), or (reason,) for a malformed line.
+_Wire = tuple[Any, ...]
+
+
+def _parse_batch(lines: list[bytes]) -> list[_Wire]:
     """A worker's task: parse a batch, stopping after the first malformed line (the caller stops
     there too, so what follows would never be looked at)."""
-    out: list[Item] = []
+    out: list[_Wire] = []
+    sha256 = hashlib.sha256
     for line in lines:
-        item = parse_line(line)
-        out.append(item)
-        if isinstance(item, Malformed):
+        try:
+            e = parse_entry(line)
+        except FormatError as exc:
+            out.append((str(exc),))
             break
+        out.append(
+            (
+                e.index,
+                e.time,
+                e.type,
+                e.payload,
+                e.prev,
+                sha256(line).digest(),
+                sha256(b"\x00" + line).digest(),
+            )
+        )
     return out
+
+
+def _item(line: bytes, wire: _Wire) -> Item:
+    if len(wire) == 1:
+        return Malformed(wire[0])
+    index, time, type_, payload, prev, digest, leaf = wire
+    return Parsed(Entry(index, time, type_, payload, prev, line), digest, leaf)
 
 
 def _strip(raw: bytes) -> bytes:
@@ -99,7 +125,7 @@ def parsed_entries(lines: Iterable[bytes], workers: int | None = None) -> Iterat
     method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
     context = multiprocessing.get_context(method)
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pending: deque[tuple[list[bytes], Future[list[Item]]]] = deque()
+        pending: deque[tuple[list[bytes], Future[list[_Wire]]]] = deque()
         batch: list[bytes] | None = first
         try:
             while True:
@@ -110,7 +136,8 @@ def parsed_entries(lines: Iterable[bytes], workers: int | None = None) -> Iterat
                     return
                 lines_done, future = pending.popleft()
                 # strict=False: a batch's results stop at its first malformed line.
-                yield from zip(lines_done, future.result(), strict=False)
+                for line, wire in zip(lines_done, future.result(), strict=False):
+                    yield line, _item(line, wire)
         finally:
             for _, future in pending:  # the caller stopped early: drop what is still queued
                 future.cancel()
