@@ -180,6 +180,13 @@ def _path(path: str) -> Callable[[Any, Site], None]:
     return visit
 
 
+def _unchecked(page: Any, site: Site) -> None:
+    # The registry's keys do not arrive: the QR cannot be checked on the device.
+    page.route("**/.well-known/jwks.json", lambda route: route.fulfill(status=503, body="busy"))
+    page.goto(site.qr["valid"])
+    assert final_verdict(page) == "unchecked"
+
+
 def _upload_result(page: Any, site: Site) -> None:
     page.goto(site.server.url + "/verify/upload")
     page.set_input_files("#certificate", str(site.tmp / "sertifikat.pdf"))
@@ -198,6 +205,7 @@ PUBLIC: dict[str, Callable[[Any, Site], None]] = {
     "verify-tampered": _verdict("mismatch", lambda s: renamed(s.qr["valid"], "Ayu Lestary")),
     "verify-withdrawn": _verdict("withdrawn", lambda s: s.qr["withdrawn"]),
     "verify-erased": _verdict("erased", lambda s: s.qr["erased"]),
+    "verify-unchecked": _unchecked,
     "verify-unknown": _verdict("unknown", lambda s: s.server.url + "/v/0000-0000-000"),
     "verify-upload": _path("/verify/upload"),
     "verify-upload-result": _upload_result,
@@ -329,8 +337,19 @@ def _to_step(page: Any, step: str) -> None:
         page.fill("#search", "ratna")
         page.wait_for_selector(".result")
         return
+    if step == "no-results":
+        page.fill("#search", "Zzyzx Qwerty")
+        page.wait_for_selector("#no-results:not([hidden])")
+        return
     if step == "walk-in-form":
         _fill_walk_in(page, "Rina Aksesibel")
+        return
+    if step == "dimensions-error":
+        _fill_walk_in(page, "Rina Aksesibel")
+        page.click("#identity-next")
+        page.click("#read-next")
+        page.click("#dimensions-next")
+        page.wait_for_selector("#dimensions-error:not([hidden])")
         return
     if step == "identity-error":
         page.click("#walk-in")
@@ -365,8 +384,10 @@ NEXT = ["#identity-next", "#read-next", "#dimensions-next", "#consent-next"]
 KIOSK = [
     "find",
     "results",
+    "no-results",
     "walk-in-form",
     "identity-error",
+    "dimensions-error",
     "identity",
     "read",
     "dimensions",
