@@ -127,6 +127,13 @@ def _close_engines() -> Iterator[None]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
+    with environment(tmp_path) as made:
+        yield made
+
+
+@contextlib.contextmanager
+def environment(tmp_path: Path) -> Iterator[Env]:
+    """A registry's database (a SQLite file, or a PostgreSQL schema dropped afterwards) in ``tmp_path``."""
     base = os.environ.get("IKRAR_TEST_DATABASE_URL")
     keys = tmp_path / "keys"
     if not base:
