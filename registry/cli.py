@@ -299,6 +299,11 @@ def log_verify() -> None:
     help="File holding an auditor token (ikrar tokens create --auditor; else env IKRAR_AUDIT_TOKEN): "
     "without one the records' seals cannot be checked, only their record_sha256 against the log.",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1, max=256),
+    help="Processes that parse entries (default: one per core; 1: parse in this process).",
+)
 @clear_errors
 def audit_command(
     url: str | None,
@@ -309,6 +314,7 @@ def audit_command(
     state_dir: str | None,
     records: bool,
     token_file: str | None,
+    workers: int | None,
 ) -> None:
     """Verify the log without trusting the server: hashes, links, Merkle root, checkpoint, records,
     their status and withdrawals, and the published commitment versions."""
@@ -358,6 +364,7 @@ def audit_command(
             fetch_version=fetch_version,
             state=state,
             seals=token is not None,
+            workers=workers,
         )
     except AuditFailure as exc:
         click.echo(

@@ -127,6 +127,13 @@ def _close_engines() -> Iterator[None]:
 
 @pytest.fixture
 def env(tmp_path: Path) -> Iterator[Env]:
+    with environment(tmp_path) as made:
+        yield made
+
+
+@contextlib.contextmanager
+def environment(tmp_path: Path) -> Iterator[Env]:
+    """A registry's database (a SQLite file, or a PostgreSQL schema dropped afterwards) in ``tmp_path``."""
     base = os.environ.get("IKRAR_TEST_DATABASE_URL")
     keys = tmp_path / "keys"
     if not base:
@@ -285,6 +292,7 @@ def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
+                process.wait()
                 log_file.close()
                 raise RuntimeError(f"ikrar serve did not start:\n{log_path.read_text()}") from None
             time.sleep(0.2)
@@ -294,8 +302,9 @@ def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
         process.terminate()
         try:
             process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
+        except subprocess.TimeoutExpired:  # a loaded machine: gunicorn's graceful stop took too long
             process.kill()
+            process.wait()
         log_file.close()
 
 

@@ -5,7 +5,7 @@ It imports only the Python standard library and ``cryptography``. Usage::
 
     python tools/verify_log.py --entries export.jsonl --checkpoint checkpoint.txt \\
         --key 'origin+hex8+base64' [--state DIR] [--jwks jwks.json --records records.jsonl]
-        [--versions versions.json]
+        [--versions versions.json] [--workers N]
 
 What it checks:
 
@@ -1332,6 +1332,96 @@ def iter_lines(stream: IO[bytes], what: str) -> Iterator[bytes]:
         yield line
 
 
+PARSE_BATCH = 1024  # lines per task sent to a worker process
+PARSE_WINDOW = 4  # tasks in flight per worker: bounds memory whatever the export's length
+
+# One parsed line: (line without newline, its SHA-256, the entry or None, why it is no entry).
+Parsed = tuple[bytes, bytes, "dict[str, Any] | None", str]
+
+
+def _export_lines(stream: IO[bytes], size: int) -> Iterator[bytes | Failure]:
+    """Lines 0 … size−1 of the export without their newline; a line that cannot be an entry (too
+    long, cut short, missing) comes as the Failure to report at its position, and ends the walk."""
+    for position in range(size):
+        line = stream.readline(MAX_LINE + 1)
+        if not line:
+            yield Failure(
+                "truncation",
+                f"the export ends after {position} entries but the checkpoint covers {size}",
+                position,
+            )
+            return
+        if len(line) > MAX_LINE:
+            yield Failure("chain", f"line longer than {MAX_LINE} bytes", position)
+            return
+        if not line.endswith(b"\n"):  # the file ends inside this line
+            yield Failure("truncation", "the export ends inside this entry (no final newline)", position)
+            return
+        yield line[:-1]
+
+
+def _parse_lines(lines: list[bytes]) -> list[Parsed]:
+    """Hash and parse each line (independent of every other entry); stop after the first bad one."""
+    out: list[Parsed] = []
+    for data in lines:
+        digest = hashlib.sha256(data).digest()
+        try:
+            entry = parse_canonical(data)
+            if not isinstance(entry, dict) or set(entry) != ENTRY_MEMBERS:
+                raise Invalid(f"an entry has exactly the members {sorted(ENTRY_MEMBERS)}")
+        except Invalid as exc:
+            out.append((data, digest, None, str(exc)))
+            break
+        out.append((data, digest, entry, ""))
+    return out
+
+
+def parsed_export(stream: IO[bytes], size: int, workers: int) -> Iterator[Parsed | Failure]:
+    """Each of the export's first ``size`` lines parsed, in order, by ``workers`` processes.
+
+    Parsing is most of the work and needs no other entry, so it runs on every core; the caller
+    checks what links entries, in order, and so stops at the same first bad entry either way."""
+    lines = _export_lines(stream, size)
+    if workers <= 1 or size <= PARSE_BATCH:  # a short log: starting processes would cost more
+        for line in lines:
+            yield line if isinstance(line, Failure) else _parse_lines([line])[0]
+        return
+    import concurrent.futures
+    import multiprocessing
+    from collections import deque
+
+    method = "fork" if "fork" in multiprocessing.get_all_start_methods() else None
+    with concurrent.futures.ProcessPoolExecutor(workers, multiprocessing.get_context(method)) as pool:
+        pending: deque[concurrent.futures.Future[list[Parsed]] | Failure] = deque()
+        batch: list[bytes] = []
+        ended = False
+        while not ended or pending:
+            while not ended and len(pending) < workers * PARSE_WINDOW:
+                read = next(lines, None)
+                if read is None or isinstance(read, Failure):
+                    ended = True
+                if isinstance(read, bytes):
+                    batch.append(read)
+                if batch and (ended or len(batch) >= PARSE_BATCH):
+                    pending.append(pool.submit(_parse_lines, batch))
+                    batch = []
+                if isinstance(read, Failure):
+                    pending.append(read)
+            if not pending:
+                return
+            done = pending.popleft()
+            if isinstance(done, Failure):
+                yield done
+                return
+            try:
+                yield from done.result()
+            except GeneratorExit:
+                for future in pending:
+                    if not isinstance(future, Failure):
+                        future.cancel()
+                raise
+
+
 def verify_entries(
     stream: IO[bytes],
     checkpoint: Checkpoint,
@@ -1341,28 +1431,22 @@ def verify_entries(
     records: dict[str, VerifiedRecord],
     matched: set[str],
     served: Served | None = None,
+    workers: int = 1,
 ) -> bytes:
-    """Walk entries 0 … size−1 of the export; return the Merkle root of those entries."""
+    """Walk entries 0 … size−1 of the export; return the Merkle root of those entries.
+
+    ``workers`` processes parse the entries (see parsed_export); everything that depends on the
+    entries before (links, times, keys, records, the tree) is checked here, in order."""
     frontier = Frontier()
     previous_hash, previous_time = ZERO_HASH, ""
     saved = state.checkpoint if state else None
     saved_hashes = state.hashes if state else None
     retiring: dict[str, str] = {}
-    for position in range(checkpoint.size):
-        line = stream.readline(MAX_LINE + 1)
-        if not line:
-            raise Failure(
-                "truncation",
-                f"the export ends after {position} entries but the checkpoint covers {checkpoint.size}",
-                position,
-            )
-        if len(line) > MAX_LINE:
-            raise Failure("chain", f"line longer than {MAX_LINE} bytes", position)
-        if not line.endswith(b"\n"):  # the file ends inside this line
-            raise Failure("truncation", "the export ends inside this entry (no final newline)", position)
-        data = line[:-1]
+    for position, item in enumerate(parsed_export(stream, checkpoint.size, workers)):
+        if isinstance(item, Failure):
+            raise item
+        data, digest, entry, malformed = item
         # Compared first: the saved hashes tell which of two entries around a broken link changed.
-        digest = hashlib.sha256(data).digest()
         if (
             saved is not None
             and saved_hashes is not None
@@ -1374,12 +1458,8 @@ def verify_entries(
                 "the entry's hash differs from the one saved in the state (the log was forked or rewritten)",
                 position,
             )
-        try:
-            entry = parse_canonical(data)
-            if not isinstance(entry, dict) or set(entry) != ENTRY_MEMBERS:
-                raise Invalid(f"an entry has exactly the members {sorted(ENTRY_MEMBERS)}")
-        except Invalid as exc:
-            raise Failure("chain", str(exc), position) from None
+        if entry is None:
+            raise Failure("chain", malformed, position)
         if not is_int(entry["index"]) or entry["index"] != position:
             raise Failure(
                 "chain",
@@ -1499,7 +1579,9 @@ def run(args: argparse.Namespace) -> str:
             # names the first entry whose hash differs from the saved one.
             writer = StateWriter(args.state)
         matched: set[str] = set()
-        root = verify_entries(entries, checkpoint, state, writer, jwks, records, matched, served)
+        root = verify_entries(
+            entries, checkpoint, state, writer, jwks, records, matched, served, args.workers
+        )
         for record in sorted(records.values(), key=lambda r: r.line):
             if record.id not in matched:
                 raise Failure(
@@ -1554,7 +1636,15 @@ def main(argv: list[str] | None = None) -> int:
         help="published version documents (GET /api/v1/commitments/{id}?version=N, FORMATS.md §4): "
         "a JSON array of them, or one a line; each commitment:publish entry needs its document",
     )
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+        help="processes that parse entries (default: one per core; 1 parses in this process)",
+    )
     args = parser.parse_args(argv)
+    if args.workers < 1:
+        parser.error("--workers must be at least 1")
     if args.records and not args.jwks:
         parser.error("--records needs --jwks (records are verified with the pinned JWKS)")
     try:

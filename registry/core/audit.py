@@ -21,6 +21,7 @@ from typing import Any
 from registry.core import merkle
 from registry.core.canonical import canonical_bytes, parse_instant, sha256_hex
 from registry.core.chain import ChainError, ChainVerifier
+from registry.core.entry_stream import Malformed, parsed_entries
 from registry.core.erasure_audit import Erasures
 from registry.core.errors import IkrarError, NoteError, VerificationError
 from registry.core.keys import KeyRing
@@ -104,11 +105,13 @@ def audit(
     fetch_version: VersionFetcher | None = None,
     state: AuditState | None = None,
     seals: bool = True,
+    workers: int | None = None,
 ) -> AuditReport:
     """Verify ``lines`` (entry canonical bytes, in order) against ``checkpoint_note``; raise AuditFailure.
 
     ``seals=False``: the fetched documents are the public ones (no auditor token): each served
     ``record_sha256``, status and withdrawal is checked against the log, but no record's seal.
+    ``workers``: processes that parse entries (default: one per core; 1 parses in this process).
     """
     try:
         checkpoint = open_checkpoint(checkpoint_note, verifier, origin)
@@ -132,31 +135,32 @@ def audit(
     if new_hashes_path:
         new_hashes_path.parent.mkdir(parents=True, exist_ok=True)
     chain = ChainVerifier()
-    frontier = merkle.Frontier.empty()
+    frontier = merkle.Fold()
     check_records = fetch_record is not None and (keyring is not None or not seals)
     served = Served(checkpoint.size, records=check_records)
     out = open(new_hashes_path, "wb") if new_hashes_path else None  # noqa: SIM115 - closed below
     try:
-        for raw in lines:
+        for line, item in parsed_entries(lines, workers):
             if chain.size >= checkpoint.size:
                 break
-            line = raw[:-1] if raw.endswith(b"\n") else raw
             position = chain.size
-            if old_hashes is not None and position < previous.size:  # type: ignore[union-attr]
-                seen = old_hashes.read(32)
-                if hashlib.sha256(line).digest() != seen:
-                    raise AuditFailure(
-                        "fork",
-                        "this entry differs from the one verified before: the log was rewritten or forked",
-                        index=position,
-                    )
+            digest = hashlib.sha256(line).digest() if isinstance(item, Malformed) else item.digest
+            seen = old_hashes is not None and position < previous.size  # type: ignore[union-attr]
+            if seen and digest != old_hashes.read(32):  # type: ignore[union-attr]
+                raise AuditFailure(
+                    "fork",
+                    "this entry differs from the one verified before: the log was rewritten or forked",
+                    index=position,
+                )
             try:
-                entry = chain.add(line)
+                if isinstance(item, Malformed):
+                    raise chain.malformed(item.reason)
+                entry = chain.link(item.entry, digest.hex())
             except ChainError as exc:
                 raise AuditFailure("chain", exc.reason, index=exc.index) from exc
-            frontier, _ = frontier.append(merkle.leaf_hash(line))
+            frontier.append(item.leaf)
             if out is not None:
-                out.write(bytes.fromhex(entry.hash))
+                out.write(digest)
             if previous is not None and chain.size == previous.size and frontier.root() != previous.root_hash:
                 raise AuditFailure(
                     "fork",

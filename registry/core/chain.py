@@ -90,11 +90,19 @@ class ChainVerifier:
         self._last_time: str | None = None
 
     def add(self, canonical: bytes) -> Entry:
-        position = self.size
         try:
             entry = parse_entry(canonical)
         except FormatError as exc:
-            raise ChainError(position, f"malformed entry: {exc}") from exc
+            raise self.malformed(str(exc)) from exc
+        return self.link(entry, entry.hash)
+
+    def malformed(self, reason: str) -> ChainError:
+        """The error for a next line that is no entry (``reason``: what parse_entry said)."""
+        return ChainError(self.size, f"malformed entry: {reason}")
+
+    def link(self, entry: Entry, entry_hash: str) -> Entry:
+        """Append an entry already parsed (with its hash, computed where it was parsed)."""
+        position = self.size
         if entry.index != position:
             raise ChainError(
                 position, f"index {entry.index} where {position} was expected (gap, deletion or reordering)"
@@ -113,6 +121,6 @@ class ChainVerifier:
         if self._last_time is not None and entry.time < self._last_time:
             raise ChainError(position, f"time {entry.time} is earlier than the previous entry's")
         self._last_time = entry.time
-        self.head = entry.hash
+        self.head = entry_hash
         self.size += 1
         return entry

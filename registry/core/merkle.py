@@ -295,6 +295,28 @@ class Frontier:
         return cls(size, tuple(data[i : i + HASH_SIZE] for i in range(0, len(data), HASH_SIZE)))
 
 
+class Fold:
+    """The Merkle root of a stream of leaf hashes, folded as they come (the auditor's walk).
+
+    The same tree as :class:`Frontier` without its checks and copies per leaf: one mutable
+    stack of ``(height, hash)`` for the complete subtrees, one SHA-256 per interior node.
+    """
+
+    def __init__(self) -> None:
+        self._stack: list[tuple[int, bytes]] = []
+
+    def append(self, leaf: bytes) -> None:
+        node, height, stack = leaf, 0, self._stack
+        while stack and stack[-1][0] == height:
+            node = hashlib.sha256(b"\x01" + stack.pop()[1] + node).digest()
+            height += 1
+        stack.append((height, node))
+
+    def root(self) -> bytes:
+        """The root of the leaves appended so far (RFC 6962 MTH)."""
+        return _fold([node for _, node in self._stack]) if self._stack else EMPTY_ROOT
+
+
 def _check_count(what: str, value: int) -> None:
     if isinstance(value, bool) or not isinstance(value, int) or value < 0:
         raise ProofError(f"{what} must be a non-negative integer")
