@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from tests.a11y import assert_accessible
 from tests.conftest import LiveServer
 from tests.test_kiosk_browser import enrolled_page, log_in, operator
 
@@ -21,6 +22,7 @@ def test_operator_desk_flow(browser: Any, app: Flask, live_server: LiveServer) -
         page.wait_for_selector("#not-signed")
         assert page.inner_text("#invited-signed") == "0 / 6"
         assert page.locator("a[href*='/admin/']").count() == 0, "no admin actions at the desk"
+        assert_accessible(page, context="operator progress")
         # Search as a signer says their name.
         page.fill("#q", "Bapak Agus")
         page.click("#desk-search button[type=submit]")
@@ -29,6 +31,7 @@ def test_operator_desk_flow(browser: Any, app: Flask, live_server: LiveServer) -
         assert "Agus Priyanto" in page.inner_text("#not-signed tbody tr")
         # Register a walk-in.
         page.click("#walk-in-link")
+        assert_accessible(page, context="walk-in form")
         page.fill("#name", "Wulan Maharani")
         page.fill("#position", "Staf Ahli Bupati")
         page.fill("#institution", "Sekretariat Daerah")
@@ -46,6 +49,7 @@ def test_operator_desk_flow(browser: Any, app: Flask, live_server: LiveServer) -
         page.wait_for_selector("#twin-warning")
         assert "PT Perwira Digital Nusantara" in page.inner_text("#twin-warning")
         assert page.is_visible("#different-person")
+        assert_accessible(page, context="walk-in twin warning")
     finally:
         context.close()
     # The walk-in finds their own name on a tablet enrolled afterwards.
