@@ -304,6 +304,7 @@ def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:  # a loaded machine: gunicorn's graceful stop took too long
             process.kill()
+            # Reaped: an unwaited Popen fails a later test with "subprocess … is still running".
             process.wait()
         log_file.close()
 

@@ -74,6 +74,7 @@ def test_device_token_signs_and_the_record_verifies(app: Flask, client: FlaskCli
     document = response.get_json()
     assert set(document) == {
         "id", "code", "record", "signature", "kid", "log_index", "url", "certificate_url", "verify_url",
+        "linked_invitee", "listed_namesakes",
     }  # fmt: skip
     assert document["record"]["signatory"]["name"] == "Ayu Lestari"
     assert document["record"]["device"].startswith("dev_")

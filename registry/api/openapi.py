@@ -359,6 +359,13 @@ SCHEMAS: dict[str, Any] = {
                 },
             },
             "invitee_id": {"type": "integer", "minimum": 1, "maximum": 2147483647},
+            "link_invitee": {
+                "type": "boolean",
+                "default": True,
+                "description": "With a signatory only. A walk-in whose name, category and institution "
+                "match exactly one listed invitee (rules in registry/services/walk_ins.py) signs as that "
+                "invitee; false when the signer said the listed namesake is someone else.",
+            },
             "dimensions": {
                 "type": "array",
                 "minItems": 1,
@@ -414,6 +421,8 @@ SCHEMAS: dict[str, Any] = {
             "url",
             "certificate_url",
             "verify_url",
+            "linked_invitee",
+            "listed_namesakes",
         ],
         "properties": {
             "id": {"type": "string"},
@@ -428,6 +437,17 @@ SCHEMAS: dict[str, Any] = {
             },
             "kid": {"type": "string"},
             "log_index": {"type": "integer", "minimum": 0},
+            "linked_invitee": {
+                "type": "boolean",
+                "description": "A walk-in (signatory) was recognised as a listed invitee: the signature "
+                "counts for that invitee; the record keeps the details the signer typed.",
+            },
+            "listed_namesakes": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "Ids of listed invitees with the walk-in's name it was not linked to "
+                "(a doubt for the operator, e.g. two namesakes or another institution).",
+            },
             "url": {"type": "string", "format": "uri"},
             "certificate_url": {"type": "string", "format": "uri"},
             "verify_url": {"type": "string", "format": "uri"},
@@ -584,7 +604,10 @@ def document() -> dict[str, Any]:
                             "The device is locked to another commitment, or the role may not sign."
                         ),
                         "404": _problem("No such commitment or invitee."),
-                        "409": _problem("Already signed, or signing is not open."),
+                        "409": _problem(
+                            "`urn:ikrar:problem:already-signed`: this invitee, or the listed invitee a "
+                            "walk-in was recognised as, has a standing signature; `not-open`: signing closed."
+                        ),
                         "413": _problem("Body too large."),
                         "415": _problem("Body is not application/json."),
                         "422": _problem("A field is invalid; `field` names it."),

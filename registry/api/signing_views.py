@@ -34,7 +34,7 @@ RFC3339 = re.compile(
 )
 # The UTC year of claimed_time: four digits in UTC and in WIB, and within datetime's range.
 CLAIMED_YEARS = YEARS
-TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time"}
+TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time", "link_invitee"}
 SIGNATORY_FIELDS = ("name", "position", "institution", "category")
 CONSENT_FIELDS = {"accepted", "public_display"}
 SIGNING_KINDS = ("device", "operator")
@@ -164,6 +164,11 @@ def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) 
         raise InvalidInput("dimensions is missing", field="dimensions")
     if "strokes" not in body:
         raise InvalidInput("strokes is missing: draw the signature first", field="strokes")
+    link_invitee = True
+    if "link_invitee" in body:
+        if signatory is None:
+            raise InvalidInput("link_invitee goes with a signatory (a walk-in)", field="link_invitee")
+        link_invitee = _boolean(body["link_invitee"], "link_invitee")
     claimed_at = None
     if body.get("claimed_time") is not None:
         claimed_at = _claimed_time(_string(body["claimed_time"], "claimed_time"))
@@ -180,6 +185,7 @@ def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) 
         device=caller.device,
         client_id=caller.client_id,
         idempotency_key=key,
+        link_invitee=link_invitee,
     )
 
 
@@ -230,7 +236,10 @@ def create_signature(slug: str) -> Response:
     result = signing.sign(
         _signing_request(slug, json_object(), caller, key), current_app.extensions["ikrar.signers"]
     )
-    document = signing_response(result.record)
+    document = signing_response(result.record) | {
+        "linked_invitee": result.linked,
+        "listed_namesakes": list(result.namesakes),
+    }
     response = jsonify(document)
     # A replay gets the first response unchanged, status included; the header tells them apart.
     response.status_code = 201

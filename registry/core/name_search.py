@@ -179,3 +179,24 @@ def match(query: str, name: str, institution: str = "") -> Match | None:
             exact, left = both
             return Match((1, -exact, left, name.casefold()))
     return None
+
+
+def person_key(name: str) -> str:
+    """Two names with the same key are the same name as a person says it: the same search words in
+    any order (accents, case, punctuation, honorifics and titles ignored). The kiosk's twin dialog
+    (search.js ``listedTwin``) compares names this way; so does linking a walk-in on the server."""
+    return " ".join(sorted(search_words(name)))
+
+
+def institutions_agree(typed: str, listed: str) -> bool:
+    """Whether one institution's words are all (prefixes of) distinct words of the other's.
+
+    "Dinas Kominfo" agrees with "Dinas Kominfo Kabupaten Purbalingga" and "PT Perwira Digital" with
+    "PT Perwira Digital Nusantara"; "Dinas Uji Coba" does not agree with either. Abbreviations
+    ("Diskominfo") do not agree either: a doubt is left to the operator, never guessed.
+    """
+    a, b = words(typed), words(listed)
+    if not a or not b:
+        return False
+    shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
+    return _covers(shorter, longer) is not None

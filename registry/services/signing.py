@@ -19,7 +19,7 @@ from registry.core.records import RECORD_TYPE, sign_record
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import CommitmentVersion, Erasure, Invitee, SignatureRecord, Withdrawal
-from registry.services import commitments, log
+from registry.services import commitments, log, walk_ins
 from registry.services.errors import (
     AlreadySigned,
     Erased,
@@ -62,12 +62,16 @@ class SigningRequest:
     device: str | None = None
     client_id: str | None = None
     idempotency_key: str | None = None
+    # False when the signer told the kiosk the listed namesake is someone else (services/walk_ins.py).
+    link_invitee: bool = True
 
 
 @dataclass(frozen=True)
 class SigningResult:
     record: SignatureRecord
     created: bool
+    linked: bool = False  # a walk-in's signing counted for the listed invitee they are
+    namesakes: tuple[int, ...] = ()  # listed invitees of a walk-in's name it was not linked to
 
 
 def new_record_id() -> str:
@@ -112,9 +116,12 @@ def _request_fingerprint(
     dims: list[str],
     canonical_strokes: list[list[list[int]]],
 ) -> str:
+    # Only a refused link is named, so the fingerprints of requests stored before it stay the same.
+    declined = {} if req.link_invitee else {"link_invitee": False}
     return sha256_hex(
         canonical_bytes(
-            {
+            declined
+            | {
                 "commitment": req.commitment,
                 "version": req.version,
                 "invitee_id": req.invitee_id,
@@ -175,7 +182,7 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
                     raise IdempotencyMismatch(
                         "this Idempotency-Key was already used for a different signing request"
                     )
-                return SigningResult(previous, created=False)
+                return _replayed(previous, version, signatory)
         if version.status != "open":
             raise NotOpen(
                 N_("signing of %(commitment)s version %(version)d is %(status)s, not open"),
@@ -183,7 +190,10 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
                 version=version.version,
                 status=version.status,
             )
-        invitee = _resolve_invitee(req, version, signatory)
+        invitee, linked, namesakes = _resolve_invitee(req, version, signatory)
+        # The record names the signatory as confirmed on the review screen: a listed invitee's
+        # entry, or what a walk-in typed (also when the walk-in is linked to the list).
+        who = signatory or Signatory(invitee.name, invitee.position, invitee.institution, invitee.category)
         moment = writer.now()
         record_id = new_record_id()
         code = _unused_code()
@@ -198,10 +208,10 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
                 "text_sha256": version.text_sha256,
             },
             "signatory": {
-                "name": invitee.name,
-                "position": invitee.position,
-                "institution": invitee.institution,
-                "category": invitee.category,
+                "name": who.name,
+                "position": who.position,
+                "institution": who.institution,
+                "category": who.category,
             },
             "dimensions": dims,
             "consent": {"text_sha256": version.consent_sha256, "public_display": req.public_display},
@@ -239,10 +249,10 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
             signed_at=moment,
             claimed_at=claimed_at,
             public_display=req.public_display,
-            name=invitee.name,
-            position=invitee.position,
-            institution=invitee.institution,
-            category=invitee.category,
+            name=who.name,
+            position=who.position,
+            institution=who.institution,
+            category=who.category,
             strokes=strokes_blob,
             client_id=req.client_id,
             idempotency_key=req.idempotency_key,
@@ -250,23 +260,16 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
         )
         db.session.add(row)
         db.session.flush()
-        return SigningResult(row, created=True)
+        return SigningResult(row, created=True, linked=linked, namesakes=namesakes)
 
     return write_transaction(work)
 
 
-def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory: Signatory | None) -> Invitee:
-    if req.invitee_id is not None:
-        invitee = db.session.get(Invitee, req.invitee_id)
-        if invitee is None or invitee.commitment_id != version.commitment_id:
-            raise NotFound(
-                N_("invitee %(id)d is not on the list of this commitment"),
-                field="invitee_id",
-                id=req.invitee_id,
-            )
-        # Only a signature still standing counts: one withdrawn as made in error (or erased) lets
-        # the invitee sign again. The head lock held by this transaction makes check-then-insert safe.
-        done = db.session.execute(
+def _standing(version: CommitmentVersion, invitee: Invitee) -> bool:
+    """Whether the invitee has a signature of this version still standing: one withdrawn as made in
+    error (or erased) lets them sign again. The head lock held by the caller makes check-then-insert safe."""
+    return (
+        db.session.execute(
             select(SignatureRecord.id)
             .outerjoin(Withdrawal, Withdrawal.record_id == SignatureRecord.id)
             .outerjoin(Erasure, Erasure.record_id == SignatureRecord.id)
@@ -277,7 +280,23 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
                 Erasure.record_id.is_(None),
             )
         ).first()
-        if done is not None:
+        is not None
+    )
+
+
+def _resolve_invitee(
+    req: SigningRequest, version: CommitmentVersion, signatory: Signatory | None
+) -> tuple[Invitee, bool, tuple[int, ...]]:
+    """Who signs: (the invitee row, whether a walk-in was linked to the list, listed namesakes)."""
+    if req.invitee_id is not None:
+        invitee = db.session.get(Invitee, req.invitee_id)
+        if invitee is None or invitee.commitment_id != version.commitment_id:
+            raise NotFound(
+                N_("invitee %(id)d is not on the list of this commitment"),
+                field="invitee_id",
+                id=req.invitee_id,
+            )
+        if _standing(version, invitee):
             raise AlreadySigned(
                 N_("%(name)s has already signed version %(version)d of this commitment"),
                 name=invitee.name,
@@ -286,7 +305,7 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
         # A list imported before the printable check may hold what the certificate cannot print.
         for field in ("name", "position", "institution"):
             require_printable(getattr(invitee, field), field)
-        return invitee
+        return invitee, False, ()
     assert signatory is not None
     # A walk-in who already signed (same name and institution by name_key: Unicode case folding
     # and NFKC, the same on every database) is the same person.
@@ -308,10 +327,30 @@ def _resolve_invitee(req: SigningRequest, version: CommitmentVersion, signatory:
             institution=signatory.institution,
             version=version.version,
         )
+    found = walk_ins.listed_match(version, signatory.name, signatory.institution, signatory.category)
+    if found.invitee is not None and req.link_invitee:
+        if _standing(version, found.invitee):
+            raise AlreadySigned(
+                N_("%(name)s is on the list of this commitment and has already signed version %(version)d"),
+                name=found.invitee.name,
+                version=version.version,
+            )
+        return found.invitee, True, ()
     invitee = Invitee(commitment_id=version.commitment_id, walk_in=True, **signatory.__dict__)
     db.session.add(invitee)
     db.session.flush()
-    return invitee
+    return invitee, False, tuple(found.namesakes)
+
+
+def _replayed(row: SignatureRecord, version: CommitmentVersion, signatory: Signatory | None) -> SigningResult:
+    """The first answer again: linked or not as then; the namesakes as the list stands now."""
+    invitee = db.session.get(Invitee, row.invitee_id) if row.invitee_id is not None else None
+    if signatory is None or invitee is None:
+        return SigningResult(row, created=False)
+    if not invitee.walk_in:
+        return SigningResult(row, created=False, linked=True)
+    found = walk_ins.listed_match(version, signatory.name, signatory.institution, signatory.category)
+    return SigningResult(row, created=False, namesakes=tuple(found.namesakes))
 
 
 def _unused_code() -> str:

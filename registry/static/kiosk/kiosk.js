@@ -320,6 +320,8 @@
       name: s.identity.name, position: s.identity.position,
       institution: s.identity.institution, category: s.identity.category
     };
+    // "Bukan saya": the server must not link this walk-in to the listed namesake either.
+    if (!s.invitee && s.twinDeclined) doc.link_invitee = false;
     return doc;
   }
 
@@ -563,6 +565,7 @@
   function refreshCount() {
     return queue.count().then(function (n) {
       $("pending-count").textContent = String(n);
+      IkrarSync.pending(n);
       $("pending").hidden = n === 0;
       root.dataset.pending = String(n);
     });
@@ -574,8 +577,6 @@
     el.hidden = false;
   }
 
-  var rejectedCount = 0;
-  var rejectedStatuses = {};
   var flushing = false;
   function flush() {
     if (flushing) return Promise.resolve();
@@ -587,15 +588,11 @@
         return items.reduce(function (chain, item) {
           return chain.then(function () {
             return send(item).then(function (r) {
-              if (r.ok) return queue.remove(item.key);
+              // Linked to the list, namesakes, refusals: counted for the operator by sync.js.
+              if (r.ok) return r.json().catch(function () { return null; }).then(IkrarSync.sent).then(function () { return queue.remove(item.key); });
               if (retryable(r.status)) throw new Error("retry later");
-              // Refused for good (e.g. already signed): the operator must see it; retrying cannot help.
-              // The notice stays for every later signer, so it names nobody (the server's detail
-              // may hold the name): a count and the status; the progress page shows who signed.
-              rejectedCount += 1;
-              rejectedStatuses[r.status] = true;
-              notice(msg.rejected + " " + rejectedCount + " (HTTP " + Object.keys(rejectedStatuses).join(", ") + ")");
-              return queue.remove(item.key);
+              // Refused for good (e.g. already signed): retrying cannot help; the operator must see it.
+              return IkrarSync.refused(r).then(function () { return queue.remove(item.key); });
             });
           });
         }, Promise.resolve());
