@@ -253,7 +253,7 @@ def _open(browser: Any, url: str, *, no_event_source: bool = False) -> tuple[Any
     return context, page, problems
 
 
-def _sign_over_http(url: str, token: str, name: str, *, public: bool) -> None:
+def _sign_over_http(url: str, token: str, name: str, *, public: bool) -> str:
     """Sign as a tablet does: POST to the signing API with a device token (tests/test_disk_full.py)."""
     document = body(
         name, consent={"accepted": True, "public_display": public}, strokes=handwriting(len(name))
@@ -270,6 +270,7 @@ def _sign_over_http(url: str, token: str, name: str, *, public: bool) -> None:
     )
     with urllib.request.urlopen(request, timeout=60) as response:
         assert response.status == 201
+        return str(json.loads(response.read())["id"])
 
 
 def _card(name: str) -> str:
@@ -288,7 +289,7 @@ def test_a_signature_made_through_the_api_appears_on_the_open_screen(
             1 for i in range(len(ROOM)) if "smart-governance" in (DIMENSIONS[i % 5], DIMENSIONS[(i + 2) % 5])
         )
         _sign_over_http(live_server.url, token, "Bu Tuti Handayani", public=False)
-        _sign_over_http(live_server.url, token, "Raden Ajeng Larasati", public=True)
+        record_id = _sign_over_http(live_server.url, token, "Raden Ajeng Larasati", public=True)
         page.wait_for_selector(_card("Raden Ajeng Larasati"), timeout=2_000)
         page.wait_for_selector(f'#count:text-is("{len(ROOM) + 2}")', timeout=2_000)
         card = page.locator(_card("Raden Ajeng Larasati"))
@@ -308,6 +309,11 @@ def test_a_signature_made_through_the_api_appears_on_the_open_screen(
         if SHOTS:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(Path(SHOTS) / "live-screen.png"))
+        # Withdrawn (made in error): it leaves the open screen, and the count.
+        with app.app_context():
+            withdrawals.withdraw(record_id, "Ditandatangani pada komitmen yang salah", "admin-test")
+        page.wait_for_selector(_card("Raden Ajeng Larasati"), state="detached", timeout=5_000)
+        page.wait_for_selector(f'#count:text-is("{len(ROOM) + 1}")', timeout=2_000)
         assert not problems, problems
     finally:
         context.close()
