@@ -17,7 +17,7 @@
   }
   var SVG = "http://www.w3.org/2000/svg";
   var DRAW_MS = 2500; // a new signature is drawn in its own rhythm, at most this long
-  var POLL_MS = 1500;
+  var POLL_MS = 1000;
   var MAX_POLL_MS = 15000;
   var FAILURES_BEFORE_POLLING = 3;
   var newest = parseInt(root.dataset.newest, 10) || 9;
@@ -191,6 +191,11 @@
     cursor = String(state.cursor);
     root.dataset.cursor = cursor;
     if (!state.changed) {
+      return;
+    }
+    if (String(state.commitment.version) !== root.dataset.version) {
+      // A new version was published: its dimensions and categories may differ; start afresh.
+      window.location.reload();
       return;
     }
     document.getElementById("count").textContent = String(state.total);
