@@ -195,7 +195,7 @@ def changes(
     after: int | None,
     *,
     seconds: float,
-    interval: float = 1.0,
+    interval: float = 0.5,
     heartbeat: float = 10.0,
 ) -> Iterator[LiveScreen | None]:
     """The screen each time it changes during ``seconds`` (None when ``heartbeat`` passed quietly).
