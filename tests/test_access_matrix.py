@@ -108,6 +108,15 @@ MATRIX: dict[str, tuple[int, ...]] = {
         200,
     ),
     "`GET /c/<slug>` (public list: consenting signatories)": (200, 200, 200, 200, 200, 200, 200),
+    "`GET /c/<slug>/layar` (live screen: consenting signatories)": (
+        200,
+        200,
+        200,
+        200,
+        200,
+        200,
+        200,
+    ),
 }
 SECTION = "## Who may see what"
 
@@ -248,6 +257,7 @@ def requests_for(world: World) -> dict[str, Callable[[str, FlaskClient, dict[str
             f"/api/v1/signatures/{other['id']}"
         ),
         "`GET /c/<slug>` (public list: consenting signatories)": get(f"/c/{DEMO}"),
+        "`GET /c/<slug>/layar` (live screen: consenting signatories)": get(f"/c/{DEMO}/layar"),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from flask import current_app
 
 from registry import __version__
+from registry.api.openapi_live import LIVE_PATHS, LIVE_SCHEMAS
 from registry.services.audience import FULL_FIELDS, LOG_FIELDS
 
 _HEX64 = {"type": "string", "pattern": "^[0-9a-f]{64}$"}
@@ -774,6 +775,7 @@ def document() -> dict[str, Any]:
                 }
             },
             **KIOSK_PATHS,
+            **LIVE_PATHS,
             "/.well-known/jwks.json": {
                 "get": {
                     "operationId": "getJwks",
@@ -802,7 +804,7 @@ def document() -> dict[str, Any]:
             },
         },
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": SCHEMAS | LIVE_SCHEMAS,
             "securitySchemes": {
                 "bearer": {
                     "type": "http",
