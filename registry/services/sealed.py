@@ -172,11 +172,15 @@ def _withdrawal_now(row: SignatureRecord, logged: LoggedWithdrawal) -> tuple[Wit
 
 
 def _problem(
-    row: SignatureRecord, ring: KeyRing, logged: LoggedWithdrawal | None, entry_bytes: bytes | None
+    row: SignatureRecord,
+    ring: KeyRing,
+    logged: LoggedWithdrawal | None,
+    entry_bytes: bytes | None,
+    versions: dict[int, str | None],
 ) -> tuple[str | None, Any, LoggedWithdrawal | None]:
     """(None, record, withdrawal entry) when everything agrees, else (what failed, None, None)."""
     body = bytes(row.body)
-    failed = _checks(row, ring, body, entry_bytes)
+    failed = _checks(row, ring, body, entry_bytes, versions)
     if isinstance(failed, str):
         return failed, None, None
     record = failed
@@ -201,9 +205,16 @@ def _problem(
 
 
 def _checks(
-    row: SignatureRecord, ring: KeyRing, body: bytes, entry_bytes: bytes | None
+    row: SignatureRecord,
+    ring: KeyRing,
+    body: bytes,
+    entry_bytes: bytes | None,
+    versions: dict[int, str | None],
 ) -> str | dict[str, Any]:
-    """The signed record if seal, columns, strokes, log entry and version agree; else what failed."""
+    """The signed record if seal, columns, strokes, log entry and version agree; else what failed.
+
+    ``versions``: each commitment version's check (None: it agrees with the log), made once per
+    call of check/check_many, however many of its signatures are judged (a public list of 1,000)."""
     try:
         signed, _key = verify_record(body, row.signature, ring)
     except IkrarError as exc:
@@ -229,10 +240,15 @@ def _checks(
     if created is not None:
         return created
     version = row.commitment_version
-    try:
-        check_version(version)
-    except IntegrityFailure as exc:
-        return str(exc)
+    if version.id not in versions:
+        try:
+            check_version(version)
+            versions[version.id] = None
+        except IntegrityFailure as exc:
+            versions[version.id] = str(exc)
+    version_problem = versions[version.id]
+    if version_problem is not None:
+        return version_problem
     if version.status == "draft":
         return "it is stored under a draft version, which nothing can be signed under"
     bound = record["commitment"]
@@ -250,6 +266,7 @@ def _judge(
     ring: KeyRing,
     events: dict[Any, list[log_index.Entry]],
     entry_bytes: bytes | None,
+    versions: dict[int, str | None],
 ) -> Sealed:
     withdrawals = _of_kind(events.get(row.id), "signature:withdraw")
     logged_erasure = _of_kind(events.get(row.id), "signature:erase")
@@ -262,7 +279,7 @@ def _judge(
                 "integrity error: signature %s (log index %s): %s", row.id, row.log_index, erased_problem
             )
             return Sealed(row, "invalid", None, erased_problem)
-    problem, record, logged = _problem(row, ring, _logged(withdrawals), entry_bytes)
+    problem, record, logged = _problem(row, ring, _logged(withdrawals), entry_bytes, versions)
     if problem is not None:
         logger.error("integrity error: signature %s (log index %s): %s", row.id, row.log_index, problem)
         return Sealed(row, "invalid", None, problem)
@@ -272,7 +289,8 @@ def _judge(
 def check(row: SignatureRecord) -> Sealed:
     """Re-check one stored signature (recent key ring: the public verify path is hot)."""
     entries = _creation_entries([row.log_index])
-    return _judge(row, keyring.recent_keyring(row.kid), _record_events(), entries.get(row.log_index))
+    ring = keyring.recent_keyring(row.kid)
+    return _judge(row, ring, _record_events(), entries.get(row.log_index), {})
 
 
 def check_many(rows: Iterable[SignatureRecord]) -> list[Sealed]:
@@ -282,7 +300,8 @@ def check_many(rows: Iterable[SignatureRecord]) -> list[Sealed]:
     ring = keyring.keyring()
     events = _record_events()
     entries = _creation_entries([row.log_index for row in rows])
-    return [_judge(row, ring, events, entries.get(row.log_index)) for row in rows]
+    versions: dict[int, str | None] = {}
+    return [_judge(row, ring, events, entries.get(row.log_index), versions) for row in rows]
 
 
 def require(row: SignatureRecord) -> Sealed:
