@@ -70,10 +70,11 @@ def private_cluster(disk: Path) -> Iterator[str]:
     assert binaries is not None
     # WAL, socket and server log off the small disk: only relation files may run out of room.
     scratch = _owned_by_postgres(Path(tempfile.mkdtemp(prefix="ikrar-private-pg-")))
-    data = _owned_by_postgres(disk / "pgdata")
+    data = disk / "pgdata"
     port = free_port()
     started = False
     try:
+        _owned_by_postgres(data)
         _as_postgres(
             str(binaries / "initdb"),
             "--pgdata",
