@@ -41,7 +41,11 @@ def register(app: Flask, unexpected: object) -> None:
     def _answer(exc: Exception) -> Response:
         if not is_storage_full(exc):
             return unexpected(exc)  # type: ignore[operator, no-any-return]
-        app.logger.critical("storage full on %s %s: %s", request.method, request.path, exc)
+        # The driver's message alone: SQLAlchemy's text of the error carries the statement's
+        # parameters, which are personal data (names of signatories and invitees).
+        app.logger.critical(
+            "storage full on %s %s: %s", request.method, request.path, getattr(exc, "orig", None) or exc
+        )
         from registry.api.problems import problem, wants_json
 
         if wants_json():
