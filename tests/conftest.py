@@ -284,7 +284,7 @@ def serving(variables: dict[str, str], cwd: Path) -> Iterator[LiveServer]:
         cwd=cwd,
     )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60  # a loaded machine starts Python slowly
     while True:
         try:
             urllib.request.urlopen(url + "/openapi.json", timeout=1).close()
