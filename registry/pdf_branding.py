@@ -22,6 +22,8 @@ from registry.printable import BOLD, printed_form
 __all__ = ["Letterhead", "letterhead"]
 
 NAVY = HexColor("#1b365d")
+LEADING = 1.28  # as the certificate's text (registry/printed.py reads lines at this step)
+MAX_EMBLEM_WIDTH = 60 * mm  # a wide emblem is drawn lower rather than wider (registry/printed_structure.py)
 
 
 class Letterhead(Flowable):  # type: ignore[misc]
@@ -54,7 +56,7 @@ class Letterhead(Flowable):  # type: ignore[misc]
                 break
         self.line_size = size
         self.lines = self.lines[:2]
-        self.height = self.emblem_height + self.gap + len(self.lines) * size * 1.25
+        self.height = self.emblem_height + self.gap + len(self.lines) * size * LEADING
         return self.width, self.height
 
     def draw(self) -> None:
@@ -62,20 +64,14 @@ class Letterhead(Flowable):  # type: ignore[misc]
         top = self.height
         if self.image is not None:
             pixels_w, pixels_h = self.image.getSize()
-            width = self.emblem_height * pixels_w / pixels_h
-            canvas.drawImage(
-                self.image,
-                (self.width - width) / 2,
-                top - self.emblem_height,
-                width,
-                self.emblem_height,
-                mask="auto",
-            )
+            width = min(self.emblem_height * pixels_w / pixels_h, MAX_EMBLEM_WIDTH)
+            height = width * pixels_h / pixels_w
+            canvas.drawImage(self.image, (self.width - width) / 2, top - height, width, height, mask="auto")
             top -= self.emblem_height + self.gap
         canvas.setFillColor(self.color)
         canvas.setFont(BOLD, self.line_size)
         for i, line in enumerate(self.lines):
-            baseline = top - (i + 1) * self.line_size * 1.25 + 0.3 * self.line_size
+            baseline = top - (i + 1) * self.line_size * LEADING + 0.3 * self.line_size
             canvas.drawCentredString(self.width / 2, baseline, line)
 
 

@@ -5,11 +5,14 @@ only as a PNG Ikrar re-encodes itself (hostile files refused with nothing stored
 from __future__ import annotations
 
 import hashlib
+import re
 import struct
 import zlib
 from collections.abc import Iterator
+from dataclasses import replace
 from io import BytesIO
 
+import pypdf
 import pypdfium2
 import pytest
 from flask import Flask
@@ -18,15 +21,20 @@ from PIL import Image, PngImagePlugin
 from sqlalchemy import Connection, create_engine, func, select, text
 
 from registry import demo
+from registry.certificate import CertificateData, render_certificate
 from registry.core.canonical import canonical_bytes, parse_canonical
+from registry.core.keys import Signer
 from registry.core.versions import document_from_json, version_document, version_sha256
+from registry.emblem import sanitise_emblem
 from registry.extensions import db
 from registry.models import Emblem, LogEntry
-from registry.services import certificates, commitments, integrity, signing
+from registry.printed import Expected, check_printed
+from registry.services import certificates, commitments, integrity, signing, verification
 from registry.services import roll as roll_service
 from registry.services.errors import IntegrityFailure
 from tests.conftest import Env, csrf_token, sign_in
 from tests.factories import DEMO, scribble, walk_in
+from tests.test_printed import full_expectation, make_data, with_content
 from tests.test_version_document import _tool
 
 ISSUER = "PEMERINTAH KABUPATEN PURBALINGGA"
@@ -390,3 +398,64 @@ def test_an_emblem_swapped_in_the_database_is_detected(
             integrity.verify_database()
         assert "emblem" in caught.value.reason
         db.session.remove()
+
+
+# --- the printed-text check (upload and `ikrar verify`) with a letterhead -------------------------
+
+
+def _branded(signer: Signer, **fields: object) -> tuple[CertificateData, bytes]:
+    data = replace(make_data(signer), issuer=ISSUER, emblem_png=sanitise_emblem(emblem_png()).png, **fields)
+    return data, render_certificate(data)
+
+
+def _expected(data: CertificateData, pdf: bytes) -> Expected:
+    return replace(full_expectation(data, pdf), issuer_known=True, issuer=data.issuer)
+
+
+def test_a_certificate_with_a_letterhead_prints_what_it_seals() -> None:
+    signer = Signer.generate()
+    data, pdf = _branded(signer)
+    assert check_printed(pdf, _expected(data, pdf)).status == "same"
+    # Offline the issuer is not known: not checked, and said so.
+    offline = check_printed(pdf, replace(_expected(data, pdf), issuer_known=False, issuer=None))
+    assert offline.status == "same" and "issuer" in offline.not_checked
+    # Another issuer, or one printed where the version has none, is caught.
+    forged = check_printed(pdf, replace(_expected(data, pdf), issuer="PEMERINTAH KABUPATEN LAIN"))
+    assert (forged.status, forged.differing) == ("differs", ["issuer"])
+    plain = render_certificate(replace(data, issuer=None, emblem_png=None))
+    assert check_printed(plain, _expected(data, plain)).differing == ["issuer"]
+    assert check_printed(pdf, replace(_expected(data, pdf), issuer=None)).status == "differs"
+
+
+def test_an_image_level_with_text_or_a_second_image_is_refused() -> None:
+    signer = Signer.generate()
+    data, pdf = _branded(signer)
+    content = pypdf.PdfReader(BytesIO(pdf)).pages[0].get_contents().get_data()
+    placed = re.search(rb"([\d.]+) 0 0 ([\d.]+) ([\d.]+) ([\d.]+) cm\s+/(\S+) Do", content)
+    assert placed is not None
+    lowered = placed.group(0).replace(b" " + placed.group(4) + b" cm", b" -300 cm")  # over the name
+    twice = placed.group(0) + b"\nQ\nq\n" + placed.group(0)
+    for forged, why in (
+        (with_content(pdf, lambda c: c.replace(placed.group(0), lowered)), "outside the letterhead"),
+        (with_content(pdf, lambda c: c.replace(placed.group(0), twice)), "more than one image"),
+    ):
+        result = check_printed(forged, _expected(data, forged))
+        assert (result.status, result.differing) == ("differs", ["structure"]) and why in str(result.reason)
+
+
+def test_an_uploaded_certificate_with_emblem_verifies(app: Flask, client: FlaskClient) -> None:
+    sign_in(app, client, "admin")
+    draft_v2(app)
+    assert upload(app, client, emblem_png(), "lambang.png")[0] == 303
+    with app.app_context():
+        commitments.publish(DEMO, 2)
+    record_id, _ = sign_one(app)
+    pdf = certificate_of(app, record_id)
+    copy = BytesIO()
+    writer = pypdf.PdfWriter(clone_from=BytesIO(pdf))
+    writer.write(copy)  # not byte-identical: the structure and the printed text are read
+    with app.app_context():
+        assert verification.check_upload(pdf).verdict == "valid"
+        result = verification.check_upload(copy.getvalue())
+        assert result.verdict == "valid" and not result.identical, result.reasons
+        assert result.printed is not None and "issuer" in result.printed.checked
