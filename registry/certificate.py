@@ -41,7 +41,7 @@ from registry.core.canonical import canonical_bytes, parse_instant
 from registry.core.errors import FormatError
 from registry.core.records import check_record_shape
 from registry.core.strokes import strokes_sha256
-from registry.pdf_branding import letterhead
+from registry.pdf_branding import letterhead, letterhead_material
 from registry.printable import BOLD, REGULAR, printed_form, register_fonts
 
 _register_fonts = register_fonts  # the name bench/probes.py warms the fonts with
@@ -603,11 +603,7 @@ def _document_id(data: CertificateData) -> bytes:
             data.log_index,
             data.receipt,
             list(data.withdrawn) if data.withdrawn else None,
-            *(
-                [data.issuer, hashlib.sha256(data.emblem_png or b"").hexdigest()]
-                if data.issuer or data.emblem_png
-                else []
-            ),
+            *letterhead_material(data.issuer, data.emblem_png),
         ],
         ensure_ascii=True,
         separators=(",", ":"),

@@ -10,6 +10,7 @@ This module imports neither Flask nor SQLAlchemy.
 
 from __future__ import annotations
 
+import hashlib
 from io import BytesIO
 
 from reportlab.lib.colors import Color, HexColor
@@ -19,7 +20,7 @@ from reportlab.platypus import Flowable, Spacer
 
 from registry.printable import BOLD, printed_form
 
-__all__ = ["Letterhead", "letterhead"]
+__all__ = ["Letterhead", "letterhead", "letterhead_material"]
 
 NAVY = HexColor("#1b365d")
 LEADING = 1.28  # as the certificate's text (registry/printed.py reads lines at this step)
@@ -82,3 +83,10 @@ def letterhead(
     if not issuer and not emblem_png:
         return []
     return [Letterhead(issuer, emblem_png, emblem_height=emblem_height, size=size), Spacer(1, 2.5 * mm)]
+
+
+def letterhead_material(issuer: str | None, emblem_png: bytes | None) -> list[str | None]:
+    """What the letterhead adds to a PDF's fixed /ID (nothing without one: earlier IDs unchanged)."""
+    if not issuer and not emblem_png:
+        return []
+    return [issuer, hashlib.sha256(emblem_png or b"").hexdigest()]
