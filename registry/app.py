@@ -87,6 +87,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.admin_invitees import admin_invitees
     from registry.web.admin_privacy import admin_privacy
     from registry.web.auth import auth
+    from registry.web.branding_views import emblems
     from registry.web.kiosk import kiosk, operator
     from registry.web.log_views import log
     from registry.web.mfa_views import mfa_pages
@@ -107,6 +108,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin)
     app.register_blueprint(admin_invitees)
     app.register_blueprint(admin_privacy)
+    app.register_blueprint(emblems)
     app.register_blueprint(verify)
     app.register_blueprint(roll)
     app.register_blueprint(privacy)

@@ -41,6 +41,7 @@ from registry.core.canonical import canonical_bytes, parse_instant
 from registry.core.errors import FormatError
 from registry.core.records import check_record_shape
 from registry.core.strokes import strokes_sha256
+from registry.pdf_branding import letterhead, letterhead_material
 from registry.printable import BOLD, REGULAR, printed_form, register_fonts
 
 _register_fonts = register_fonts  # the name bench/probes.py warms the fonts with
@@ -133,6 +134,8 @@ class CertificateData:
     log_index: int
     receipt: str | None = None  # C2SP tlog-proof text, embedded if given
     withdrawn: tuple[str, str] | None = None  # (instant text, reason) if the signature was withdrawn
+    issuer: str | None = None  # the version's issuer and emblem (PNG), drawn by pdf_branding
+    emblem_png: bytes | None = None
 
 
 # --------------------------------------------------------------------------------------------
@@ -600,6 +603,7 @@ def _document_id(data: CertificateData) -> bytes:
             data.log_index,
             data.receipt,
             list(data.withdrawn) if data.withdrawn else None,
+            *letterhead_material(data.issuer, data.emblem_png),
         ],
         ensure_ascii=True,
         separators=(",", ":"),
@@ -622,6 +626,7 @@ def _when_text(instant: str) -> str:
 def _story(data: CertificateData) -> list[Flowable]:
     signatory = data.record["signatory"]
     story: list[Flowable] = [
+        *letterhead(data.issuer, data.emblem_png),
         _Text("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD, sizes=(7.5,), color=GOLD),
         Spacer(1, 3 * mm),
         _Text("SERTIFIKAT PENANDATANGANAN", font=BOLD, sizes=(21, 18), max_lines=1, color=NAVY),

@@ -82,6 +82,8 @@ def draft() -> commitments.CommitmentDraft:
         dimensions=DIMENSIONS,
         categories=CATEGORIES,
         consent_text=CONSENT,
+        # The issuer's name only: no emblem ships (the regency's emblem is not licensed to Ikrar).
+        issuer="PEMERINTAH KABUPATEN PURBALINGGA",
     )
 
 

@@ -70,6 +70,10 @@ class CommitmentVersion(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Printed above the title (e.g. "PEMERINTAH KABUPATEN PURBALINGGA") and the emblem beside it:
+    # both in the version document the log binds (docs/FORMATS.md §4); None when not set.
+    issuer: Mapped[str | None] = mapped_column(String(200))
+    emblem_sha256: Mapped[str | None] = mapped_column(String(64), ForeignKey("emblem.sha256"))
 
     commitment: Mapped[Commitment] = relationship(back_populates="versions")
 
@@ -80,6 +84,18 @@ class CommitmentVersion(db.Model):  # type: ignore[name-defined,misc]
     @property
     def category_ids(self) -> list[str]:
         return [c["id"] for c in self.categories]
+
+
+class Emblem(db.Model):  # type: ignore[name-defined,misc]
+    """An issuer's emblem as Ikrar re-encoded it (PNG, metadata stripped), stored once by its hash."""
+
+    __tablename__ = "emblem"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)  # hex SHA-256 of ``png``
+    png: Mapped[bytes] = mapped_column(LargeBinary)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class Invitee(db.Model):  # type: ignore[name-defined,misc]

@@ -48,7 +48,7 @@ from registry.certificate import (
 from registry.core import codes
 from registry.core.errors import FormatError
 from registry.printable import BOLD, REGULAR, printed_form, register_fonts
-from registry.printed_structure import structure_problem
+from registry.printed_structure import structure
 
 __all__ = ["FIELDS", "Expected", "Line", "PrintedCheck", "check_printed", "compare", "read_lines"]
 
@@ -59,6 +59,7 @@ FIELDS = (
     "institution",
     "category",
     "commitment",
+    "issuer",
     "dimensions",
     "place",
     "signed_at",
@@ -108,6 +109,8 @@ class Expected:
     url: str | None = None  # the printed verify URL (the QR's URL without its #fragment)
     withdrawal_known: bool = False
     withdrawal: tuple[str, str] | None = None  # (instant, reason), when known to be withdrawn
+    issuer_known: bool = False  # the version's issuer is known here (``issuer`` None: it has none)
+    issuer: str | None = None
 
 
 @dataclass
@@ -327,6 +330,14 @@ def _slots(exp: Expected) -> list[_Slot]:
         ),
         fixed(LEGAL_LINE_EN, "legal", max_lines=2),
         fixed(LEGAL_LINE, "legal", font=BOLD),
+        # The letterhead (registry/pdf_branding.py): the issuer's name, when the version has one.
+        _Slot(
+            "issuer",
+            _printed(exp.issuer, BOLD) if exp.issuer else None,
+            max_lines=2,
+            optional=not exp.issuer,  # required when known, must be absent when known to be none
+            absent=exp.issuer_known and not exp.issuer,
+        ),
         fixed("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD),
         fixed("SERTIFIKAT PENANDATANGANAN", font=BOLD),
         fixed("Certificate of signing"),
@@ -471,11 +482,19 @@ def check_printed(pdf: bytes, exp: Expected) -> PrintedCheck:
     a certificate — a second page, an annotation, hidden or invisible text, another font, a
     content too large — differs in "structure" and its text is never extracted.
     """
-    problem = structure_problem(pdf)
+    problem, emblem = structure(pdf)
     if problem is not None:
         return PrintedCheck("differs", ["structure"], [], list(_PAGE_FIELDS), problem)
     try:
         lines = read_lines(pdf)
     except ValueError as exc:
         return PrintedCheck("unreadable", [], [], list(_PAGE_FIELDS), str(exc))
+    # The letterhead's emblem may share the page only if no text lies level with it (it could
+    # cover that text): a line's ascent and descent must clear the image's box.
+    if emblem is not None and any(
+        line.y + line.size > emblem[1] and line.y - 0.3 * line.size < emblem[3] for line in lines
+    ):
+        return PrintedCheck(
+            "differs", ["structure"], [], list(_PAGE_FIELDS), "an image is drawn level with text"
+        )
     return compare(lines, exp)

@@ -19,9 +19,10 @@ from __future__ import annotations
 import io
 import re
 import zlib
+from collections.abc import Sequence
 from typing import Any
 
-__all__ = ["MAX_CONTENT_BYTES", "MAX_OPERATORS", "MAX_TEXT_RUNS", "structure_problem"]
+__all__ = ["MAX_CONTENT_BYTES", "MAX_OPERATORS", "MAX_TEXT_RUNS", "structure", "structure_problem"]
 
 # Measured (tests/test_printed.py::test_the_content_bounds_hold_the_largest_genuine_certificate):
 # a certificate with the largest signature the API accepts (6000 points) and long fields decodes
@@ -56,6 +57,13 @@ _TOKEN = re.compile(
     re.S,
 )
 _BOXES = ("/CropBox", "/TrimBox", "/ArtBox", "/BleedBox")
+# The one image a page with text may draw: the issuer's emblem in the letterhead band at the top
+# of the page (registry/pdf_branding.py), upright, at most 60 × 20 mm; registry.printed then
+# requires that no line of text lies level with it, so it can cover none.
+_MM = 72 / 25.4
+EMBLEM_BAND = (841.89 - 55 * _MM, 841.89 - 13 * _MM)  # A4: bottom and top of the band, points
+EMBLEM_MAX = (60 * _MM + 0.5, 20 * _MM + 0.5)
+Box = tuple[float, float, float, float]  # left, bottom, right, top in page space
 
 
 class _Refused(Exception):
@@ -64,38 +72,43 @@ class _Refused(Exception):
 
 def structure_problem(pdf: bytes) -> str | None:
     """Why ``pdf`` is not built like a certificate (English), or None when it is."""
+    return structure(pdf)[0]
+
+
+def structure(pdf: bytes) -> tuple[str | None, Box | None]:
+    """``structure_problem``, and where the page draws its emblem (None: no image on a text page)."""
     import pypdf  # a PDF path only
 
     try:
         reader = pypdf.PdfReader(io.BytesIO(pdf))
         if reader.is_encrypted:
-            return "the document is encrypted"
+            return "the document is encrypted", None
         root: Any = reader.trailer["/Root"].get_object()
         for key, why in (
             ("/AcroForm", "the document has form fields"),
             ("/OCProperties", "the document has optional content (layers)"),
         ):
             if key in root:
-                return why
+                return why, None
         if len(reader.pages) != 1:
-            return f"the document has {len(reader.pages)} pages, a certificate has one"
+            return f"the document has {len(reader.pages)} pages, a certificate has one", None
         page: Any = reader.pages[0]
         if page.get("/Annots"):
-            return "an annotation is drawn over the page"
+            return "an annotation is drawn over the page", None
         media = [float(v) for v in page.mediabox]
         for box in _BOXES:  # as a viewer reads them: inherited, and each defaulting to the crop box
             if [float(v) for v in getattr(page, box[1:].lower())] != media:
-                return f"the page's {box[1:]} differs from its MediaBox (part of the page is hidden)"
+                return f"the page's {box[1:]} differs from its MediaBox (part of the page is hidden)", None
         if int(page.get("/Rotate", 0)) % 360 or "/UserUnit" in page:
-            return "the page is rotated or rescaled"
+            return "the page is rotated or rescaled", None
         fonts = _check_resources(page.get("/Resources"))
         content = _content(page)
-        _check_content(content, fonts)
+        emblem = _check_content(content, fonts)
     except _Refused as refused:
-        return str(refused)
+        return str(refused), None
     except Exception as exc:  # untrusted input: any failure of the reader is a refusal, not a 500
-        return f"the document cannot be read ({exc.__class__.__name__})"
-    return None
+        return f"the document cannot be read ({exc.__class__.__name__})", None
+    return None, emblem
 
 
 def _check_resources(resources: Any) -> set[bytes]:
@@ -165,9 +178,35 @@ def _content(page: Any) -> bytes:
     return bytes(out)
 
 
-def _check_content(content: bytes, fonts: set[bytes]) -> None:
-    """One linear pass over the content's tokens: operators, render modes, fonts."""
+def _times(m: Sequence[float], n: Sequence[float]) -> tuple[float, ...]:
+    """The matrix product m × n of two PDF matrices [a b c d e f]."""
+    a, b, c, d, e, f = m
+    return (
+        a * n[0] + b * n[2],
+        a * n[1] + b * n[3],
+        c * n[0] + d * n[2],
+        c * n[1] + d * n[3],
+        e * n[0] + f * n[2] + n[4],
+        e * n[1] + f * n[3] + n[5],
+    )
+
+
+def _emblem_box(ctm: Sequence[float]) -> Box:
+    """Where an image drawn under ``ctm`` lands; refused unless it is the letterhead's emblem."""
+    a, b, c, d, e, f = ctm
+    if b != 0 or c != 0 or a <= 0 or d <= 0 or a > EMBLEM_MAX[0] or d > EMBLEM_MAX[1]:
+        raise _Refused("an image is drawn on a page with text, not as the letterhead's emblem")
+    if f < EMBLEM_BAND[0] or f + d > EMBLEM_BAND[1]:
+        raise _Refused("an image is drawn on a page with text outside the letterhead")
+    return (e, f, e + a, f + d)
+
+
+def _check_content(content: bytes, fonts: set[bytes]) -> Box | None:
+    """One linear pass over the content's tokens: operators, render modes, fonts; the emblem's box."""
     operators = runs = 0
+    ctm: tuple[float, ...] = (1.0, 0.0, 0.0, 1.0, 0.0, 0.0)
+    saved: list[tuple[float, ...]] = []
+    drawn: list[tuple[float, ...]] = []  # the transformation of each image drawn
     seen: set[bytes] = set()
     previous: list[bytes] = []  # the operands since the last operator
     position = 0
@@ -196,11 +235,24 @@ def _check_content(content: bytes, fonts: set[bytes]) -> None:
             raise _Refused("text is drawn invisibly (text render mode 3 or 7)")
         if token == b"Tf" and (len(previous) != 2 or previous[0] not in fonts):
             raise _Refused("text is drawn with a font the page does not declare")
+        if token == b"q":
+            saved.append(ctm)
+        elif token == b"Q" and saved:
+            ctm = saved.pop()
+        elif token == b"cm" and len(previous) == 6:
+            ctm = _times([float(v) for v in previous], ctm)
+        elif token == b"Do":
+            drawn.append(ctm)
         previous = []
-    if b"Do" in seen and seen & {b"Tj", b"TJ", b"'", b'"'}:
-        raise _Refused("an image is drawn on a page with text (it may cover the text)")
     if position != len(content):
         raise _Refused("the page's content cannot be read as a certificate's")
+    if drawn and seen & {b"Tj", b"TJ", b"'", b'"'}:
+        # On a page with text only the letterhead's one emblem (registry.printed checks that no
+        # text lies level with it); any other image could cover the text.
+        if len(drawn) > 1:
+            raise _Refused("more than one image is drawn on a page with text (it may cover the text)")
+        return _emblem_box(drawn[0])
+    return None
 
 
 def _resolved(value: Any) -> Any:

@@ -51,6 +51,7 @@ from registry.certificate import (
     qr_matrix,
 )
 from registry.core import codes
+from registry.pdf_branding import letterhead
 from registry.printable import BOLD, REGULAR, register_fonts
 
 __all__ = ["RollCheckpoint", "RollData", "RollSignatory", "format_date", "render_roll"]
@@ -111,6 +112,8 @@ class RollData:
     made_at: str  # instant of the last log entry the checkpoint covers
     checkpoint: RollCheckpoint
     signatories: list[RollSignatory] = field(default_factory=list)
+    issuer: str | None = None  # the version's issuer and emblem (PNG), drawn by pdf_branding
+    emblem_png: bytes | None = None
 
 
 def format_date(day: date) -> str:
@@ -350,6 +353,7 @@ def _commitment_story(data: RollData) -> list[Flowable]:
     active = sum(1 for s in data.signatories if s.withdrawn is None)
     withdrawn = len(data.signatories) - active
     story: list[Flowable] = [
+        *letterhead(data.issuer, data.emblem_png),
         _Text("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD, sizes=(7.5,), color=GOLD),
         Spacer(1, 2 * mm),
         _Text("DAFTAR TANDA TANGAN", font=BOLD, sizes=(20,), color=NAVY),

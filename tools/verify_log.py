@@ -1042,6 +1042,7 @@ VERSION_FIELDS = (
     "categories",
     "consent_text",
 )
+VERSION_OPTIONAL = ("issuer", "emblem_sha256")
 MAX_VERSIONS_FILE = 1 << 26
 
 
@@ -1061,7 +1062,10 @@ def version_document(served: dict[str, Any]) -> dict[str, Any]:
     missing = [name for name in VERSION_FIELDS if name not in served]
     if missing:
         raise Invalid(f"the version document lacks {', '.join(missing)}")
-    return {"type": VERSION_TYPE, **{name: served[name] for name in VERSION_FIELDS}}
+    document = {"type": VERSION_TYPE, **{name: served[name] for name in VERSION_FIELDS}}
+    # Optional members (issuer, emblem): in the document only when the served value is not null.
+    document.update({name: served[name] for name in VERSION_OPTIONAL if served.get(name) is not None})
+    return document
 
 
 def served_version(served: Any, line: int) -> tuple[tuple[str, int], ServedVersion]:

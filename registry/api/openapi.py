@@ -153,6 +153,9 @@ SCHEMAS: dict[str, Any] = {
                     "consent_text",
                     "consent_sha256",
                     "version_sha256",
+                    "issuer",
+                    "emblem_sha256",
+                    "emblem_url",
                     "versions",
                 ],
                 "properties": {
@@ -166,6 +169,17 @@ SCHEMAS: dict[str, Any] = {
                         "description": "SHA-256 of the canonical version document (docs/FORMATS.md §4); "
                         "equals the version_sha256 of the version's commitment:publish log entry."
                     },
+                    "issuer": {
+                        "oneOf": [{"type": "string"}, {"type": "null"}],
+                        "description": "Who issues the commitment, printed above its title (e.g. "
+                        "PEMERINTAH KABUPATEN PURBALINGGA); in the version document when not null.",
+                    },
+                    "emblem_sha256": {
+                        "oneOf": [_HEX64, {"type": "null"}],
+                        "description": "SHA-256 of the issuer's emblem (PNG as re-encoded by Ikrar, served "
+                        "at emblem_url); in the version document when not null.",
+                    },
+                    "emblem_url": {"oneOf": [{"type": "string", "format": "uri"}, {"type": "null"}]},
                     "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
                     "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
                     "versions": {

@@ -50,6 +50,11 @@ def commitment_document(version: CommitmentVersion) -> dict[str, Any]:
         "consent_text": version.consent_text,
         "consent_sha256": version.consent_sha256,
         "version_sha256": version_sha256(signed_document(version, version.commitment.slug)),
+        "issuer": version.issuer,
+        "emblem_sha256": version.emblem_sha256,
+        "emblem_url": _absolute("branding.emblem", sha256=version.emblem_sha256)
+        if version.emblem_sha256
+        else None,
         "opened_at": format_instant(version.opened_at) if version.opened_at else None,
         "closed_at": format_instant(version.closed_at) if version.closed_at else None,
         "versions": published,

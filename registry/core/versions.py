@@ -3,7 +3,9 @@
 The log entries that create, edit, publish and close a version commit to ``version_sha256``, the
 SHA-256 of this document's canonical bytes; the text and consent text enter it in full, so a
 title, place, date, dimension label or text edited in the database no longer hashes to what the
-log holds (docs/FORMATS.md §4).
+log holds (docs/FORMATS.md §4). The issuer printed above the title and the SHA-256 of the emblem
+image are optional members: present only when the version has them, so a version without them
+(every version written before they existed) keeps its document and its hash.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ DOCUMENT_FIELDS = (
     "categories",
     "consent_text",
 )
+# Members a version document has only when set (a served document gives them as null when unset).
+OPTIONAL_FIELDS = ("issuer", "emblem_sha256")
 
 
 def version_document(
@@ -40,9 +44,11 @@ def version_document(
     dimensions: Sequence[Mapping[str, Any]],
     categories: Sequence[Mapping[str, Any]],
     consent_text: str,
+    issuer: str | None = None,
+    emblem_sha256: str | None = None,
 ) -> dict[str, Any]:
     """The object whose canonical bytes ``version_sha256`` hashes (``event_date`` as YYYY-MM-DD)."""
-    return {
+    document: dict[str, Any] = {
         "type": VERSION_TYPE,
         "id": commitment,
         "version": version,
@@ -54,6 +60,11 @@ def version_document(
         "categories": [dict(item) for item in categories],
         "consent_text": consent_text,
     }
+    if issuer is not None:
+        document["issuer"] = issuer
+    if emblem_sha256 is not None:
+        document["emblem_sha256"] = emblem_sha256
+    return document
 
 
 def version_sha256(document: Mapping[str, Any]) -> str:
@@ -76,4 +87,6 @@ def document_from_json(served: Mapping[str, Any]) -> dict[str, Any]:
         dimensions=served["dimensions"],
         categories=served["categories"],
         consent_text=served["consent_text"],
+        issuer=served.get("issuer"),
+        emblem_sha256=served.get("emblem_sha256"),
     )

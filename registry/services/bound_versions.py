@@ -66,6 +66,8 @@ def signed_document(version: CommitmentVersion, slug: str) -> dict[str, Any]:
         dimensions=version.dimensions,
         categories=version.categories,
         consent_text=version.consent_text,
+        issuer=version.issuer,
+        emblem_sha256=version.emblem_sha256,
     )
 
 
@@ -119,7 +121,9 @@ def check_version(version: CommitmentVersion) -> CommitmentVersion:
     bound = payload.get("version_sha256")
     if bound is not None and bound != digest:
         raise _refuse(
-            version, slug, f"title, place, date, dimensions or categories differ from log entry {index}"
+            version,
+            slug,
+            f"title, place, date, dimensions, categories, issuer or emblem differ from log entry {index}",
         )
     with _LOCK:
         cache.add(key)

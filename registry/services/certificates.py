@@ -18,6 +18,7 @@ from registry.core.errors import FormatError, KeyRingError
 from registry.core.keys import Signer
 from registry.models import SignatureRecord
 from registry.services import sealed
+from registry.services.branding import version_emblem
 from registry.services.receipts import signature_receipt
 
 
@@ -72,6 +73,8 @@ def certificate_data(row: SignatureRecord) -> CertificateData:
         withdrawn=None
         if withdrawal is None
         else (format_instant(withdrawal.withdrawn_at), withdrawal.reason),
+        issuer=version.issuer,
+        emblem_png=version_emblem(version),
     )
 
 

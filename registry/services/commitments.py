@@ -37,6 +37,7 @@ class CommitmentDraft:
     dimensions: list[dict[str, Any]]
     categories: list[dict[str, Any]]
     consent_text: str
+    issuer: str | None = None  # printed above the title, e.g. "PEMERINTAH KABUPATEN PURBALINGGA"
 
 
 def _choices(items: Any, field: str) -> list[dict[str, str]]:
@@ -76,7 +77,9 @@ def _clean(draft: CommitmentDraft) -> dict[str, Any]:
         )
     text = clean_text(draft.text, "text", max_length=MAX_TEXT, multiline=True, printed=True)
     consent = clean_text(draft.consent_text, "consent text", max_length=MAX_TEXT, multiline=True)
+    issuer = clean_text(draft.issuer, "issuer", max_length=200, optional=True, printed=True)
     return {
+        "issuer": issuer or None,
         "title": clean_text(draft.title, "title", max_length=300, printed=True),
         "text": text,
         "text_sha256": sha256_hex(text.encode("utf-8")),
@@ -99,6 +102,11 @@ def _entry_payload(version: CommitmentVersion, slug: str) -> dict[str, Any]:
         "consent_sha256": version.consent_sha256,
         "version_sha256": version_sha256(signed_document(version, slug)),
     }
+
+
+def entry_payload(version: CommitmentVersion, slug: str) -> dict[str, Any]:
+    """What a ``commitment:*`` entry for ``version`` holds (services that edit a draft append one)."""
+    return _entry_payload(version, slug)
 
 
 def get_version(slug: str, version: int | None = None, *, published_only: bool = False) -> CommitmentVersion:
@@ -170,6 +178,7 @@ def revise(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
             version=latest.version + 1,
             status="draft",
             created_at=moment,
+            emblem_sha256=latest.emblem_sha256,  # the issuer's emblem carries over; the form has no file
             **fields,
         )
         db.session.add(version)

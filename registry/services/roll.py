@@ -22,6 +22,7 @@ from registry.extensions import db
 from registry.models import CommitmentVersion, LogEntry, SignatureRecord, SigningKey
 from registry.roll import RollCheckpoint, RollData, RollSignatory, render_roll
 from registry.services import checkpoints, commitments, sealed
+from registry.services.branding import version_emblem
 from registry.services.errors import IntegrityFailure, Unavailable
 
 
@@ -131,6 +132,8 @@ def roll_data(slug: str, version_number: int) -> RollData:
         made_at=format_instant(made_at),
         checkpoint=checkpoint,
         signatories=signatories,
+        issuer=version.issuer,
+        emblem_png=version_emblem(version),
     )
 
 

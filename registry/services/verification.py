@@ -295,6 +295,8 @@ def _printed_expectation(
         log_index=row.log_index,
         # No url: its base follows IKRAR_BASE_URL at printing time, and a registry that moved
         # would otherwise call all its earlier certificates altered; the code at its end is checked.
+        issuer_known=True,
+        issuer=version.issuer,
         withdrawal_known=True,
         withdrawal=None
         if withdrawal is None

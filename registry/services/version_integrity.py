@@ -14,7 +14,7 @@ from registry.core.errors import FormatError
 from registry.core.version_entries import binding_problem, version_key
 from registry.core.versions import version_sha256
 from registry.extensions import db
-from registry.models import Commitment, CommitmentVersion
+from registry.models import Commitment, CommitmentVersion, Emblem
 from registry.services.bound_versions import signed_document
 
 Key = tuple[str, int]
@@ -104,6 +104,12 @@ def check_versions(entries: VersionEntries, size: int, fail: Fail) -> dict[int, 
         if _STATUS_AFTER.get(last_kind) != row.status:
             raise fail(
                 last_index, f"{slug} version {row.version} is stored as {row.status} after a {last_kind}"
+            )
+        emblem = db.session.get(Emblem, row.emblem_sha256) if row.emblem_sha256 else None
+        if row.emblem_sha256 and (emblem is None or sha256_hex(bytes(emblem.png)) != row.emblem_sha256):
+            raise fail(
+                index,
+                f"{slug} version {row.version}: its emblem is missing or no longer hashes to emblem_sha256",
             )
         bound[row.id] = BoundVersion(str(slug), row.version, text_hash, consent_hash)
         db.session.expunge(row)

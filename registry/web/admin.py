@@ -22,11 +22,21 @@ from registry.web.auth import roles_required
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
 WIB = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: UTC+7 all year
-FORM_FIELDS = ("slug", "title", "text", "place", "event_date", "dimensions", "categories", "consent_text")
+FORM_FIELDS = (
+    "slug",
+    "issuer",
+    "title",
+    "text",
+    "place",
+    "event_date",
+    "dimensions",
+    "categories",
+    "consent_text",
+)
 
 Page = str | tuple[str, int]
 # The commitment fields the services name in their messages, translated with them.
-FIELD_LABELS = (N_("title"), N_("text"), N_("place"), N_("consent text"), N_("reason"))
+FIELD_LABELS = (N_("title"), N_("text"), N_("place"), N_("consent text"), N_("reason"), N_("issuer"))
 
 
 @admin.app_template_filter("admin_wib")
@@ -116,6 +126,7 @@ def _draft_from(form: Any) -> commitments.CommitmentDraft:
         dimensions=_lines(form.get("dimensions", ""), "dimensions"),
         categories=_lines(form.get("categories", ""), "categories"),
         consent_text=form.get("consent_text", ""),
+        issuer=form.get("issuer", ""),
     )
 
 
@@ -142,6 +153,7 @@ def _values_of(version: CommitmentVersion) -> dict[str, str]:
         "dimensions": lines(version.dimensions),
         "categories": lines(version.categories),
         "consent_text": version.consent_text,
+        "issuer": version.issuer or "",
     }
 
 

@@ -68,6 +68,8 @@ def verify_page(code: str) -> Response:
         if document["public_display"]:
             svg = svg_document(parse_canonical(bytes(row.strokes)))
             signature_image = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
+    # The issuer of the version the record is sealed under (already checked against the log).
+    version = row.commitment_version if row is not None and document["status"] != "invalid" else None
     commitment_url = (
         url_for(
             "api.get_commitment", slug=document["commitment"]["id"], version=document["commitment"]["version"]
@@ -83,6 +85,8 @@ def verify_page(code: str) -> Response:
         erased_wib=erased_wib,
         signature_image=signature_image,
         commitment_url=commitment_url,
+        issuer=version.issuer if version is not None else None,
+        emblem_sha256=version.emblem_sha256 if version is not None else None,
     )
     response = Response(html, status=200 if row is not None else 404, mimetype="text/html")
     response.cache_control.no_store = True
