@@ -81,6 +81,7 @@ def register_blueprints(app: Flask) -> None:
 
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
+    from registry.web import admin_lifecycle  # noqa: F401 - adds publish/close/reopen to the admin blueprint
     from registry.web.account_views import account
     from registry.web.admin import admin
     from registry.web.admin_privacy import admin_privacy
