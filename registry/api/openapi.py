@@ -166,7 +166,11 @@ SCHEMAS: dict[str, Any] = {
                         "equals the version_sha256 of the version's commitment:publish log entry."
                     },
                     "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
-                    "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+                    "closed_at": {
+                        "oneOf": [_INSTANT, {"type": "null"}],
+                        "description": "When signing closed; null while open, also after a reopening "
+                        "(the log's commitment:close and commitment:reopen entries keep the history).",
+                    },
                     "versions": {
                         "type": "array",
                         "items": {"type": "integer"},
