@@ -81,7 +81,10 @@ def register_blueprints(app: Flask) -> None:
 
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
-    from registry.web import live_screen_views  # noqa: F401 - adds the live screen to the roll blueprint
+    from registry.web import (
+        admin_lifecycle,  # noqa: F401 - adds publish/close/reopen to the admin blueprint
+        live_screen_views,  # noqa: F401 - adds the live screen to the roll blueprint
+    )
     from registry.web.account_views import account
     from registry.web.admin import admin
     from registry.web.admin_invitees import admin_invitees

@@ -275,7 +275,8 @@ def test_the_csv_import_finds_duplicates_by_the_same_rule(app: Flask) -> None:
             DEMO, b"nama;jabatan;instansi;kategori\nGERTRUD STRASSE;Staf;dinas uji;pemerintah\n"
         )
         assert second.imported == 0
-        assert [p.reason for p in second.rejected] == ["already on the invitee list"]
+        assert second.rejected == []
+        assert [p.reason for p in second.already_listed] == ["already on the invitee list"]
 
 
 def test_the_kiosk_search_folds_case_beyond_ascii(app: Flask, client: FlaskClient) -> None:

@@ -921,10 +921,20 @@ class StateWriter:
 # ──────────────────────────────────── §7 the log ───────────────────────────────────────
 
 COMMITMENT_TYPES = frozenset(
-    {"commitment:create", "commitment:edit", "commitment:revise", "commitment:publish", "commitment:close"}
+    {
+        "commitment:create",
+        "commitment:edit",
+        "commitment:revise",
+        "commitment:publish",
+        "commitment:close",
+        "commitment:reopen",
+    }
 )
 LEGACY_COMMITMENT_MEMBERS = frozenset({"commitment", "version", "text_sha256", "consent_sha256"})
 COMMITMENT_MEMBERS = LEGACY_COMMITMENT_MEMBERS | {"version_sha256"}
+# A reopening also says why and by whom (never in a legacy form): §7.
+REOPEN_MEMBERS = COMMITMENT_MEMBERS | {"reason", "user"}
+STATUS_AFTER = {"commitment:publish": "open", "commitment:close": "closed", "commitment:reopen": "open"}
 
 
 def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: dict[str, str]) -> None:
@@ -963,7 +973,19 @@ def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: 
     elif kind in COMMITMENT_TYPES:
         # Entries written before version_sha256 existed ("legacy") have the other four members.
         members = COMMITMENT_MEMBERS if "version_sha256" in payload else LEGACY_COMMITMENT_MEMBERS
+        if kind == "commitment:reopen":
+            members = REOPEN_MEMBERS
         payload = _exact(payload, members, f"{kind} payload")
+        if kind == "commitment:reopen":
+            reason = payload["reason"]
+            if (
+                not _text(reason)
+                or len(reason) > 500
+                or any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in reason)
+            ):
+                raise Invalid("a reopening's reason must be 1–500 characters without control characters")
+            if not _text(payload["user"]) or not payload["user"].startswith("usr_"):
+                raise Invalid("a reopening's user is not a public user id")
         if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
             raise Invalid("commitment id/version malformed")
         if not all(is_hex256(payload[name]) for name in members if name.endswith("_sha256")):
@@ -1135,6 +1157,7 @@ class Served:
         self.erased_ids: set[str] = set()
         self.erased_created: set[str] = set()  # erased documents whose signature:create was seen
         self.published: dict[tuple[str, int], dict[str, Any]] = {}
+        self.state: dict[tuple[str, int], str] = {}  # open / closed after each version's last entry
         self.used: set[tuple[str, int]] = set()
         self.settled: set[str] = set()
         self.first: Failure | None = None
@@ -1146,14 +1169,30 @@ class Served:
 
     def entry(self, entry: dict[str, Any]) -> None:
         kind, payload, index = entry["type"], entry["payload"], entry["index"]
+        if kind in STATUS_AFTER:
+            self._status(index, kind, (payload["commitment"], payload["version"]))
         if kind == "commitment:publish":
             self._publish(index, payload)
         elif kind == "signature:create":
+            if self.state.get((payload["commitment"], payload["version"])) == "closed":
+                name = f"{payload['commitment']} version {payload['version']}"
+                self.fail("record", f"a signature of {name} was made while signing was closed", index)
             self._create(index, payload)
         elif kind == "signature:withdraw":
             self._withdraw(index, payload, entry["time"])
         elif kind == "signature:erase":
             self._erase(index, payload, entry["time"])
+
+    def _status(self, index: int, kind: str, key: tuple[str, int]) -> None:
+        """A close needs an open version and a reopen a closed one (publish is checked apart)."""
+        was = self.state.get(key)
+        if (kind == "commitment:close" and was != "open") or (
+            kind == "commitment:reopen" and was != "closed"
+        ):
+            self.fail(
+                "version", f"{key[0]} version {key[1]}: a {kind} while it is {was or 'unpublished'}", index
+            )
+        self.state[key] = STATUS_AFTER[kind]
 
     def _publish(self, index: int, payload: dict[str, Any]) -> None:
         key = (payload["commitment"], payload["version"])

@@ -181,7 +181,11 @@ SCHEMAS: dict[str, Any] = {
                     },
                     "emblem_url": {"oneOf": [{"type": "string", "format": "uri"}, {"type": "null"}]},
                     "opened_at": {"oneOf": [_INSTANT, {"type": "null"}]},
-                    "closed_at": {"oneOf": [_INSTANT, {"type": "null"}]},
+                    "closed_at": {
+                        "oneOf": [_INSTANT, {"type": "null"}],
+                        "description": "When signing closed; null while open, also after a reopening "
+                        "(the log's commitment:close and commitment:reopen entries keep the history).",
+                    },
                     "versions": {
                         "type": "array",
                         "items": {"type": "integer"},

@@ -27,7 +27,13 @@ from registry.core.errors import IkrarError, NoteError, VerificationError
 from registry.core.keys import KeyRing
 from registry.core.note import Checkpoint, NoteVerifier, open_checkpoint
 from registry.core.records import verify_record
-from registry.core.version_entries import COMMITMENT_TYPES, served_version_problem, version_key
+from registry.core.version_entries import (
+    COMMITMENT_TYPES,
+    STATUS_AFTER,
+    served_version_problem,
+    status_problem,
+    version_key,
+)
 
 RecordFetcher = Callable[[str], dict[str, Any]]
 VersionFetcher = Callable[[str, int], dict[str, Any]]
@@ -302,6 +308,7 @@ class Served:
         self.size, self.records = size, records
         self.publishes: list[tuple[int, dict[str, Any]]] = []
         self.published: dict[tuple[str, int], dict[str, Any]] = {}
+        self.last_kind: dict[tuple[str, int], str] = {}  # each version's last commitment:* entry
         self.pending: dict[str, _Withdrawn] = {}
         self.settled: set[str] = set()
         self.first: AuditFailure | None = None
@@ -315,10 +322,14 @@ class Served:
     def entry(self, index: int, kind: str, payload: dict[str, Any], time: str) -> None:
         if kind in COMMITMENT_TYPES:
             try:
-                key = version_key(payload)
+                key = version_key(payload, kind)
             except ValueError as exc:
                 self.fail("version", str(exc), index)
                 return
+            problem = status_problem(self.last_kind.get(key), kind)
+            if problem is not None:
+                self.fail("version", f"{key[0]} version {key[1]}: this entry {problem}", index)
+            self.last_kind[key] = kind
             if kind == "commitment:publish":
                 if key in self.published:
                     self.fail("version", f"{key[0]} version {key[1]} is published a second time", index)
@@ -328,6 +339,13 @@ class Served:
             self._withdraw(index, payload, time)
         elif kind == "signature:create":
             self.erasures.create(payload)
+            # A seal made between a close and a reopen (or after a close) was made while signing
+            # was closed: the registry refuses to, so such an entry is a forgery or a bug.
+            named = (payload.get("commitment"), payload.get("version"))
+            if STATUS_AFTER.get(self.last_kind.get(named, "")) == "closed":  # type: ignore[arg-type]
+                self.fail(
+                    "record", f"a signature of {named[0]} version {named[1]} was made while closed", index
+                )
         elif kind == "signature:erase":
             problem = self.erasures.erase(index, payload, time)
             if problem is not None:

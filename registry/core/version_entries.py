@@ -17,20 +17,54 @@ from registry.core.errors import FormatError
 from registry.core.versions import document_from_json, version_sha256
 
 COMMITMENT_TYPES = frozenset(
-    {"commitment:create", "commitment:edit", "commitment:revise", "commitment:publish", "commitment:close"}
+    {
+        "commitment:create",
+        "commitment:edit",
+        "commitment:revise",
+        "commitment:publish",
+        "commitment:close",
+        "commitment:reopen",
+    }
 )
 LEGACY_MEMBERS = frozenset({"commitment", "version", "text_sha256", "consent_sha256"})
 MEMBERS = LEGACY_MEMBERS | {"version_sha256"}
+# A reopening also says why and who (docs/FORMATS.md §7); it never existed in a legacy form.
+REOPEN = "commitment:reopen"
+REOPEN_MEMBERS = MEMBERS | {"reason", "user"}
+MAX_REOPEN_REASON = 500
+# The status of a published version after each kind of entry that changes it.
+STATUS_AFTER = {"commitment:publish": "open", "commitment:close": "closed", REOPEN: "open"}
 _HEX256 = re.compile(r"[0-9a-f]{64}")
+_USER = re.compile(r"usr_[A-Za-z0-9_-]{1,60}")
 
 
 def _hex256(value: Any) -> bool:
     return isinstance(value, str) and _HEX256.fullmatch(value) is not None
 
 
-def version_key(payload: Any) -> tuple[str, int]:
+def _reopen_problem(payload: dict[str, Any]) -> str | None:
+    if set(payload) != REOPEN_MEMBERS:
+        return (
+            "a commitment:reopen entry's payload has exactly the members commitment, version, "
+            "text_sha256, consent_sha256, version_sha256, reason and user"
+        )
+    reason = payload["reason"]
+    if not isinstance(reason, str) or not reason.strip() or len(reason) > MAX_REOPEN_REASON:
+        return f"a reopening's reason must be text of 1–{MAX_REOPEN_REASON} characters"
+    if any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in reason):
+        return "a reopening's reason contains a control character"
+    if not isinstance(payload["user"], str) or _USER.fullmatch(payload["user"]) is None:
+        return "a reopening's user is not a public user id"
+    return None
+
+
+def version_key(payload: Any, kind: str = "") -> tuple[str, int]:
     """(commitment id, version) of a commitment entry's payload; ValueError when it is malformed."""
-    if not isinstance(payload, dict) or set(payload) not in (LEGACY_MEMBERS, MEMBERS):
+    if kind == REOPEN and isinstance(payload, dict):
+        problem = _reopen_problem(payload)
+        if problem is not None:
+            raise ValueError(problem)
+    elif not isinstance(payload, dict) or set(payload) not in (LEGACY_MEMBERS, MEMBERS):
         raise ValueError(
             "a commitment entry's payload has exactly the members commitment, version, text_sha256, "
             "consent_sha256 and (except in legacy entries) version_sha256"
@@ -41,6 +75,19 @@ def version_key(payload: Any) -> tuple[str, int]:
     if not all(_hex256(payload[name]) for name in payload if name.endswith("_sha256")):
         raise ValueError("a hash of the commitment entry is not hex SHA-256")
     return slug, number
+
+
+def status_problem(previous: str | None, kind: str) -> str | None:
+    """Why ``kind`` cannot follow a version whose last status entry was ``previous``, or None.
+
+    Publishing happens once (checked apart); a close needs an open version, a reopen a closed one.
+    """
+    state = STATUS_AFTER.get(previous) if previous else None
+    if kind == "commitment:close" and state != "open":
+        return "closes a version that is not open"
+    if kind == REOPEN and state != "closed":
+        return "reopens a version that is not closed"
+    return None
 
 
 def binding_problem(

@@ -17,6 +17,7 @@ from flask import current_app
 
 from registry.core.canonical import sha256_hex
 from registry.core.errors import N_, FormatError
+from registry.core.version_entries import STATUS_AFTER
 from registry.core.versions import version_document, version_sha256
 from registry.models import CommitmentVersion
 from registry.services import log_index
@@ -36,8 +37,9 @@ def _verified_cache() -> set[tuple[int, str, str, str, str]]:
 
 
 # The entries that decide a version's status: published (open) by its publish entry, closed by a
-# later close entry. Create, edit and revise entries describe drafts, which may still change.
-STATUS_OF = {"commitment:publish": "open", "commitment:close": "closed"}
+# later close entry, open again after a reopen entry. Create, edit and revise entries describe
+# drafts, which may still change.
+STATUS_OF = STATUS_AFTER
 
 
 def _version_named(entry: dict[str, Any]) -> tuple[str, int]:
@@ -45,13 +47,28 @@ def _version_named(entry: dict[str, Any]) -> tuple[str, int]:
     return (str(payload["commitment"]), int(payload["version"]))
 
 
-def _status_entries(slug: str, number: int) -> list[tuple[int, str, dict[str, Any]]]:
-    """(index, type, payload) of the publish and close entries naming this version, in log order."""
+def status_history(slug: str, number: int) -> list[tuple[int, str, dict[str, Any]]]:
+    """(index, type, entry) of the publish, close and reopen entries naming this version, in log order."""
     index = log_index.index_for("version-status", tuple(STATUS_OF), _version_named)
-    return [
-        (position, kind, entry["payload"])
-        for position, kind, entry in index.refresh().get((slug, number), [])
-    ]
+    return list(index.refresh().get((slug, number), []))
+
+
+def _status_entries(slug: str, number: int) -> list[tuple[int, str, dict[str, Any]]]:
+    """(index, type, payload) of the publish, close and reopen entries naming this version."""
+    return [(position, kind, entry["payload"]) for position, kind, entry in status_history(slug, number)]
+
+
+def closed_at_index(slug: str, number: int, index: int) -> int | None:
+    """The close entry in force at log ``index`` for this version (a record's signature:create must
+    come while the version is open: after its publish or a reopen, before any later close), or None."""
+    last: tuple[int, str] | None = None
+    for position, kind, _payload in _status_entries(slug, number):
+        if position >= index:
+            break
+        last = (position, kind)
+    if last is None:
+        return -1  # not yet published at that point
+    return last[0] if STATUS_OF[last[1]] == "closed" else None
 
 
 def signed_document(version: CommitmentVersion, slug: str) -> dict[str, Any]:

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
-from registry.core.canonical import sha256_hex
+from registry.core.canonical import parse_instant, sha256_hex
 from registry.core.errors import N_
+from registry.core.version_entries import MAX_REOPEN_REASON
 from registry.core.versions import version_sha256
 from registry.db import write_transaction
 from registry.extensions import db
-from registry.models import Commitment, CommitmentVersion
+from registry.models import Commitment, CommitmentVersion, User
 from registry.services import log
 from registry.services.bound_versions import check_version, signed_document
+from registry.services.bound_versions import status_history as status_history_entries
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.ranges import YEARS
 from registry.services.text import clean_text
@@ -222,6 +224,91 @@ def close(slug: str, version_number: int) -> CommitmentVersion:
         return version
 
     return write_transaction(work)
+
+
+MIN_REOPEN_REASON = 10
+
+
+def reopen(slug: str, version_number: int, reason: str, actor: str) -> CommitmentVersion:
+    """Open a closed version for signing again; the reason and the admin are logged (public).
+
+    Only the newest published version can reopen, and only while no other version is open: two
+    open versions would leave a kiosk not knowing which text it offers.
+    """
+    reason = clean_text(reason, "reason", max_length=MAX_REOPEN_REASON, printed=True)
+    if len(reason) < MIN_REOPEN_REASON:
+        raise InvalidInput(
+            N_("explain the reopening in at least %(n)d characters"), field="reason", n=MIN_REOPEN_REASON
+        )
+    actor = clean_text(actor, "actor", max_length=64)
+
+    def work() -> CommitmentVersion:
+        writer = log.lock()
+        version = get_version(slug, version_number)
+        if version.status != "closed":
+            raise Conflict(f"version {version_number} is {version.status}, not closed")
+        newer = (
+            db.session.execute(
+                select(CommitmentVersion.version).where(
+                    CommitmentVersion.commitment_id == version.commitment_id,
+                    CommitmentVersion.version != version.version,
+                    CommitmentVersion.status == "open",
+                )
+            ).first()
+            or db.session.execute(
+                select(CommitmentVersion.version).where(
+                    CommitmentVersion.commitment_id == version.commitment_id,
+                    CommitmentVersion.version > version.version,
+                    CommitmentVersion.status != "draft",
+                )
+            ).first()
+        )
+        if newer is not None:
+            raise Conflict(
+                N_("version %(newer)d was published after this one: only the newest version can reopen"),
+                newer=newer[0],
+            )
+        version.status, version.closed_at = "open", None
+        payload = _entry_payload(version, slug) | {"reason": reason, "user": actor}
+        writer.append("commitment:reopen", payload)
+        return version
+
+    return write_transaction(work)
+
+
+@dataclass(frozen=True)
+class VersionEvent:
+    """One change of a published version's status, read from its log entry."""
+
+    kind: str  # publish, close or reopen
+    at: datetime
+    log_index: int
+    reason: str | None  # a reopening's (public) reason
+    by: str | None  # the admin who reopened: display name, or the public user id if unknown
+
+
+def status_history(slug: str, version_number: int) -> list[VersionEvent]:
+    """When the version was published, closed and reopened (and why, by whom), in log order."""
+    events = []
+    for index, kind, entry in status_history_entries(slug, version_number):
+        payload = entry["payload"]
+        by = None
+        if "user" in payload:
+            user = db.session.execute(
+                select(User.display_name).where(User.public_id == payload["user"])
+            ).scalar_one_or_none()
+            by = user or str(payload["user"])
+        reason = payload.get("reason")
+        events.append(
+            VersionEvent(
+                kind=kind.split(":", 1)[1],
+                at=parse_instant(entry["time"]),
+                log_index=index,
+                reason=str(reason) if reason is not None else None,
+                by=by,
+            )
+        )
+    return events
 
 
 def list_published() -> list[CommitmentVersion]:

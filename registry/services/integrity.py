@@ -88,6 +88,7 @@ def _check_entries(
             if not isinstance(rid, str) or not isinstance(digest, str) or rid in record_entries:
                 raise _fail(position, "signature entry without a unique record_id and record_sha256")
             record_entries[rid] = (position, digest)
+            report.versions.signed(position, entry.payload, _fail)
         elif entry.type == "signature:withdraw":
             rid = entry.payload.get("record_id")
             if not isinstance(rid, str) or rid in report.withdrawals:

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from registry.core.categories import category_of, spellings
 from registry.core.errors import N_, IkrarError
 from registry.core.names import name_key
 from registry.db import write_transaction
@@ -77,6 +78,10 @@ class ImportReport:
     rows: int = 0
     imported: int = 0
     rejected: list[RowProblem] = field(default_factory=list)
+    # Rows naming someone the list already holds (a re-import): not errors, reported apart.
+    already_listed: list[RowProblem] = field(default_factory=list)
+    # The file was not UTF-8 and was read as Windows-1252 (Excel's "CSV (Comma delimited)").
+    legacy_encoding: bool = False
     notes: list[RowProblem] = field(default_factory=list)
     ignored_columns: list[str] = field(default_factory=list)
     # Notices about the whole file (at most one each), e.g. that its contact column was dropped.
@@ -112,14 +117,33 @@ def _decode(data: bytes, report: ImportReport) -> str | None:
         report.bom, data = True, data[len(BOM) :]
     try:
         text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        report.fatal = _problem(
-            N_("the file is not UTF-8 (byte %(at)d); save it as “CSV UTF-8 (Comma delimited)”"),
-            at=exc.start + 1,
-        )
-        return None
+    except UnicodeDecodeError:
+        legacy = _legacy_text(data)
+        if legacy is None:
+            report.fatal = _problem(NOT_UTF8)
+            return None
+        text, report.legacy_encoding = legacy, True
     if not text.strip():
         report.fatal = _problem(N_("the file is empty"))
+        return None
+    return text
+
+
+NOT_UTF8 = N_("the file is not UTF-8: save it again from Excel as “CSV UTF-8 (Comma delimited)”")
+
+
+def _legacy_text(data: bytes) -> str | None:
+    """The file read as Windows-1252, as Excel's plain "CSV" writes it, or None when it is not that.
+
+    A zero byte means UTF-16 ("Unicode text") or a binary file, and the five bytes Windows-1252
+    leaves undefined mean neither: guessing would store mangled names, so those files are refused
+    with the plain message.
+    """
+    if b"\x00" in data:
+        return None
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
         return None
     return text
 
@@ -164,7 +188,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
         )
         return []
     by_id = {c["id"]: c["id"] for c in categories}
-    by_label = {str(c["label"]).casefold(): c["id"] for c in categories}
+    spelled = spellings(categories)
     rows: list[_Row] = []
     seen: dict[tuple[str, str], int] = {}
     try:
@@ -204,7 +228,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
             except InvalidInput as exc:
                 report.rejected.append(RowProblem(line, _printable(label), exc))
                 continue
-            category = by_id.get(category_raw) or by_label.get(category_raw.casefold())
+            category = by_id.get(category_raw) or category_of(category_raw, spelled)
             if category is None:
                 report.rejected.append(
                     RowProblem(
@@ -270,7 +294,9 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
         return decoded
 
     def work() -> ImportReport:
-        report = ImportReport(bom=decoded.bom)  # fresh on every attempt: work may be re-run
+        report = ImportReport(
+            bom=decoded.bom, legacy_encoding=decoded.legacy_encoding
+        )  # fresh on every attempt: work may be re-run
         writer = log.lock()
         version = commitments.get_version(slug)
         rows = _parse(text, version.categories, report)
@@ -287,7 +313,7 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
         added = 0
         for row in rows:
             if _key(row.name, row.institution) in existing:
-                report.rejected.append(
+                report.already_listed.append(
                     RowProblem(row.line, row.name, _problem(N_("already on the invitee list")))
                 )
                 continue
@@ -307,7 +333,12 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
         if added:
             writer.append(
                 "invitee:import",
-                {"commitment": slug, "imported": added, "rejected": len(report.rejected)},
+                # Rows already listed count as not imported, as before they were reported apart.
+                {
+                    "commitment": slug,
+                    "imported": added,
+                    "rejected": len(report.rejected) + len(report.already_listed),
+                },
             )
         return report
 

@@ -27,7 +27,7 @@ from registry.core.records import verify_record
 from registry.extensions import db
 from registry.models import Erasure, LogEntry, LogHead, SignatureRecord, Withdrawal
 from registry.services import keyring, log_index
-from registry.services.bound_versions import check_version
+from registry.services.bound_versions import check_version, closed_at_index
 from registry.services.erased import _NOT_YET, erasure_problem
 from registry.services.errors import Erased, IntegrityFailure
 
@@ -251,6 +251,11 @@ def _checks(
         return version_problem
     if version.status == "draft":
         return "it is stored under a draft version, which nothing can be signed under"
+    closing = closed_at_index(version.commitment.slug, version.version, row.log_index)
+    if closing is not None:
+        return "it was signed while its commitment version was not open" + (
+            f" (closed by log entry {closing})" if closing >= 0 else ""
+        )
     bound = record["commitment"]
     if (bound["id"], bound["version"], bound["text_sha256"]) != (
         version.commitment.slug,

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from registry.core.canonical import sha256_hex
 from registry.core.errors import FormatError
-from registry.core.version_entries import binding_problem, version_key
+from registry.core.version_entries import STATUS_AFTER, binding_problem, status_problem, version_key
 from registry.core.versions import version_sha256
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Emblem
@@ -37,12 +37,28 @@ class VersionEntries:
 
     published: dict[Key, tuple[int, dict[str, Any]]] = field(default_factory=dict)
     latest: dict[Key, tuple[int, str, dict[str, Any]]] = field(default_factory=dict)
+    status: dict[Key, str] = field(default_factory=dict)  # open or closed, as the log stands so far
+
+    def signed(self, index: int, payload: Any, fail: Fail) -> None:
+        """A signature:create entry: its version must be open at that point of the log."""
+        if not isinstance(payload, dict):
+            return  # its own checks report a malformed signature entry
+        key = (str(payload.get("commitment")), payload.get("version"))
+        if self.status.get(key) == "closed":  # type: ignore[arg-type]
+            raise fail(index, f"a signature of {key[0]} version {key[1]} was made while signing was closed")
 
     def add(self, index: int, kind: str, payload: Any, fail: Fail) -> None:
         try:
-            key = version_key(payload)
+            key = version_key(payload, kind)
         except ValueError as exc:
             raise fail(index, str(exc)) from exc
+        if kind in ("commitment:close", "commitment:reopen"):
+            previous = self.latest.get(key)
+            problem = status_problem(previous[1] if previous else None, kind)
+            if problem is not None:
+                raise fail(index, f"{key[0]} version {key[1]}: this entry {problem}")
+        if kind in STATUS_AFTER:
+            self.status[key] = STATUS_AFTER[kind]
         if kind == "commitment:publish":
             if key in self.published:
                 raise fail(index, f"{key[0]} version {key[1]} is published a second time")
@@ -51,7 +67,7 @@ class VersionEntries:
 
 
 # The status a published version has after each kind of last entry.
-_STATUS_AFTER = {"commitment:publish": "open", "commitment:close": "closed"}
+_STATUS_AFTER = STATUS_AFTER
 
 
 def check_versions(entries: VersionEntries, size: int, fail: Fail) -> dict[int, BoundVersion]:

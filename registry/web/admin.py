@@ -21,6 +21,11 @@ from registry.web.auth import roles_required
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
+
+class Unconfirmed(ServiceError):
+    """An action POSTed without its explicit confirmation: refused, nothing changed."""
+
+
 WIB = timezone(timedelta(hours=7), "WIB")  # Asia/Jakarta: UTC+7 all year
 FORM_FIELDS = (
     "slug",
@@ -220,7 +225,10 @@ def version_page(slug: str, version: int) -> str:
         .select_from(SignatureRecord)
         .where(SignatureRecord.commitment_version_id == found.id)
     ).scalar_one()
-    return render_template("admin/version.html", v=found, slug=slug, latest=latest, signed=signed)
+    history = commitments.status_history(slug, version) if found.status != "draft" else []
+    return render_template(
+        "admin/version.html", v=found, slug=slug, latest=latest, signed=signed, history=history
+    )
 
 
 @admin.route("/commitments/<slug>/versions/<row:version>/edit", methods=["GET", "POST"])
@@ -260,28 +268,7 @@ def revise_commitment(slug: str) -> Page | Response:
     return redirect(url_for(".version_page", slug=slug, version=created.version), code=303)
 
 
-@admin.post("/commitments/<slug>/versions/<row:version>/publish")
-@roles_required("admin")
-def publish_version(slug: str, version: int) -> Response:
-    """Admin: publish a draft version and open it for signing."""
-    try:
-        commitments.publish(slug, version)
-        flash(_("Versi %(n)d diterbitkan; penandatanganan dibuka.", n=version), "info")
-    except Conflict as exc:
-        flash(localized(exc), "error")
-    return redirect(url_for(".version_page", slug=slug, version=version), code=303)
-
-
-@admin.post("/commitments/<slug>/versions/<row:version>/close")
-@roles_required("admin")
-def close_version(slug: str, version: int) -> Response:
-    """Admin: close signing of a version."""
-    try:
-        commitments.close(slug, version)
-        flash(_("Penandatanganan versi %(n)d ditutup.", n=version), "info")
-    except Conflict as exc:
-        flash(localized(exc), "error")
-    return redirect(url_for(".version_page", slug=slug, version=version), code=303)
+# Publishing, closing and reopening (each behind a confirmation step): registry/web/admin_lifecycle.py
 
 
 # --- invitees --------------------------------------------------------------------------------
@@ -345,15 +332,21 @@ def withdraw_signature(record_id: str) -> Page | Response:
     record = _signature_or_404(record_id)
     reason = request.form.get("reason", "")
     try:
+        if request.form.get("confirm") != "yes":
+            # One click never withdraws: the form's required checkbox must be ticked.
+            raise Unconfirmed(
+                N_("tick the confirmation box to withdraw; nothing was changed"), field="confirm"
+            )
         withdrawals.withdraw(record_id, reason, current_user.public_id)
-    except (InvalidInput, Conflict) as exc:
+    except (InvalidInput, Conflict, Unconfirmed) as exc:
+        field = "confirm" if isinstance(exc, Unconfirmed) else "reason"
         page = render_template(
             "admin/signature.html",
             r=record,
             s=sealed.check(record),
-            errors={"reason": localized(exc)},
+            errors={field: localized(exc)},
             reason=reason,
         )
-        return page, 422
+        return page, 400 if isinstance(exc, Unconfirmed) else 422
     flash(_("Tanda tangan ditarik."), "info")
     return redirect(url_for(".signature_page", record_id=record_id), code=303)

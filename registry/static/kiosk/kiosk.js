@@ -365,6 +365,8 @@
     });
   }
 
+  function notOpen(status, p) { return status === 409 && /:not-open$/.test((p && p.type) || ""); }
+
   function retryable(status) { return status === 408 || status === 429 || status === 401 || status >= 500; }
 
   var submitBtn = $("submit");
@@ -382,6 +384,10 @@
       if (retryable(r.status)) return queue.put(item).then(function () { signedHere(mine); if (current()) queued(); else refreshCount(); });
       return r.json().catch(function () { return {}; }).then(function (p) {
         if (!current()) return;
+        // Signing closed while this signer was filling in: final (retrying cannot help and a
+        // queued copy would be refused later), so nothing is queued; the signer is told plainly
+        // and the kiosk returns to the start.
+        if (notOpen(r.status, p)) { signingOpen = false; finish("ended"); return; }
         var err = $("review-error");
         err.textContent = p.detail || (r.status + " " + r.statusText);
         err.hidden = false;
@@ -448,9 +454,28 @@
     Array.prototype.forEach.call(document.querySelectorAll(".error"), function (e) { e.hidden = true; });
     try { localStorage.clear(); sessionStorage.clear(); } catch (e) { /* storage disabled */ }
     if (document.activeElement && document.activeElement.blur) document.activeElement.blur();
-    show("find");
+    show(signingOpen ? "find" : "closed");
     if (opts && opts.language && cfg.lang !== "id") backToIndonesian();
   }
+
+  // ---------------------------------------------------------------- closed / reopened
+  // The state poll notices an admin closing signing: an idle kiosk (nobody's data on screen)
+  // shows the "closed" screen, and the start again when signing reopens. A signer mid-flow is
+  // not interrupted; the refusal of their submission tells them (step "ended").
+  var signingOpen = cfg.open !== "false";
+  function pollState() {
+    return refreshState().then(function (s) {
+      signingOpen = !!s.open;
+      var note = $("closed"); // the banner rendered when the page was served closed
+      if (note) note.hidden = signingOpen;
+      if (!signingOpen && signer.current === "find" && !entered()) show("closed");
+      else if (signingOpen && signer.current === "closed") resetSigner({ language: false });
+    }).catch(function () { /* offline: keep what is shown */ });
+  }
+  function schedulePoll() {
+    setTimeout(function () { pollState().then(schedulePoll); }, seconds("stateSeconds", 15) * 1000);
+  }
+  schedulePoll();
 
   // The next signer starts in Indonesian. The switch is the header's own form, sent in the
   // background (offline it fails and the page simply stays as it is), then a fresh page.
@@ -500,7 +525,8 @@
 
   function idleLimit() {
     var step = signer.current;
-    if (step === "done" || step === "queued") return 0; // these have their own countdown
+    if (step === "done" || step === "queued" || step === "ended") return 0; // their own countdown
+    if (step === "closed") return 0; // nothing to clear; the state poll leaves it when reopened
     if (step === "find" && !entered()) return 0; // nothing of anyone on screen
     return PERSONAL.indexOf(step) >= 0 ? seconds("idlePersonalSeconds", 60) : seconds("idleSeconds", 180);
   }
@@ -617,6 +643,7 @@
     flush: flush,
     reset: function () { resetSigner({ language: true }); },
     pending: refreshCount,
+    poll: pollState,
     strokeCount: function () { return signer.strokes.length; }
   };
   resetSigner({ language: false }); // a fresh page: keep the language just chosen
