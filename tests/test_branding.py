@@ -202,6 +202,8 @@ def test_issuer_shows_on_verify_page_and_public_list(app: Flask, client: FlaskCl
     assert f'<span class="issuer-name" id="issuer-name">{ISSUER}</span>' in page
     listing = client.get(f"/c/{DEMO}").get_data(as_text=True)
     assert f'<span class="issuer-name" id="issuer-name">{ISSUER}</span>' in listing
+    screen = client.get(f"/c/{DEMO}/layar").get_data(as_text=True)  # the projector's live screen
+    assert f'<p class="issuer" id="issuer"><span>{ISSUER}</span></p>' in screen
 
 
 def test_issuer_with_markup_is_escaped_everywhere(app: Flask, client: FlaskClient) -> None:
@@ -219,7 +221,8 @@ def test_issuer_with_markup_is_escaped_everywhere(app: Flask, client: FlaskClien
         pdf = certificates.certificate_pdf(signing.get(result.record.id))
         roll = roll_service.roll_pdf("pakta-markup", 1)
     assert issuer in pdf_text(pdf) and issuer in pdf_text(roll)
-    for page in (client.get("/c/pakta-markup"), client.get(f"/v/{result.record.code}")):
+    pages = ("/c/pakta-markup", f"/v/{result.record.code}", "/c/pakta-markup/layar")
+    for page in (client.get(path) for path in pages):
         body = page.get_data(as_text=True)
         assert "PT &lt;Maju&gt; &amp; Jaya" in body and "<Maju>" not in body
 
@@ -286,6 +289,7 @@ def test_an_uploaded_png_is_re_encoded_and_printed_as_an_image(app: Flask, clien
         assert image_objects(roll_service.roll_pdf(DEMO, 2)) == 1
     assert f"/emblem/{sha}.png" in client.get(f"/v/{code}").get_data(as_text=True)
     assert f"/emblem/{sha}.png" in client.get(f"/c/{DEMO}").get_data(as_text=True)
+    assert f"/emblem/{sha}.png" in client.get(f"/c/{DEMO}/layar").get_data(as_text=True)
     document = client.get(f"/api/v1/commitments/{DEMO}?version=2").get_json()
     assert document["emblem_sha256"] == sha and document["emblem_url"].endswith(f"/emblem/{sha}.png")
     assert version_sha256(document_from_json(document)) == document["version_sha256"]
