@@ -210,6 +210,7 @@ PUBLIC: dict[str, Callable[[Any, Site], None]] = {
     "verify-upload": _path("/verify/upload"),
     "verify-upload-result": _upload_result,
     "public-list": _path(f"/c/{DEMO}"),
+    "live-screen": _path(f"/c/{DEMO}/layar"),
     "audit": _path("/audit"),
     "privacy": _path("/privasi"),
     "login": _path("/login"),
@@ -257,6 +258,7 @@ ADMIN: dict[str, Callable[[Any, Site], None]] = {
     "admin-version-edit": _path(f"/admin/commitments/{DRAFT}/versions/1/edit"),
     "admin-revise": _path(f"/admin/commitments/{DEMO}/revise"),
     "admin-progress": _path(f"{DEMO_V1}/progress"),
+    "admin-confirm-close": _path(f"{DEMO_V1}/confirm/close"),
     "admin-signature": lambda page, site: _path(f"/admin/signatures/{site.records['valid']}")(page, site),
     "admin-signature-withdrawn": lambda page, site: _path(f"/admin/signatures/{site.records['withdrawn']}")(
         page, site
@@ -301,12 +303,20 @@ def test_mfa_page(browser: Any, site: Site, step: str) -> None:
         context.close()
 
 
-@pytest.mark.parametrize("name", ["operator-home", "kiosk-leave"])
+OPERATOR_PATHS = {
+    "operator-progress": f"/operator/commitments/{DEMO}/versions/1/progress?q=agus",
+    "operator-walk-in": f"/operator/commitments/{DEMO}/walk-in",
+}
+
+
+@pytest.mark.parametrize("name", ["operator-home", "kiosk-leave", *OPERATOR_PATHS])
 def test_operator_page(browser: Any, site: Site, name: str) -> None:
     context = browser.new_context(viewport=TABLET, device_scale_factor=1, locale="id-ID")
     try:
         page = context.new_page()
         log_in(page, site.server, "a11y-operator")
+        if name in OPERATOR_PATHS:
+            _path(OPERATOR_PATHS[name])(page, site)
         if name == "kiosk-leave":
             page.fill("#label", "Tablet keluar")
             page.click("#enrol")
