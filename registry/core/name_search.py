@@ -179,3 +179,11 @@ def match(query: str, name: str, institution: str = "") -> Match | None:
             exact, left = both
             return Match((1, -exact, left, name.casefold()))
     return None
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """Order a list of people by name as a reader expects: "Dr. Ir. H. Agus" under A, not D.
+
+    Honorifics and titles are skipped (search_words); the full name breaks ties.
+    """
+    return (" ".join(search_words(name)), name.casefold())
