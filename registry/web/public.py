@@ -43,7 +43,6 @@ def home() -> Response:
     return _home()
 
 
-@public.get("/v")
 @public.get("/v/")
 def code_form() -> Response:
     """The home page's form lands here: ``?code=abcd efgh-jkm`` goes to ``/v/ABCDEFGHJKM``.
