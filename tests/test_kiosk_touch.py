@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 
 from tests.conftest import LiveServer
-from tests.test_kiosk_browser import enrolled_page
+from tests.test_kiosk_browser import enrolled_page, walk_through
 
 TOUCH = 44  # CSS px, WCAG 2.5.5 / platform guidance for a finger
 
@@ -107,5 +107,33 @@ def test_the_next_signer_starts_in_indonesian(browser: Any, app: Flask, live_ser
         page.wait_for_function("document.documentElement.lang === 'id'")
         page.wait_for_selector("#step-find:not([hidden])")
         assert page.text_content("#step-find h1") == "Selamat datang"
+    finally:
+        page.context.close()
+
+
+def test_a_long_name_is_shown_whole_on_the_review_screen(
+    browser: Any, app: Flask, live_server: LiveServer
+) -> None:
+    page = enrolled_page(browser, app, live_server, "opr-long")
+    name = "Prof. Dr. Ir. Raden Mas Kusumawardhanaadiningratwicaksonoputrowiryawan, S.T., M.Si., M.M."
+    institution = "Dinas Komunikasi, Informatika, Statistik dan Persandian Kabupaten Purbalingga"
+    try:
+        walk_through(
+            page,
+            search=None,
+            walk_in={
+                "name": name,
+                "position": "Kepala",
+                "institution": institution,
+                "category": "pemerintah",
+            },
+        )
+        assert page.inner_text("#r-name") == name and page.inner_text("#r-institution") == institution
+        for selector in ("#r-name", "#r-institution"):
+            fits = page.evaluate(
+                f"(e => e.scrollWidth <= e.clientWidth)(document.querySelector('{selector}'))"
+            )
+            assert fits, selector  # wrapped inside its box, not cut off or spilling out
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     finally:
         page.context.close()
