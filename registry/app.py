@@ -45,7 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None, *, startup_checks: boo
 
 
 def register_extensions(app: Flask) -> None:
-    from registry.web import throttled
+    from registry.web import dates, reasons, throttled
     from registry.web.auth import select_locale
 
     db.init_app(app)
@@ -59,6 +59,8 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     throttle.init_app(app)
     app.jinja_env.globals["get_locale"] = flask_babel.get_locale
+    dates.register(app)
+    reasons.register(app)
     with app.app_context():
         configure_engine(db.engine)
     app.extensions["ikrar.signers"] = ActiveSigners(key_settings(app))
@@ -96,6 +98,7 @@ def register_blueprints(app: Flask) -> None:
     from registry.web.mfa_views import mfa_pages
     from registry.web.operator_views import operator_desk
     from registry.web.privacy import privacy
+    from registry.web.public import public
     from registry.web.roll_views import roll
     from registry.web.verify_views import verify
     from registry.web.views import web
@@ -117,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(privacy)
     app.register_blueprint(account)
     app.register_blueprint(mfa_pages)
+    app.register_blueprint(public)
 
 
 def register_errorhandlers(app: Flask) -> None:

@@ -199,8 +199,8 @@ def test_create_publish_revise_makes_version_2_and_leaves_version_1_unchanged(
 @pytest.mark.parametrize(
     ("overrides", "field", "message"),
     [
-        ({"slug": "Bad Slug"}, "slug", "commitment id must be"),
-        ({"slug": DEMO}, "slug", "already exists"),
+        ({"slug": "Bad Slug"}, "slug", "ID komitmen harus 3–64 karakter"),
+        ({"slug": DEMO}, "slug", "sudah ada"),
         ({"title": ""}, "title", "judul wajib diisi"),
         ({"event_date": "12/09/2024"}, "event_date", "YYYY-MM-DD"),
         ({"dimensions": "tanpa pemisah"}, "dimensions", "id | label"),

@@ -161,4 +161,4 @@ def test_each_commitments_retention_period_is_on_the_notice(app: Flask, client: 
     with app.app_context():
         erasure.set_retention(DEMO, date(2029, 9, 12), "test")
     html = client.get("/privasi").get_data(as_text=True)
-    assert "disimpan sampai 2029-09-12" in html
+    assert "disimpan sampai 12 September 2029" in html

@@ -149,7 +149,7 @@ def test_verify_page_fields_noindex_size_and_no_external_resources(ctx: Flask, c
     assert '<meta name="robots" content="noindex, nofollow">' in html
     for text in ("Ayu Lestari", "Kepala Bidang", "Dinas Uji Coba", "WIB", row.kid, str(row.log_index)):
         assert text in html
-    assert f"/api/v1/commitments/{DEMO}?version=1" in html
+    assert f'href="/c/{DEMO}/v1"' in html  # the readable page of the signed version
     assert 'src="data:image/svg+xml;base64,' in html  # public_display: the signature is shown
     assert "operator-test" not in html and "device-test" not in html  # allow-list only
     assert "style=" not in html and "<script>" not in html

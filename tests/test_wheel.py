@@ -32,6 +32,8 @@ SOURCES = (
     "pyproject.toml",
     "MANIFEST.in",
     "README.md",
+    "tools/verify_log.py",
+    "docs/FORMATS.md",
 )
 
 
@@ -56,6 +58,7 @@ def test_built_wheel_initialises_and_serves(tmp_path: Path) -> None:
         if (ROOT / name).is_dir():
             shutil.copytree(ROOT / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
         else:
+            (source / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(ROOT / name, source / name)
     _run(
         sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", tmp_path / "dist", source, cwd=tmp_path
@@ -126,6 +129,16 @@ def test_built_wheel_initialises_and_serves(tmp_path: Path) -> None:
         assert status == 200 and "javascript" in kind and body
         status, kind, body = _get(base + "/openapi.json")
         assert status == 200 and b'"openapi"' in body
+        # The /audit downloads come from the package (registry/_downloads), byte for byte.
+        status, kind, body = _get(base + "/audit/verify_log.py")
+        assert status == 200 and body == (ROOT / "tools" / "verify_log.py").read_bytes()
+        status, kind, body = _get(base + "/audit/FORMATS.md")
+        assert status == 200 and "markdown" in kind and body == (ROOT / "docs" / "FORMATS.md").read_bytes()
+        assert (site / "registry" / "_downloads" / "verify_log.py").is_file()
+        status, kind, body = _get(base + "/favicon.ico")
+        assert status == 200 and b"<svg" in body
+        status, kind, body = _get(base + "/")  # the public home page, from the wheel's templates
+        assert status == 200 and b'name="code"' in body
         status, kind, body = _get(base + "/login")  # a template from the wheel
         assert status == 200 and "text/html" in kind and b"<form" in body
     finally:

@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 from registry.api import storage_full
 from registry.core.errors import N_, IkrarError
 from registry.services.errors import IntegrityFailure, InvalidInput, ServiceError
+from registry.web import error_pages
 
 PROBLEM_TYPE = "urn:ikrar:problem:"
 JSON_PREFIXES = ("/api/", "/.well-known/", "/openapi.json", "/log/")
@@ -56,6 +57,18 @@ def wants_json() -> bool:
     return request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json"
 
 
+def _page(exc: HTTPException) -> Response | HTTPException:
+    """A person's browser gets the site's page for the common statuses (Werkzeug's bare page else)."""
+    status = exc.code or 500
+    if not error_pages.handles(status):
+        return exc
+    response = error_pages.page(status)
+    for header in ("Allow", "Retry-After", "WWW-Authenticate"):
+        if exc.get_response().headers.get(header):
+            response.headers[header] = exc.get_response().headers[header]
+    return response
+
+
 def register(app: Flask) -> None:
     @app.errorhandler(ServiceError)
     def _service_error(exc: ServiceError) -> Response:
@@ -78,7 +91,7 @@ def register(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(exc: HTTPException) -> Response | HTTPException:
         if not wants_json():
-            return exc
+            return _page(exc)
         status = exc.code or 500
         detail = exc.description or exc.name
         if status == 413:
@@ -90,10 +103,10 @@ def register(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def _unexpected(exc: Exception) -> Response | tuple[str, int]:
+    def _unexpected(exc: Exception) -> Response:
         app.logger.exception("unhandled error on %s %s", request.method, request.path)
         if wants_json():
             return problem(500, "Internal Server Error", "an unexpected error occurred; it has been logged")
-        return "Internal Server Error", 500
+        return error_pages.page(500)
 
     storage_full.register(app, _unexpected)

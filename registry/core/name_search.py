@@ -200,3 +200,11 @@ def institutions_agree(typed: str, listed: str) -> bool:
         return False
     shorter, longer = (a, b) if len(a) <= len(b) else (b, a)
     return _covers(shorter, longer) is not None
+
+
+def sort_key(name: str) -> tuple[str, str]:
+    """Order a list of people by name as a reader expects: "Dr. Ir. H. Agus" under A, not D.
+
+    Honorifics and titles are skipped (search_words); the full name breaks ties.
+    """
+    return (" ".join(search_words(name)), name.casefold())

@@ -128,13 +128,15 @@ def get_version(slug: str, version: int | None = None, *, published_only: bool =
 
 def create(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
     if not isinstance(slug, str) or not SLUG.fullmatch(slug):
-        raise InvalidInput("commitment id must be 3–64 lowercase letters, digits or hyphens", field="slug")
+        raise InvalidInput(
+            N_("commitment id must be 3–64 lowercase letters, digits or hyphens"), field="slug"
+        )
     fields = _clean(draft)
 
     def work() -> CommitmentVersion:
         writer = log.lock()
         if db.session.execute(select(Commitment.id).where(Commitment.slug == slug)).first():
-            raise Conflict(f"a commitment with id {slug!r} already exists", field="slug")
+            raise Conflict(N_("a commitment with id %(slug)s already exists"), field="slug", slug=repr(slug))
         moment = writer.now()
         commitment = Commitment(slug=slug, created_at=moment)
         version = CommitmentVersion(

@@ -10,6 +10,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
+from registry.core import name_search
 from registry.core.categories import category_of, spellings
 from registry.core.errors import N_, IkrarError
 from registry.core.names import name_key
@@ -403,7 +404,10 @@ def progress(slug: str, version_number: int) -> Progress:
     return Progress(
         version=version,
         signed=checked,
-        invited=[InviteeStatus(i, by_invitee.get(i.id)) for i in invitees if not i.walk_in],
+        invited=sorted(
+            (InviteeStatus(i, by_invitee.get(i.id)) for i in invitees if not i.walk_in),
+            key=lambda s: name_search.sort_key(s.invitee.name),
+        ),
         walk_ins=sum(1 for r in records if r.invitee_id in walk_in_ids),
         withdrawn=sum(1 for s in checked if s.status == "withdrawn"),
     )

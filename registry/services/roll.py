@@ -15,6 +15,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
+from registry.core import name_search
 from registry.core.canonical import format_instant
 from registry.core.errors import N_
 from registry.core.note import open_checkpoint
@@ -214,7 +215,7 @@ def public_list(slug: str) -> PublicList:
                     category=categories.get(signer["category"], signer["category"]),
                 )
             )
-    listed.sort(key=lambda s: (s.category, s.institution.casefold(), s.name.casefold()))
+    listed.sort(key=lambda s: (s.category, s.institution.casefold(), name_search.sort_key(s.name)))
     return PublicList(
         slug=slug,
         version=version,

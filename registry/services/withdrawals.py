@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.core.canonical import sha256_hex
+from registry.core.errors import N_
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import SignatureRecord, Withdrawal
@@ -19,7 +20,9 @@ def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
     """Mark a signature withdrawn with a public reason; its record and seal stay verifiable."""
     reason = clean_text(reason, "reason", max_length=1000, multiline=True, printed=True)
     if len(reason) < MIN_REASON:
-        raise InvalidInput(f"explain the withdrawal in at least {MIN_REASON} characters", field="reason")
+        raise InvalidInput(
+            N_("explain the withdrawal in at least %(n)d characters"), field="reason", n=MIN_REASON
+        )
     actor = clean_text(actor, "actor", max_length=64)
 
     def work() -> Withdrawal:

@@ -12,12 +12,14 @@ from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
 from registry.api.problems import localized
+from registry.core import name_search
 from registry.core.errors import N_, IkrarError
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, invitee_edits, invitees, sealed, signing, withdrawals
 from registry.services.errors import Conflict, InvalidInput, NotFound, ServiceError
 from registry.web.auth import roles_required
+from registry.web.dates import long_wib
 
 admin = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -46,11 +48,17 @@ FIELD_LABELS = (N_("title"), N_("text"), N_("place"), N_("consent text"), N_("re
 
 @admin.app_template_filter("admin_wib")
 def format_wib(moment: datetime | None) -> str:
-    """An instant as ``12-09-2024 10.15 WIB``."""
-    if moment is None:
-        return "—"
-    local = moment.astimezone(WIB)
-    return f"{local:%d-%m-%Y %H.%M} WIB"
+    """An instant as ``Kamis, 12 September 2024 pukul 10.15 WIB`` (registry/web/dates.py)."""
+    return long_wib(moment)
+
+
+@admin.app_template_filter("category_label")
+def category_label(category: str, version: Any) -> str:
+    """A stakeholder category's label in ``version`` (a commitment version), its id if unknown."""
+    for item in getattr(version, "categories", None) or []:
+        if item.get("id") == category:
+            return str(item.get("label") or category)
+    return category
 
 
 @admin.app_template_filter("admin_localized")
@@ -203,6 +211,7 @@ def commitment_page(slug: str) -> str:
             .order_by(Invitee.name)
         ).scalars()
     )
+    people.sort(key=lambda i: name_search.sort_key(i.name))
     return render_template(
         "admin/commitment.html",
         commitment=commitment,

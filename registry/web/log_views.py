@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
+from pathlib import Path
 
 from flask import Blueprint, Response, render_template, stream_with_context
 from sqlalchemy import select
@@ -12,7 +13,9 @@ from registry.api.problems import single_arg
 from registry.core import merkle
 from registry.extensions import db
 from registry.models import LogEntry
+from registry.paths import DOWNLOADS
 from registry.services import checkpoints, keyring, signing
+from registry.services import roll as roll_service
 from registry.services.errors import InvalidInput
 from registry.services.receipts import signature_receipt
 
@@ -144,14 +147,38 @@ def receipt(record_id: str) -> Response:
 def audit_page() -> str:
     size, note = checkpoints.latest()
     ring = keyring.keyring()
+    # The root as the CLI prints it (hex) and as the signed note carries it (base64).
+    root = roll_service.current_checkpoint().root_hash if note else None
     return render_template(
         "audit.html",
         size=size,
         checkpoint=note,
+        root_hex=root.hex() if root is not None else None,
+        root_b64=_b64(root) if root is not None else None,
         verifier_key=checkpoints.log_verifier().verifier_key(),
         keys=sorted(ring.values(), key=lambda k: (k.not_before, k.kid)),
         origin=checkpoints.origin(),
     )
+
+
+@log.get("/audit/verify_log.py")
+def verify_log_tool() -> Response:
+    """The independent log checker (standard library + ``cryptography``), to run on one's own machine."""
+    return _download(DOWNLOADS["verify_log.py"], "text/x-python", "verify_log.py")
+
+
+@log.get("/audit/FORMATS.md")
+def formats_document() -> Response:
+    """The byte formats of everything signed or hashed (docs/FORMATS.md)."""
+    return _download(DOWNLOADS["FORMATS.md"], "text/markdown", "FORMATS.md")
+
+
+def _download(path: Path, mimetype: str, name: str) -> Response:
+    response = Response(path.read_bytes(), mimetype=mimetype)
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    response.cache_control.public = True
+    response.cache_control.max_age = 300
+    return response
 
 
 def _check_size(name: str, size: int, current: int) -> None:

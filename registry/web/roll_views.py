@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
 
-from registry.roll import format_date
 from registry.services import bulk
 from registry.services import roll as roll_service
 from registry.services.errors import InvalidInput, NotFound
@@ -40,7 +39,6 @@ def public_list(slug: str) -> Response:
             "public_list.html",
             data=data,
             version=data.version,
-            event_date=format_date(data.version.event_date),
             api_url=url_for("api.get_commitment", slug=slug, version=data.version.version),
             top_category=top_category,
             top_dimension=top_dimension,

@@ -8,13 +8,13 @@ from flask import Blueprint, Response, current_app, jsonify, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from registry.certificate import format_wib
 from registry.core.canonical import format_instant, parse_canonical
 from registry.core.errors import N_
 from registry.core.strokes import svg_document
 from registry.extensions import limiter
 from registry.services import certificates, signing, verification
 from registry.services.errors import Forbidden
+from registry.web.dates import long_wib as format_wib
 
 verify = Blueprint("verify", __name__)
 MAX_UPLOAD_BYTES = 512 * 1024  # a certificate is ~60 KB; the global body limit is larger
@@ -72,7 +72,9 @@ def verify_page(code: str) -> Response:
     version = row.commitment_version if row is not None and document["status"] != "invalid" else None
     commitment_url = (
         url_for(
-            "api.get_commitment", slug=document["commitment"]["id"], version=document["commitment"]["version"]
+            "public.version_page",
+            slug=document["commitment"]["id"],
+            version=document["commitment"]["version"],
         )
         if row is not None and document["status"] != "invalid"
         else None
@@ -87,6 +89,7 @@ def verify_page(code: str) -> Response:
         commitment_url=commitment_url,
         issuer=version.issuer if version is not None else None,
         emblem_sha256=version.emblem_sha256 if version is not None else None,
+        code=code[:40],
     )
     response = Response(html, status=200 if row is not None else 404, mimetype="text/html")
     response.cache_control.no_store = True

@@ -156,6 +156,7 @@
     fields.forEach(function (f) {
       var el = $("f-" + f);
       el.value = inv ? inv[f] : "";
+      el.removeAttribute("aria-invalid");
       if (el.tagName === "SELECT") el.disabled = !!inv; else el.readOnly = !!inv;
     });
     $("identity-invitee-note").hidden = !inv;
@@ -190,6 +191,12 @@
 
   $("identity-next").addEventListener("click", function () {
     var ok = fields.every(function (f) { return $("f-" + f).value.trim() !== ""; });
+    // "Lengkapi semua kolom" points at the fields still empty (outlined, announced invalid).
+    fields.forEach(function (f) {
+      var box = $("f-" + f);
+      if (box.value.trim() === "") box.setAttribute("aria-invalid", "true");
+      else box.removeAttribute("aria-invalid");
+    });
     $("identity-error").hidden = ok;
     if (!ok) return;
     // A walk-in typing exactly a listed invitee's name is most likely that invitee: offer the
