@@ -653,6 +653,16 @@
     poll: pollState,
     strokeCount: function () { return signer.strokes.length; }
   };
+  // A language switch mid-flow reloads the page but keeps this signer (progress.js, this tab only).
+  var progress = window.IkrarProgress({
+    form: form, pad: pad, show: show, setIdentity: setIdentity, categoryLabel: categoryLabel,
+    signer: function () { return signer; },
+    adopt: function (s) { signer = s; },
+    busy: function () { return submitBtn.disabled; },
+    idleLimit: function (step) { return PERSONAL.indexOf(step) >= 0 ? seconds("idlePersonalSeconds", 60) : seconds("idleSeconds", 180); }
+  });
+  var kept = progress.take();
   resetSigner({ language: false }); // a fresh page: keep the language just chosen
+  if (kept) progress.restore(kept);
 
 })();

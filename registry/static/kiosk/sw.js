@@ -1,8 +1,8 @@
 /* Ikrar kiosk service worker: keeps the kiosk page and its assets loadable while offline.
  * Only the shell is cached (commitment text, scripts, styles) — never search results or signatures. */
 "use strict";
-var CACHE = "ikrar-kiosk-shell-v4";
-var SHELL = ["/kiosk", "/static/kiosk/pad.js", "/static/kiosk/search.js", "/static/kiosk/sync.js", "/static/kiosk/kiosk.js", "/static/kiosk/kiosk.css"];
+var CACHE = "ikrar-kiosk-shell-v5";
+var SHELL = ["/kiosk", "/static/kiosk/pad.js", "/static/kiosk/search.js", "/static/kiosk/sync.js", "/static/kiosk/progress.js", "/static/kiosk/kiosk.js", "/static/kiosk/kiosk.css"];
 
 self.addEventListener("install", function (event) {
   event.waitUntil(caches.open(CACHE).then(function (cache) { return cache.addAll(SHELL); }).catch(function () {}));
