@@ -38,6 +38,7 @@ class DeskRow:
     record_id: str | None = None
     signed_at: datetime | None = None
     withdrawn: bool = False
+    namesakes: tuple[str, ...] = ()  # listed invitees this walk-in may be (same name): to check
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,7 @@ def view(slug: str, version_number: int, query: str = "") -> DeskView:
                 record_id=row.id,
                 signed_at=row.signed_at,
                 withdrawn=withdrawn,
+                namesakes=tuple(progress.namesakes.get(row.id, ())),
             )
         )
     waiting = [

@@ -17,7 +17,7 @@ from registry.core.names import name_key
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
-from registry.services import commitments, log, sealed
+from registry.services import commitments, log, sealed, walk_ins
 from registry.services.errors import InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -359,6 +359,8 @@ class Progress:
     invited: list[InviteeStatus]
     walk_ins: int
     withdrawn: int
+    # Standing walk-in signatures whose name is a listed invitee's: record id -> listed names.
+    namesakes: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def integrity_errors(self) -> int:
@@ -401,6 +403,13 @@ def progress(slug: str, version_number: int) -> Progress:
     }
     walk_in_ids = {i.id for i in invitees if i.walk_in}
     checked = sealed.check_many(records)
+    listed_names = walk_ins.namesakes_by_person(invitees)
+    namesakes = {
+        s.row.id: listed_names[key]
+        for s in checked
+        if s.status == "valid" and (s.row.invitee_id is None or s.row.invitee_id in walk_in_ids)
+        if (key := name_search.person_key(s.signatory["name"])) in listed_names
+    }
     return Progress(
         version=version,
         signed=checked,
@@ -410,6 +419,7 @@ def progress(slug: str, version_number: int) -> Progress:
         ),
         walk_ins=sum(1 for r in records if r.invitee_id in walk_in_ids),
         withdrawn=sum(1 for s in checked if s.status == "withdrawn"),
+        namesakes=namesakes,
     )
 
 

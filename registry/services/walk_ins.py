@@ -25,6 +25,7 @@ what the signer typed and confirmed on the review screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -55,3 +56,14 @@ def listed_match(version: CommitmentVersion, name: str, institution: str, catego
         if i.category == category and name_search.institutions_agree(institution, i.institution)
     ]
     return Match(agreeing[0] if len(agreeing) == 1 else None, sorted(i.id for i in same_name))
+
+
+def namesakes_by_person(listed: Iterable[Invitee]) -> dict[str, list[str]]:
+    """Listed invitees' names by ``person_key`` (rule 1): progress pages flag a walk-in whose name
+    is among them, as a possible duplicate the operator should check."""
+    found: dict[str, list[str]] = {}
+    for invitee in listed:
+        if not invitee.walk_in:
+            found.setdefault(name_search.person_key(invitee.name), []).append(invitee.name)
+    found.pop("", None)  # a name of titles only matches nobody
+    return found
