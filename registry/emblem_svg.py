@@ -131,7 +131,8 @@ def _style(value: str) -> str:
     kept = []
     for declaration in value.split(";"):
         prop, _, prop_value = declaration.partition(":")
-        if prop.strip().lower() in PRESENTATION and prop_value.strip():
+        # A CSS escape (``\75 rl(``) could spell what _check_value looks for: such a value goes.
+        if prop.strip().lower() in PRESENTATION and prop_value.strip() and "\\" not in prop_value:
             kept.append(f"{prop.strip().lower()}:{prop_value.strip()}")
     return ";".join(kept)
 

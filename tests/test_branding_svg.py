@@ -147,6 +147,13 @@ def test_dropped_parts_leave_only_the_drawing() -> None:
         sanitise_emblem(f'<svg xmlns="{SVG}" viewBox="0 0 10 10"><text>hanya teks</text></svg>'.encode())
 
 
+def test_a_style_sheet_instruction_is_dropped_unread(listener: tuple[str, list[bytes]]) -> None:
+    host, received = listener
+    sheet = f'<?xml version="1.0"?><?xml-stylesheet type="text/css" href="http://{host}/gaya.css"?>'
+    assert sanitise_emblem(drawing("", head=sheet)).png == sanitise_emblem(drawing("")).png
+    assert received == []
+
+
 def _laughs() -> str:
     entities = '<!ENTITY a0 "ha">' + "".join(f'<!ENTITY a{i} "{f"&a{i - 1};" * 10}">' for i in range(1, 10))
     return f'<?xml version="1.0"?><!DOCTYPE svg [{entities}]>'
