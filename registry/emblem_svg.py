@@ -10,7 +10,8 @@ Three layers, each enough on its own for the worst cases:
    document from an allow-list of drawing elements and presentation attributes; the rest
    (``<text>``, ``<use>``, ``<style>`` sheets, ``class``, filters, masks, editor metadata) is dropped.
 3. resvg (Rust; no scripting, no network, no system fonts loaded) renders the rebuilt document at
-   most ``RENDER_SIDE`` pixels a side, its aspect ratio kept, whatever size the file declares.
+   most ``RENDER_SIDE`` pixels a side, its aspect ratio kept, whatever size the file declares, in
+   a child process killed after ``RENDER_SECONDS`` or ``RENDER_MEMORY`` bytes of address space.
 
 The PNG it yields goes through the same decode and re-encode as an uploaded PNG (registry/emblem.py),
 so only a re-encoded PNG is ever stored; the SVG is not.
@@ -21,20 +22,33 @@ This module imports neither Flask nor SQLAlchemy.
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import xml.etree.ElementTree as ET
 from io import BytesIO
 
 import defusedxml
-import resvg_py
 from defusedxml.ElementTree import iterparse
 
 from registry.core.errors import N_, FormatError
 
-__all__ = ["MAX_DEPTH", "MAX_ELEMENTS", "RENDER_SIDE", "svg_to_png"]
+__all__ = ["MAX_DEPTH", "MAX_ELEMENTS", "RENDER_SECONDS", "RENDER_SIDE", "svg_to_png"]
 
 MAX_ELEMENTS = 5000
 MAX_DEPTH = 64
 RENDER_SIDE = 512
+# resvg's time grows with elements × pixels covered (about 3 ms a full-size shape here, 30 ms
+# with group opacity), so 5,000 elements could hold a worker for minutes: the drawing runs in a
+# child process with a wall-clock and an address-space limit, killed when it exceeds either.
+RENDER_SECONDS = 15.0
+RENDER_MEMORY = 1024 * 1024 * 1024
+RENDERER = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (int(sys.argv[1]), int(sys.argv[1])))
+import resvg_py
+svg = sys.stdin.buffer.read().decode("utf-8")
+sys.stdout.buffer.write(bytes(resvg_py.svg_to_bytes(svg_string=svg, skip_system_fonts=True)))
+"""
 
 SVG_NS = "http://www.w3.org/2000/svg"
 DRAWING = {"path", "rect", "circle", "ellipse", "line", "polyline", "polygon"}
@@ -197,9 +211,24 @@ def svg_to_png(data: bytes) -> bytes:
     if root is None or drawn[0] == 0:
         raise FormatError(N_("the SVG emblem has no shapes to draw (text must be converted to paths)"))
     _frame(root, source)
+    return _render(ET.tostring(root, encoding="unicode"))
+
+
+def _render(svg: str) -> bytes:
+    """resvg's PNG of the rebuilt document, drawn in a child process (see RENDER_SECONDS)."""
     try:
-        return bytes(
-            resvg_py.svg_to_bytes(svg_string=ET.tostring(root, encoding="unicode"), skip_system_fonts=True)
+        done = subprocess.run(  # noqa: S603 - this interpreter, a fixed program; the SVG goes on stdin
+            [sys.executable, "-I", "-c", RENDERER, str(RENDER_MEMORY)],
+            input=svg.encode("utf-8"),
+            capture_output=True,
+            timeout=RENDER_SECONDS,
+            check=False,
         )
-    except ValueError:
-        raise FormatError(N_("the SVG emblem could not be drawn")) from None
+    except subprocess.TimeoutExpired:
+        raise FormatError(
+            N_("the SVG emblem takes more than %(seconds)d seconds to draw; simplify it or upload a PNG"),
+            seconds=RENDER_SECONDS,
+        ) from None
+    if done.returncode != 0 or not done.stdout:
+        raise FormatError(N_("the SVG emblem could not be drawn"))
+    return done.stdout

@@ -14,6 +14,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from PIL import Image
 
+from registry import emblem_svg
 from registry.core.errors import FormatError
 from registry.emblem import sanitise_emblem
 from registry.extensions import db
@@ -152,6 +153,13 @@ def test_a_style_sheet_instruction_is_dropped_unread(listener: tuple[str, list[b
     sheet = f'<?xml version="1.0"?><?xml-stylesheet type="text/css" href="http://{host}/gaya.css"?>'
     assert sanitise_emblem(drawing("", head=sheet)).png == sanitise_emblem(drawing("")).png
     assert received == []
+
+
+def test_a_drawing_that_outlasts_its_time_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The child process drawing it is killed at RENDER_SECONDS (here shorter than any start-up)."""
+    monkeypatch.setattr(emblem_svg, "RENDER_SECONDS", 0.001)
+    with pytest.raises(FormatError, match="seconds to draw"):
+        sanitise_emblem(EMBLEM)
 
 
 def _laughs() -> str:
