@@ -7,9 +7,9 @@ Pillow decodes it and the pixels alone are copied into a new RGBA image, scaled 
 after IEND) survives. The result is deterministic for one Pillow version, and its SHA-256 is what
 the commitment version binds (docs/FORMATS.md §4).
 
-SVG is refused: it is a program as much as a picture (scripts, external entities, network
-references), and no maintained rasteriser that resolves none of them is a dependency of Ikrar
-(svglib parses with lxml and fetches referenced images). A PNG exported from the SVG works.
+An SVG is first drawn into a PNG by registry/emblem_svg.py (defusedxml, an allow-list rebuild
+that refuses scripts and outside links, then resvg at most 512 pixels a side); that PNG then takes
+the same path as an uploaded one, so only a re-encoded PNG is ever stored, never the SVG.
 
 This module imports neither Flask nor SQLAlchemy.
 """
@@ -25,12 +25,12 @@ from io import BytesIO
 from PIL import Image
 
 from registry.core.errors import N_, FormatError
+from registry.emblem_svg import svg_to_png
 
 __all__ = [
     "MAX_SIDE",
     "MAX_STORED_BYTES",
     "MAX_UPLOAD_BYTES",
-    "SVG_REFUSED",
     "SanitisedEmblem",
     "sanitise_emblem",
 ]
@@ -42,7 +42,6 @@ MAX_SOURCE_SIDE = 4096
 MAX_SOURCE_PIXELS = 2048 * 2048
 MAX_SIDE = 512
 MAX_STORED_BYTES = 256 * 1024
-SVG_REFUSED = N_("SVG emblems are not supported yet; upload a PNG")
 
 
 @dataclass(frozen=True)
@@ -77,9 +76,9 @@ def sanitise_emblem(data: bytes) -> SanitisedEmblem:
     if len(data) > MAX_UPLOAD_BYTES:
         raise FormatError(N_("the emblem file is larger than %(kib)d KiB"), kib=MAX_UPLOAD_BYTES // 1024)
     if _looks_like_svg(data):
-        raise FormatError(SVG_REFUSED)
+        data = svg_to_png(data)
     if not data.startswith(PNG_SIGNATURE):
-        raise FormatError(N_("the emblem is not a PNG image"))
+        raise FormatError(N_("the emblem is not a PNG or SVG image"))
     width, height = _declared_size(data)
     if (
         not (0 < width <= MAX_SOURCE_SIDE and 0 < height <= MAX_SOURCE_SIDE)

@@ -1,6 +1,7 @@
 """The issuer and its emblem: printed on the certificate and the roll, shown on the verify page and
 the public list, bound by the version document the log holds (docs/FORMATS.md §4), and uploaded
-only as a PNG Ikrar re-encodes itself (hostile files refused with nothing stored)."""
+only as a PNG Ikrar re-encodes itself, hostile files refused with nothing stored (SVG emblems:
+tests/test_branding_svg.py)."""
 
 from __future__ import annotations
 
@@ -319,17 +320,17 @@ HOSTILE = {
     "svg-script": (
         b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script><circle r="5"/></svg>',
         "lambang.svg",
-        415,
-        "SVG",
+        400,
+        "memuat &lt;script&gt;",
     ),
     "svg-xxe": (
         b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
         b'<svg xmlns="http://www.w3.org/2000/svg"><text>&x;</text></svg>',
         "lambang.png",
-        415,
-        "SVG",
+        400,
+        "DOCTYPE",
     ),
-    "text-as-png": (b"Ini bukan gambar, hanya teks.\n" * 20, "lambang.png", 400, "bukan gambar PNG"),
+    "text-as-png": (b"Ini bukan gambar, hanya teks.\n" * 20, "lambang.png", 400, "bukan gambar PNG atau SVG"),
     "truncated-png": (emblem_png()[:120], "lambang.png", 400, "bukan gambar PNG yang sah"),
     "too-large": (b"\x89PNG\r\n\x1a\n" + b"\x00" * (1024 * 1024), "lambang.png", 413, ""),
 }

@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response as Redirect
 
 from registry.api.problems import localized
-from registry.emblem import MAX_UPLOAD_BYTES, SVG_REFUSED
+from registry.emblem import MAX_UPLOAD_BYTES
 from registry.services import branding, commitments
 from registry.services.errors import Conflict, InvalidInput
 from registry.web.auth import roles_required
@@ -43,10 +43,10 @@ def _refused(slug: str, version: int, message: str, status: int) -> tuple[str, i
 @emblems.post("/admin/commitments/<slug>/versions/<row:version>/emblem")
 @roles_required("admin")
 def upload_emblem(slug: str, version: int) -> Page | Redirect:
-    """Admin: set the issuer's emblem of a draft version from an uploaded PNG."""
+    """Admin: set the issuer's emblem of a draft version from an uploaded PNG or SVG."""
     upload = request.files.get("emblem")
     if upload is None or not upload.filename:
-        return _refused(slug, version, _("Pilih berkas PNG lambang."), 400)
+        return _refused(slug, version, _("Pilih berkas PNG atau SVG lambang."), 400)
     data = upload.stream.read(MAX_UPLOAD_BYTES + 1)
     if len(data) > MAX_UPLOAD_BYTES:
         return _refused(
@@ -55,7 +55,7 @@ def upload_emblem(slug: str, version: int) -> Page | Redirect:
     try:
         branding.set_emblem(slug, version, data)
     except InvalidInput as exc:
-        return _refused(slug, version, localized(exc), 415 if exc.template == SVG_REFUSED else 400)
+        return _refused(slug, version, localized(exc), 400)
     except Conflict as exc:
         return _refused(slug, version, localized(exc), 409)
     flash(_("Lambang disimpan."), "info")
