@@ -96,6 +96,9 @@ def demo(host: str, port: int) -> None:
     current_app.config["IKRAR_DEMO"] = True
     click.echo(
         "\nIkrar is starting:\n"
+        f"  home          {base}/  (type a verification code)\n"
+        f"  public list   {base}/c/{demo_data.SLUG}\n"
+        f"  live screen   {base}/c/{demo_data.SLUG}/layar  (for the projector)\n"
         f"  commitments   {base}/api/v1/commitments\n"
         f"  demo          {base}/api/v1/commitments/{demo_data.SLUG}\n"
         f"  public keys   {base}/.well-known/jwks.json\n"
