@@ -28,7 +28,8 @@ def test_withdrawal_reason_slug_and_status_words_are_indonesian(app: Flask, clie
     sign_in(app, client, "admin")
     path = f"/admin/signatures/{record_id}"
     refused = client.post(
-        f"{path}/withdraw", data={"reason": "salah", "csrf_token": csrf_token(client, path)}
+        f"{path}/withdraw",
+        data={"reason": "salah", "confirm": "yes", "csrf_token": csrf_token(client, path)},
     )
     page = refused.get_data(as_text=True)
     assert refused.status_code == 422 and "jelaskan alasan penarikan dalam sedikitnya 10 karakter" in page
