@@ -103,6 +103,18 @@ class Env:
         }
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """In the PostgreSQL pass, skip tests marked ``same_on_every_database``: what they check (page
+    layout, accessibility, the wheel) is the same whatever the database, and the SQLite pass runs
+    them. This keeps the two passes of CI within its time budget."""
+    if not os.environ.get("IKRAR_TEST_DATABASE_URL"):
+        return
+    skip = pytest.mark.skip(reason="does not depend on the database: checked in the SQLite pass")
+    for item in items:
+        if item.get_closest_marker("same_on_every_database"):
+            item.add_marker(skip)
+
+
 @pytest.fixture(autouse=True)
 def _close_engines() -> Iterator[None]:
     """Close the pooled connections of every engine a test connected with.

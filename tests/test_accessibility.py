@@ -27,6 +27,8 @@ from tests.factories import DEMO, walk_in
 from tests.test_kiosk_browser import TABLET, draw_signature, log_in, walk_through
 from tests.test_verify_browser import final_verdict, renamed
 
+pytestmark = pytest.mark.same_on_every_database
+
 PASSWORD = "correct horse battery staple"
 WIDTHS = {"phone": {"width": 390, "height": 844}, "desktop": {"width": 1280, "height": 900}}
 DEMO_V1 = f"/admin/commitments/{DEMO}/versions/1"

@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from flask import Flask
 
 from tests.conftest import LiveServer
 from tests.test_kiosk_browser import enrolled_page, walk_through
+
+pytestmark = pytest.mark.same_on_every_database
 
 TOUCH = 44  # CSS px, WCAG 2.5.5 / platform guidance for a finger
 

@@ -19,6 +19,8 @@ from registry.services.signing import Signatory
 from tests.conftest import LiveServer
 from tests.factories import DEMO, walk_in
 
+pytestmark = pytest.mark.same_on_every_database
+
 WIDTH = 360
 LONG_NAME = "Prof. Dr. Ir. Raden Mas Kusumawardhana Adiningrat Wicaksonoputro, S.T., M.Si., M.M."
 LONG_INSTITUTION = "Dinas Komunikasi, Informatika, Statistik dan Persandian Kabupaten Purbalingga"

@@ -23,6 +23,8 @@ import pytest
 
 from tests.conftest import ROOT, free_port
 
+pytestmark = pytest.mark.same_on_every_database
+
 SOURCES = (
     "registry",
     "templates",
