@@ -18,15 +18,20 @@ depends_on = None
 
 
 def upgrade():
-    op.create_table(
-        "emblem",
-        sa.Column("sha256", sa.String(length=64), nullable=False),
-        sa.Column("png", sa.LargeBinary(), nullable=False),
-        sa.Column("width", sa.Integer(), nullable=False),
-        sa.Column("height", sa.Integer(), nullable=False),
-        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
-        sa.PrimaryKeyConstraint("sha256"),
-    )
+    present = sa.inspect(op.get_bind())
+    if not present.has_table("emblem"):  # kept by a downgrade (below): it holds data the log binds
+        op.create_table(
+            "emblem",
+            sa.Column("sha256", sa.String(length=64), nullable=False),
+            sa.Column("png", sa.LargeBinary(), nullable=False),
+            sa.Column("width", sa.Integer(), nullable=False),
+            sa.Column("height", sa.Integer(), nullable=False),
+            sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+            sa.PrimaryKeyConstraint("sha256"),
+        )
+    columns = {column["name"] for column in present.get_columns("commitment_version")}
+    if "issuer" in columns:
+        return  # a downgrade kept the columns and their values; nothing to add
     # Plain ADD COLUMN (SQLite has it, without the foreign key: SQLite cannot add one to an existing
     # table, and the application only ever writes a hash it has just stored in ``emblem``).
     op.add_column("commitment_version", sa.Column("issuer", sa.String(length=200), nullable=True))
@@ -38,9 +43,7 @@ def upgrade():
 
 
 def downgrade():
-    if op.get_bind().dialect.name != "sqlite":
-        op.drop_constraint("fk_commitment_version_emblem", "commitment_version", type_="foreignkey")
-    with op.batch_alter_table("commitment_version") as batch:
-        batch.drop_column("emblem_sha256")
-        batch.drop_column("issuer")
-    op.drop_table("emblem")
+    """Keep the columns and the table. The issuer and emblem hash of a published version are in
+    the version document the log binds: dropping them would turn every such version, and every
+    signature under it, into an integrity error after the next upgrade. The older code ignores
+    columns it does not know; upgrading again finds them in place (above)."""
