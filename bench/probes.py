@@ -38,9 +38,9 @@ def certificate(count: int) -> dict[str, Any]:
     from sqlalchemy import select
 
     from registry import create_app
-    from registry.certificate import render_certificate
     from registry.extensions import db
     from registry.models import LogHead, SignatureRecord
+    from registry.pdf.certificate import render_certificate
     from registry.services import certificates
 
     app = create_app(startup_checks=False)
@@ -90,10 +90,11 @@ def _bare_certificate(data: Any) -> bytes:
     from reportlab.lib.utils import ImageReader
     from reportlab.pdfgen import canvas as pdf_canvas
 
-    from registry.certificate import REGULAR, _register_fonts
     from registry.core import strokes as strokes_core
+    from registry.pdf.layout import register_fonts
+    from registry.pdf.printable import REGULAR
 
-    _register_fonts()
+    register_fonts()
     buffer = BytesIO()
     canvas = pdf_canvas.Canvas(buffer, pagesize=A4, invariant=1, pageCompression=1)
     record = data.record

@@ -3,7 +3,7 @@
 Used by ``ikrar verify`` and by the upload page. A verdict is one of:
 
 - ``valid``: the signature verifies with a pinned record key (and the status, if given, agrees);
-  for a PDF, also the page's printed text says what the record seals (registry.printed);
+  for a PDF, also the page's printed text says what the record seals (registry.pdf.printed);
 - ``withdrawn``: valid, but the registry's status says the signature was withdrawn;
 - ``invalid``: the file or URL was altered, is malformed, or disagrees with the status;
 - ``altered``: (a PDF) the seal is valid but the page prints other text than the record seals;
@@ -21,13 +21,14 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from registry.certificate import ATTACHMENT_RECORD, ATTACHMENT_SIGNATURE, extract_attachments, format_wib
 from registry.core import qr
 from registry.core.canonical import parse_canonical, sha256_hex
 from registry.core.errors import FormatError, VerificationError
 from registry.core.keys import KeyRing
 from registry.core.records import SignedRecord, check_record_shape, verify_record
-from registry.printed import Expected, PrintedCheck, check_printed
+from registry.pdf.common import ATTACHMENT_RECORD, ATTACHMENT_SIGNATURE, format_wib
+from registry.pdf.printed import Expected, PrintedCheck, check_printed
+from registry.pdf.reader import extract_attachments
 
 EXIT_CODES = {"valid": 0, "withdrawn": 3, "invalid": 4, "altered": 4, "unknown": 5, "unchecked": 6}
 

@@ -22,14 +22,14 @@ from PIL import Image, PngImagePlugin
 from sqlalchemy import Connection, create_engine, func, select, text
 
 from registry import demo
-from registry.certificate import CertificateData, render_certificate
 from registry.core.canonical import canonical_bytes, parse_canonical
 from registry.core.keys import Signer
 from registry.core.versions import document_from_json, version_document, version_sha256
 from registry.emblem import sanitise_emblem
 from registry.extensions import db
 from registry.models import Emblem, LogEntry
-from registry.printed import Expected, check_printed
+from registry.pdf.certificate import CertificateData, render_certificate
+from registry.pdf.printed import Expected, check_printed
 from registry.services import certificates, commitments, integrity, signing, verification
 from registry.services import roll as roll_service
 from registry.services.errors import IntegrityFailure

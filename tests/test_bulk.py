@@ -12,8 +12,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.certificate import WIB
 from registry.models import SignatureRecord
+from registry.pdf.common import WIB
 from registry.services import bulk, signing, withdrawals
 from registry.services.certificates import certificate_filename, certificate_pdf
 from tests.conftest import LiveServer, sign_in

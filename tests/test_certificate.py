@@ -23,14 +23,16 @@ import pytest
 import zxingcpp
 from PIL import Image
 
-from registry import certificate
-from registry.certificate import CertificateData, extract_attachments, qr_matrix, render_certificate
 from registry.core import codes
 from registry.core.canonical import canonical_bytes, nfc, sha256_hex
 from registry.core.errors import FormatError
 from registry.core.keys import KeyRing, Signer, VerifyingKey
 from registry.core.records import RECORD_TYPE, sign_record, verify_record
 from registry.core.strokes import canonicalise, strokes_sha256
+from registry.pdf import common, printable, qr_drawing
+from registry.pdf.certificate import CertificateData, render_certificate
+from registry.pdf.qr_drawing import qr_matrix
+from registry.pdf.reader import extract_attachments
 from tests.factories import scribble
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -151,19 +153,19 @@ def test_qr_code_decodes_to_verify_url(signer: Signer, long_url: bool) -> None:
     assert symbol.ec_level in ("M", "Q", "H")
 
     modules = len(qr_matrix(data.verify_url))  # quiet zone included
-    version = (modules - 2 * certificate.QR_BORDER - 17) // 4
+    version = (modules - 2 * qr_drawing.QR_BORDER - 17) // 4
     extra: Any = symbol.extra  # zxing-cpp reports the symbol version it decoded
     assert extra["Version"] == str(version)
     if long_url:
         assert version <= 15
 
-    printed = certificate.qr_printed_size(modules)  # points, quiet zone included
+    printed = qr_drawing.qr_printed_size(modules)  # points, quiet zone included
     assert printed >= 30 * MM
     assert printed / modules >= 0.4 * MM
     # The symbol zxing found (corners, without the quiet zone) has the size we meant to print.
     corners = symbol.position
     measured = (corners.top_right.x - corners.top_left.x) / dpi * 25.4
-    expected = printed * (modules - 2 * certificate.QR_BORDER) / modules / MM
+    expected = printed * (modules - 2 * qr_drawing.QR_BORDER) / modules / MM
     assert measured == pytest.approx(expected, rel=0.03)
 
 
@@ -274,7 +276,7 @@ def test_bytes_do_not_depend_on_the_process(tmp_path: Path) -> None:
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey\n"
         "from registry.core.keys import Signer\n"
-        "from registry.certificate import render_certificate\n"
+        "from registry.pdf.certificate import render_certificate\n"
         "from tests.test_certificate import make_data\n"
         "signer = Signer(Ed25519PrivateKey.from_private_bytes(bytes(range(32))))\n"
         "print(hashlib.sha256(render_certificate(make_data(signer))).hexdigest())\n"
@@ -381,7 +383,7 @@ def test_rendering_opens_no_file_outside_the_package(signer: Signer, opened: lis
     # Unregister the fonts so that this render registers (opens) them again.
     from reportlab.pdfbase import pdfmetrics
 
-    for name in (certificate.REGULAR, certificate.BOLD):
+    for name in (printable.REGULAR, printable.BOLD):
         pdfmetrics._fonts.pop(name, None)
     render_certificate(replace(data, withdrawn=("2024-09-13T02:00:00.000Z", "<img src='/etc/passwd'/>")))
     outside = [p for p in opened if not Path(p).resolve().is_relative_to(PACKAGE)]
@@ -396,7 +398,7 @@ def test_fresh_process_opens_nothing_outside_the_package(tmp_path: Path) -> None
         "import json, sys\n"
         f"sys.path.insert(0, {str(ROOT)!r})\n"
         "from registry.core.keys import Signer\n"
-        "from registry.certificate import render_certificate\n"
+        "from registry.pdf.certificate import render_certificate\n"
         "from tests.test_certificate import make_data\n"
         "data = make_data(Signer.generate(), '<img src=\"/etc/hostname\"/>')\n"
         "seen = []\n"
@@ -431,7 +433,7 @@ def test_withdrawn_certificate_says_so(signer: Signer) -> None:
 def test_legal_line_never_claims_a_certified_signature(signer: Signer) -> None:
     for data in (make_data(signer), make_data(signer, withdrawn=("2024-09-13T02:00:00.000Z", "x"))):
         text = " ".join(page_text(render_certificate(data)).split())
-        assert certificate.LEGAL_LINE in text
+        assert common.LEGAL_LINE in text
         assert "tidak tersertifikasi" in text
         assert re.findall(r"(?i)(\w+)\s+tersertifikasi", text) == ["tidak"] * len(
             re.findall(r"(?i)tersertifikasi", text)
@@ -444,9 +446,9 @@ def test_legal_line_never_claims_a_certified_signature(signer: Signer) -> None:
 
 
 def test_time_is_shown_in_wib() -> None:
-    assert certificate.format_wib("2024-09-12T03:15:00.000Z") == "Kamis, 12 September 2024 10.15 WIB"
+    assert common.format_wib("2024-09-12T03:15:00.000Z") == "Kamis, 12 September 2024 10.15 WIB"
     # 23:30 UTC is already the next day in WIB.
-    assert certificate.format_wib("2024-12-31T17:30:00.000Z") == "Rabu, 1 Januari 2025 00.30 WIB"
+    assert common.format_wib("2024-12-31T17:30:00.000Z") == "Rabu, 1 Januari 2025 00.30 WIB"
 
 
 def test_page_shows_what_a_reader_needs(signer: Signer) -> None:

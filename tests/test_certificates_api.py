@@ -11,9 +11,10 @@ import pypdfium2
 import pytest
 from flask import Flask
 
-from registry.certificate import extract_attachments, render_certificate
 from registry.core import qr
 from registry.core.canonical import parse_canonical
+from registry.pdf.certificate import render_certificate
+from registry.pdf.reader import extract_attachments
 from registry.services import certificates, keyring, signing
 from tests.conftest import sign_in
 from tests.factories import walk_in

@@ -266,7 +266,7 @@ def test_qr_only_for_records_of_the_tablets_commitment(app: Flask, client: Flask
 
 
 def test_qr_encodes_the_certificate_url(app: Flask, client: FlaskClient) -> None:
-    from registry.certificate import qr_matrix
+    from registry.pdf.qr_drawing import qr_matrix
 
     enrol(app, client)
     own = sign(

@@ -16,9 +16,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry import demo, printable
-from registry.certificate import render_certificate
+from registry import demo
 from registry.core.keys import Signer
+from registry.pdf import printable
+from registry.pdf.certificate import render_certificate
 from registry.services import commitments, invitees
 from registry.services import roll as roll_service
 from registry.services.errors import InvalidInput
@@ -333,6 +334,19 @@ def test_coverage_comes_from_the_font_files() -> None:
     faces = [TTFontFile(str(printable.FONT_DIR / f)) for f in printable.FONT_FILES.values()]
     in_all = set.intersection(*(set(c for c, g in face.charToGlyph.items() if g) for face in faces))
     assert covered <= in_all
+
+
+def test_the_fonts_character_maps_are_read_as_reportlab_reads_them() -> None:
+    """The reading side (registry.pdf.truetype, no reportlab) maps every character of both faces
+    to the glyph reportlab draws it with, so a name's printed form is the same on both sides."""
+    from reportlab.pdfbase.ttfonts import TTFontFile
+
+    for font, filename in printable.FONT_FILES.items():
+        face = TTFontFile(str(printable.FONT_DIR / filename))
+        tables = printable.font_tables(font)
+        assert tables.char_to_glyph == face.charToGlyph
+        assert len(tables.char_to_glyph) > 5000
+        assert list(tables.glyph_offsets) == face.glyphPos
 
 
 @pytest.mark.parametrize(

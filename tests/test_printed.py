@@ -25,17 +25,17 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen import canvas as pdfcanvas
 
-from registry import certificate
-from registry.certificate import (
-    ATTACHMENT_RECEIPT,
-    CertificateData,
-    extract_attachments,
-    format_wib,
-    render_certificate,
-)
+from registry.core import codes
 from registry.core.keys import Signer
 from registry.models import SignatureRecord
-from registry.printed import Expected, Line, check_printed, compare, read_lines
+from registry.pdf.attachments import embed_files
+from registry.pdf.certificate import CertificateData, render_certificate
+from registry.pdf.common import ATTACHMENT_RECEIPT, format_wib
+from registry.pdf.layout import register_fonts
+from registry.pdf.printable import BOLD, REGULAR
+from registry.pdf.printed import Expected, check_printed, compare
+from registry.pdf.printed_text import Line, read_lines
+from registry.pdf.reader import extract_attachments
 from registry.services import certificates, signing, withdrawals
 from tests.conftest import Env, csrf_token, ikrar
 from tests.factories import walk_in
@@ -69,14 +69,14 @@ def forged_layout(data: CertificateData, genuine: bytes, **signatory: str) -> by
 def forged_drawing(genuine: bytes, lines: list[tuple[str, float, float]]) -> bytes:
     """A certificate-like page drawn anew with reportlab, the genuine files embedded as ours are."""
     files = extract_attachments(genuine)
-    certificate._register_fonts()
+    register_fonts()
     buffer = io.BytesIO()
     canvas = pdfcanvas.Canvas(buffer, pagesize=A4, invariant=1)
     for text, size, y in lines:
-        canvas.setFont(certificate.BOLD if size > 14 else certificate.REGULAR, size)
+        canvas.setFont(BOLD if size > 14 else REGULAR, size)
         canvas.drawCentredString(A4[0] / 2, y, text)
     mimes = {"record.json": "application/json"}
-    certificate._embed_files(
+    embed_files(
         canvas._doc,
         [(name, content, mimes.get(name, "text/plain"), name) for name, content in sorted(files.items())],
     )
@@ -114,7 +114,7 @@ def scanned(genuine: bytes) -> bytes:
     canvas = pdfcanvas.Canvas(buffer, pagesize=A4, invariant=1)
     canvas.drawImage(ImageReader(image), 0, 0, A4[0], A4[1])
     files = extract_attachments(genuine)
-    certificate._embed_files(canvas._doc, [(n, c, "text/plain", n) for n, c in sorted(files.items())])
+    embed_files(canvas._doc, [(n, c, "text/plain", n) for n, c in sorted(files.items())])
     canvas.showPage()
     canvas.save()
     return buffer.getvalue()
@@ -133,7 +133,7 @@ def drawn_by_tester(genuine: bytes, record: dict[str, Any]) -> bytes:
             ("telah menandatangani · has signed", 9, 190 * mm),
             ("Komitmen Bersama mewujudkan Purbalingga Smart City", 16, 180 * mm),
             (format_wib(record["signed_at"]), 10.5, 160 * mm),
-            (certificate.codes.display_code(record["code"]), 19, 60 * mm),
+            (codes.display_code(record["code"]), 19, 60 * mm),
         ],
     )
 
@@ -461,7 +461,7 @@ def test_verify_modules_import_no_flask() -> None:
     import sys
 
     code = (
-        "import sys, registry.cli_verify, registry.offline_verify, registry.printed;"
+        "import sys, registry.cli_verify, registry.offline_verify, registry.pdf.printed;"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'pypdf'))))"
     )
     out = subprocess.run(
@@ -594,7 +594,7 @@ def test_a_pypdf_resave_passes_the_structure_and_text_checks(signer: Signer) -> 
 
 def test_the_content_bounds_hold_the_largest_genuine_certificate(signer: Signer) -> None:
     from registry.core.strokes import MAX_POINTS
-    from registry.printed_structure import MAX_CONTENT_BYTES, MAX_OPERATORS, MAX_TEXT_RUNS, _content
+    from registry.pdf.printed_structure import MAX_CONTENT_BYTES, MAX_OPERATORS, MAX_TEXT_RUNS, _content
     from tests.factories import scribble
     from tests.test_certificate import strokes_sha256
 

@@ -8,12 +8,12 @@ from typing import Any
 
 import pytest
 
-from registry.certificate import QR_BORDER, qr_matrix
 from registry.core import qr
 from registry.core.canonical import b64url_decode, parse_canonical
 from registry.core.errors import FormatError, VerificationError
 from registry.core.keys import KeyRing, Signer, VerifyingKey
 from registry.offline_verify import verify_qr
+from registry.pdf.qr_drawing import QR_BORDER, qr_matrix
 
 BASE = "https://ikrar.purbalinggakab.go.id"
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_."

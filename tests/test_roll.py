@@ -13,7 +13,7 @@ import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.roll import render_roll
+from registry.pdf.roll import render_roll
 from registry.services import roll as roll_service
 from registry.services import signing, withdrawals
 from tests.conftest import ROOT, sign_in

@@ -15,11 +15,11 @@ import zxingcpp
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry.certificate import CertificateData, render_certificate
 from registry.core import qr
 from registry.core.errors import VerificationError
 from registry.core.keys import KeyRing, Signer
 from registry.core.records import sign_record
+from registry.pdf.certificate import CertificateData, render_certificate
 from registry.services import certificates, credentials, signing, withdrawals
 from tests.conftest import Env, LiveServer, csrf_token, ikrar
 from tests.factories import DEMO, scribble, walk_in

@@ -22,13 +22,13 @@ sys.path.insert(0, str(ROOT))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
 
-from registry.certificate import CertificateData, render_certificate  # noqa: E402
 from registry.core import codes, qr  # noqa: E402
 from registry.core.canonical import canonical_bytes, sha256_hex  # noqa: E402
 from registry.core.errors import FormatError  # noqa: E402
 from registry.core.keys import Signer  # noqa: E402
 from registry.core.records import RECORD_TYPE, sign_record  # noqa: E402
 from registry.core.strokes import canonicalise, strokes_sha256  # noqa: E402
+from registry.pdf.certificate import CertificateData, render_certificate  # noqa: E402
 
 TITLE = "Komitmen Bersama mewujudkan Purbalingga Smart City"
 PLACE = "Operation Room Graha Adiguna, Kompleks Setda Purbalingga"

@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from registry.certificate import WIB
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Erasure, SignatureRecord
+from registry.pdf.common import WIB
 from registry.services import commitments, sealed
 from registry.services.certificates import certificate_filename, certificate_pdf
 from registry.services.errors import NotFound

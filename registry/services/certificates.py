@@ -11,12 +11,12 @@ from dataclasses import replace
 
 from flask import current_app
 
-from registry.certificate import CertificateData, render_certificate
 from registry.core import qr
 from registry.core.canonical import format_instant, parse_canonical
 from registry.core.errors import FormatError, KeyRingError
 from registry.core.keys import Signer
 from registry.models import SignatureRecord
+from registry.pdf.certificate import CertificateData, render_certificate
 from registry.services import sealed
 from registry.services.branding import version_emblem
 from registry.services.receipts import signature_receipt

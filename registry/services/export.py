@@ -14,8 +14,8 @@ import csv
 import io
 from collections.abc import Sequence
 
-from registry.certificate import format_wib
 from registry.core.canonical import format_instant
+from registry.pdf.common import format_wib
 from registry.services import invitees
 
 BOM = "\ufeff"

@@ -21,7 +21,7 @@ from registry.core.errors import N_
 from registry.core.note import open_checkpoint
 from registry.extensions import db
 from registry.models import CommitmentVersion, LogEntry, SignatureRecord, SigningKey
-from registry.roll import RollCheckpoint, RollData, RollSignatory, render_roll
+from registry.pdf.roll import RollCheckpoint, RollData, RollSignatory, render_roll
 from registry.services import checkpoints, commitments, sealed
 from registry.services.branding import version_emblem
 from registry.services.errors import IntegrityFailure, Unavailable

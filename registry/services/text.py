@@ -10,7 +10,7 @@ from registry.core.canonical import nfc
 from registry.core.errors import N_
 from registry.core.names import INVISIBLE as UNSEEN_INVISIBLE
 from registry.core.names import LONE_MARK, MAX_MARKS, PRIVATE_USE, TOO_MANY_MARKS, find_unseen
-from registry.printable import INVISIBLE, NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT, find_unprintable
+from registry.pdf.printable import INVISIBLE, NO_GLYPH, OUTSIDE_BMP, RIGHT_TO_LEFT, find_unprintable
 from registry.services.errors import InvalidInput
 
 _ALLOWED_IN_MULTILINE = {"\n", "\t"}
@@ -143,7 +143,7 @@ def require_printable(text: str, field: str, *, multiline: bool = False) -> str:
     The one check for every text that is accepted to be printed (signatory fields from the API,
     the kiosk and the CSV import; commitment title, place, text and labels): a character without a
     glyph in the embedded fonts, outside the BMP, or of a right-to-left script would print as a box,
-    copy as another character, or print in the wrong order (registry/printable.py).
+    copy as another character, or print in the wrong order (registry/pdf/printable.py).
     """
     found = find_unprintable(text, multiline=multiline)
     if found is None:

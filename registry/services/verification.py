@@ -8,14 +8,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from registry.certificate import extract_attachments, format_wib
 from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex
 from registry.core.errors import FormatError
 from registry.extensions import db
 from registry.models import SignatureRecord, Withdrawal
 from registry.offline_verify import check_pdf, printed_difference
-from registry.printed import Expected, PrintedCheck, check_printed
+from registry.pdf.common import format_wib
+from registry.pdf.printed import Expected, PrintedCheck, check_printed
+from registry.pdf.reader import extract_attachments
 from registry.services import certificates, keyring, sealed
 
 

@@ -195,7 +195,7 @@ def _made_here(row: SignatureRecord | None, credential: Credential) -> bool:
 @kiosk_required
 def qr(credential: Credential, record_id: str) -> Response:
     """The QR code (SVG) of the certificate link of a signature this tablet has just made."""
-    from registry.certificate import qr_matrix
+    from registry.pdf.qr_drawing import qr_matrix
 
     row = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
     if row is None or not _made_here(row, credential):

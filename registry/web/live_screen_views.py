@@ -32,7 +32,7 @@ from flask import (
 from markupsafe import Markup
 from qrcode.image.svg import SvgPathImage
 
-from registry.roll import format_date
+from registry.pdf.roll import format_date
 from registry.services import live_screen
 from registry.services.errors import NotFound
 from registry.web.roll_views import roll

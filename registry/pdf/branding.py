@@ -13,18 +13,19 @@ from __future__ import annotations
 import hashlib
 from io import BytesIO
 
-from reportlab.lib.colors import Color, HexColor
+from reportlab.lib.colors import Color
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader, simpleSplit
 from reportlab.platypus import Flowable, Spacer
 
-from registry.printable import BOLD, printed_form
+from registry.pdf.layout import NAVY
+from registry.pdf.printable import BOLD, printed_form
 
 __all__ = ["Letterhead", "letterhead", "letterhead_material"]
 
-NAVY = HexColor("#1b365d")
-LEADING = 1.28  # as the certificate's text (registry/printed.py reads lines at this step)
-MAX_EMBLEM_WIDTH = 60 * mm  # a wide emblem is drawn lower rather than wider (registry/printed_structure.py)
+LEADING = 1.28  # as the certificate's text (registry/pdf/printed.py reads lines at this step)
+# A wide emblem is drawn lower rather than wider (registry/pdf/printed_structure.py).
+MAX_EMBLEM_WIDTH = 60 * mm
 
 
 class Letterhead(Flowable):  # type: ignore[misc]

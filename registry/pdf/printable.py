@@ -18,21 +18,20 @@ Everything else is refused where a text that will be printed is accepted
 faithfully with U+FFFD (records signed before this check), so the text layer never shows another
 character than the page.
 
-This module imports neither Flask nor SQLAlchemy.
+The fonts' tables are read with the standard library (registry.pdf.truetype), exactly as
+reportlab maps them, so the offline verifier computes a name's printed form without loading the
+PDF writer; the renderers register the same files with reportlab (registry.pdf.layout). This
+module imports neither Flask, SQLAlchemy nor reportlab.
 """
 
 from __future__ import annotations
 
-import encodings.mac_roman  # noqa: F401 (reportlab decodes TrueType names with it: load it now, not mid-render)
 import functools
-import struct
-import threading
 import unicodedata
 from pathlib import Path
 from typing import NamedTuple
 
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont, TTFontFace
+from registry.pdf.truetype import FontTables, read_font
 
 __all__ = [
     "BOLD",
@@ -46,17 +45,16 @@ __all__ = [
     "Unprintable",
     "covered",
     "find_unprintable",
+    "font_tables",
     "printed_form",
-    "register_fonts",
 ]
 
-# Fonts ship inside the package (DejaVu, Bitstream Vera licence: fonts/LICENSE-DejaVu.txt) and
-# are registered by path relative to this file, so rendering never looks outside the package.
-FONT_DIR = Path(__file__).resolve().parent / "fonts"
+# Fonts ship inside the package (DejaVu, Bitstream Vera licence: registry/fonts/LICENSE-DejaVu.txt)
+# and are found by path relative to this file, so rendering never looks outside the package.
+FONT_DIR = Path(__file__).resolve().parent.parent / "fonts"
 REGULAR = "IkrarDejaVuSans"
 BOLD = "IkrarDejaVuSans-Bold"
 FONT_FILES = {REGULAR: "DejaVuSans.ttf", BOLD: "DejaVuSans-Bold.ttf"}
-_font_lock = threading.Lock()
 
 # Bidi classes of right-to-left letters and digits (UAX #9): R (Hebrew, …), AL (Arabic, …), AN
 # (Arabic-Indic digits). Invisible marks of these classes (U+200F, U+061C) reorder nothing here.
@@ -73,16 +71,13 @@ class Unprintable(NamedTuple):
     reason: str  # NO_GLYPH, INVISIBLE, OUTSIDE_BMP or RIGHT_TO_LEFT
 
 
-def register_fonts() -> None:
-    """Register the bundled faces with reportlab (once per process)."""
-    with _font_lock:
-        registered = set(pdfmetrics.getRegisteredFontNames())
-        for name, filename in FONT_FILES.items():
-            if name not in registered:
-                pdfmetrics.registerFont(TTFont(name, str(FONT_DIR / filename)))
+@functools.cache
+def font_tables(font: str) -> FontTables:
+    """The character map and glyph offsets of the bundled face ``font`` (read once per process)."""
+    return read_font((FONT_DIR / FONT_FILES[font]).read_bytes())
 
 
-def _drawn_glyphs(face: TTFontFace) -> frozenset[int]:
+def _drawn_glyphs(face: FontTables) -> frozenset[int]:
     """Code points of the BMP the face maps to a glyph other than .notdef.
 
     A glyph without an outline draws nothing: that is right for spaces and for the plain direction
@@ -92,15 +87,9 @@ def _drawn_glyphs(face: TTFontFace) -> frozenset[int]:
     or drawn where a browser shows nothing, and private-use characters mean nothing to a reader:
     neither counts as covered.
     """
-    head = face.get_table("head")
-    long_offsets = struct.unpack(">h", head[50:52])[0] == 1
-    loca = face.get_table("loca")
-    if long_offsets:
-        offsets = struct.unpack(f">{len(loca) // 4}L", loca)
-    else:
-        offsets = tuple(2 * o for o in struct.unpack(f">{len(loca) // 2}H", loca))
+    offsets = face.glyph_offsets
     result = set()
-    for code, glyph in face.charToGlyph.items():
+    for code, glyph in face.char_to_glyph.items():
         if code > _LAST_BMP or glyph == 0 or glyph + 1 >= len(offsets):
             continue
         has_outline = offsets[glyph + 1] > offsets[glyph]
@@ -116,9 +105,7 @@ def _drawn_glyphs(face: TTFontFace) -> frozenset[int]:
 
 @functools.cache
 def _coverage(font: str) -> frozenset[int]:
-    register_fonts()
-    face: TTFontFace = pdfmetrics.getFont(font).face
-    return _drawn_glyphs(face)
+    return _drawn_glyphs(font_tables(font))
 
 
 @functools.cache
@@ -130,9 +117,8 @@ def covered() -> frozenset[int]:
 @functools.cache
 def _mapped() -> frozenset[int]:
     """Code points every bundled face maps to some glyph, visible or not (to word a refusal)."""
-    register_fonts()
-    faces = [pdfmetrics.getFont(font).face for font in FONT_FILES]
-    return frozenset.intersection(*(frozenset(c for c, g in f.charToGlyph.items() if g) for f in faces))
+    faces = [font_tables(font) for font in FONT_FILES]
+    return frozenset.intersection(*(frozenset(c for c, g in f.char_to_glyph.items() if g) for f in faces))
 
 
 def find_unprintable(text: str, *, multiline: bool = False) -> Unprintable | None:
@@ -162,7 +148,7 @@ def printed_form(text: str, font: str) -> str:
     can hold such characters; everything else the font maps is drawn as it always was, so their
     certificates keep their bytes.)
     """
-    glyphs = pdfmetrics.getFont(font).face.charToGlyph  # registered by the renderer before its layout
+    glyphs = font_tables(font).char_to_glyph
     out = []
     for ch in unicodedata.normalize("NFC", text):
         if unicodedata.category(ch) == "Cc":

@@ -3,8 +3,8 @@
 The attachments of a certificate (record.json, record.sig) prove what the registry sealed; the
 page is what a person reads. A PDF drawn anew with another name but the genuine attachments
 copied in would pass a check of the attachments alone, so verification also reads the page's
-text layer and compares it, line by line in drawing order, with the page ``render_certificate``
-draws for the sealed record:
+text layer (registry.pdf.printed_text) and compares it, line by line in drawing order, with the
+page ``render_certificate`` draws for the sealed record:
 
 - every line of text on the page must belong to one slot of that layout (a fixed label or a
   field), so a name printed *in addition to* the genuine one is extra text, wherever it is;
@@ -23,15 +23,13 @@ saved status, the category and dimension labels, the place, the log index) are n
 are reported as such; their fixed labels still are. Of the printed verify URL only the code at
 its end is compared unless the caller gives the whole URL (its base follows the registry's
 address at printing time, which may move). This module imports neither
-Flask nor the database; pypdf is imported only when a PDF is read.
+Flask, the database nor reportlab (the fonts' character maps are read with the standard library,
+registry.pdf.printable); pypdf is imported only when a PDF is read.
 """
 
 from __future__ import annotations
 
-import io
 import itertools
-import math
-import re
 import unicodedata
 from collections import Counter
 from collections.abc import Sequence
@@ -39,18 +37,14 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from registry.certificate import (
-    ATTACHMENT_RECEIPT,
-    LEGAL_LINE,
-    LEGAL_LINE_EN,
-    format_wib,
-)
 from registry.core import codes
 from registry.core.errors import FormatError
-from registry.printable import BOLD, REGULAR, printed_form, register_fonts
-from registry.printed_structure import structure
+from registry.pdf.common import ATTACHMENT_RECEIPT, LEGAL_LINE, LEGAL_LINE_EN, format_wib
+from registry.pdf.printable import BOLD, REGULAR, printed_form
+from registry.pdf.printed_structure import structure
+from registry.pdf.printed_text import MAX_LINES, Line, normalise, read_lines
 
-__all__ = ["FIELDS", "Expected", "Line", "PrintedCheck", "check_printed", "compare", "read_lines"]
+__all__ = ["FIELDS", "Expected", "PrintedCheck", "check_printed", "compare"]
 
 # Every field a check can name, in the order a reader meets them (and reports list them).
 FIELDS = (
@@ -79,20 +73,7 @@ FIELDS = (
 _PAGE_FIELDS = FIELDS[: FIELDS.index("layout")]
 LEADING = 1.28  # the certificate's line height as a multiple of the font size
 MIN_SIZE = 3.0  # points: text smaller than this is not legible print
-MAX_LINES = 400  # a certificate has about 40; more is not one of ours
 ELLIPSIS = "…"
-
-
-@dataclass(frozen=True)
-class Line:
-    """One drawn line of text: its words, its baseline origin on the page and its size (points)."""
-
-    text: str
-    x: float
-    y: float
-    size: float
-    page: int
-    on_page: bool = True
 
 
 @dataclass(frozen=True)
@@ -124,86 +105,12 @@ class PrintedCheck:
     reason: str | None = None
 
 
-# --------------------------------------------------------------------------------------------
-# Reading the page
-
-
-def _norm(text: str) -> str:
-    """NFC, control characters as spaces, runs of white space as one space, trimmed.
-
-    Characters beyond the BMP are dropped on both sides: reportlab writes their ToUnicode
-    entries as odd-length hex, which readers cannot map back (measured with 😀 in DejaVu).
-    """
-    text = "".join(
-        " " if unicodedata.category(ch) == "Cc" else ch
-        for ch in unicodedata.normalize("NFC", text)
-        if ord(ch) <= 0xFFFF
-    )
-    return re.sub(r"\s+", " ", text).strip()
-
-
 def _right_to_left(text: str) -> bool:
     return any(unicodedata.bidirectional(ch) in ("R", "AL") for ch in text)
 
 
 def _letters(text: str) -> Counter[str]:
     return Counter(text.replace(" ", ""))
-
-
-def _collector(chunks: list[Line], page_no: int, bounds: tuple[float, float, float, float]) -> Any:
-    """A pypdf text visitor appending each run of text, placed on the page, to ``chunks``."""
-    left, bottom, right, top = bounds
-
-    def visit(text: str, cm: Sequence[float], tm: Sequence[float], font: Any, size: float) -> None:
-        if not text.strip():
-            return  # pypdf's own spacing between runs; the words carry their spaces
-        # Text space origin → user space: the text matrix, then the graphics state's.
-        x = tm[4] * cm[0] + tm[5] * cm[2] + cm[4]
-        y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
-        a, b = tm[0] * cm[0] + tm[1] * cm[2], tm[0] * cm[1] + tm[1] * cm[3]
-        c, d = tm[2] * cm[0] + tm[3] * cm[2], tm[2] * cm[1] + tm[3] * cm[3]
-        scale = math.sqrt(abs(a * d - b * c))
-        inside = left - 1 <= x <= right + 1 and bottom - 1 <= y <= top + 1
-        chunks.append(Line(text, x, y, float(size) * scale, page_no, inside))
-
-    return visit
-
-
-def read_lines(pdf: bytes) -> list[Line]:
-    """The lines of text of every page, in drawing order; ValueError if pypdf cannot read them."""
-    import pypdf  # a PDF path only: `ikrar verify --qr` stays light
-
-    chunks: list[Line] = []
-    try:
-        reader = pypdf.PdfReader(io.BytesIO(pdf))
-        for number, page in enumerate(reader.pages):
-            box = page.mediabox
-            bounds = (float(box.left), float(box.bottom), float(box.right), float(box.top))
-            page.extract_text(visitor_text=_collector(chunks, number, bounds))
-            if len(chunks) > MAX_LINES:
-                break
-    except Exception as exc:  # untrusted input: any failure of the reader is "unreadable", not a 500
-        raise ValueError(f"the PDF's text cannot be read: {exc.__class__.__name__}") from exc
-    # One drawn line may arrive as several runs (a font switch inside it): join runs that
-    # continue on the same baseline at the same size.
-    lines: list[Line] = []
-    for chunk in chunks:
-        prev = lines[-1] if lines else None
-        if (
-            prev is not None
-            and prev.page == chunk.page
-            and abs(prev.y - chunk.y) < 0.2 * chunk.size
-            and abs(prev.size - chunk.size) <= 0.02 * chunk.size
-            and not prev.text.endswith("\n")
-        ):
-            lines[-1] = Line(prev.text + chunk.text, prev.x, prev.y, prev.size, prev.page, prev.on_page)
-        else:
-            lines.append(chunk)
-    return [
-        Line(_norm(line.text), line.x, line.y, line.size, line.page, line.on_page)
-        for line in lines
-        if _norm(line.text)
-    ]
 
 
 # --------------------------------------------------------------------------------------------
@@ -225,9 +132,8 @@ class _Slot:
 
 @lru_cache(maxsize=1024)
 def _printed(text: str, font: str) -> str:
-    register_fonts()
     # The text exactly as the certificate draws it (NFC, U+FFFD where it cannot print faithfully).
-    return _norm(printed_form(text, font))
+    return normalise(printed_form(text, font))
 
 
 def _consume(lines: Sequence[str], expected: str) -> int | None:
@@ -281,32 +187,42 @@ def _one_block(lines: Sequence[Line]) -> bool:
     return True
 
 
+def _fixed(text: str, name: str = "layout", font: str = REGULAR, **kw: Any) -> _Slot:
+    """A slot for ``text`` exactly, as drawn in ``font``."""
+    return _Slot(name, _printed(text, font), **kw)
+
+
+def _labelled(prefix: str, value: str | None, name: str, font: str = REGULAR, **kw: Any) -> _Slot:
+    """A slot for ``prefix`` then ``value``; ``value`` None: any text after the prefix."""
+    if value is None:
+        return _Slot(name, None, prefix=_printed(prefix, font), **kw)
+    return _Slot(name, _printed(prefix + value, font), prefix=_printed(prefix, font), **kw)
+
+
 def _slots(exp: Expected) -> list[_Slot]:
+    """The page's slots in drawing order: the panel, the head, then the main block."""
+    slots = [*_panel_slots(exp), *_head_slots(exp)]
+    return slots + _main_slots(exp, len(slots))
+
+
+def _unbanned(exp: Expected) -> bool:
+    """The withdrawal banner may be missing (printed before the withdrawal) but must not be
+    printed when the record is known not to be withdrawn."""
+    return exp.withdrawal_known and exp.withdrawal is None
+
+
+def _panel_slots(exp: Expected) -> list[_Slot]:
+    """The watermark, then the verification panel at the foot of the page and its legal line."""
     record = exp.record
-    signatory = record["signatory"]
-
-    def fixed(text: str, name: str = "layout", **kw: Any) -> _Slot:
-        return _Slot(name, _printed(text, kw.pop("font", REGULAR)), **kw)
-
-    def labelled(prefix: str, value: str | None, name: str, font: str = REGULAR, **kw: Any) -> _Slot:
-        if value is None:
-            return _Slot(name, None, prefix=_printed(prefix, font), **kw)
-        return _Slot(name, _printed(prefix + value, font), prefix=_printed(prefix, font), **kw)
-
-    withdrawn = exp.withdrawal if exp.withdrawal_known else None
-    # The withdrawal banner may be missing (printed before the withdrawal) but must not be
-    # printed when the record is known not to be withdrawn.
-    unbanned = exp.withdrawal_known and withdrawn is None
     # As the panel lists them (a receipt only when one is attached).
     receipt = ", receipt.tlog-proof" if ATTACHMENT_RECEIPT in exp.attachments else ""
     attached = "record.json, record.sig" + receipt
-    dimensions = " · ".join(exp.dimension_labels) if exp.dimension_labels is not None else None
     url_label = "Pindai kode QR atau buka · Scan the QR code or open: "
-    slots = [
-        fixed("DITARIK", "withdrawal", font=BOLD, optional=True, absent=unbanned),  # the watermark
-        fixed("VERIFIKASI KEASLIAN · VERIFY", font=BOLD),
-        fixed("Kode verifikasi · Verification code"),
-        fixed(codes.display_code(record["code"]), "code", font=BOLD),
+    return [
+        _fixed("DITARIK", "withdrawal", font=BOLD, optional=True, absent=_unbanned(exp)),  # the watermark
+        _fixed("VERIFIKASI KEASLIAN · VERIFY", font=BOLD),
+        _fixed("Kode verifikasi · Verification code"),
+        _fixed(codes.display_code(record["code"]), "code", font=BOLD),
         # The URL's base follows the registry's address at printing time (which may move): when
         # not given, only its path's code is compared.
         _Slot(
@@ -317,20 +233,28 @@ def _slots(exp: Expected) -> list[_Slot]:
             max_lines=2,
             truncatable=True,
         ),
-        fixed("ID rekaman · Record id"),
-        fixed(record["id"], "record_id", truncatable=True),
-        fixed("ID kunci · Key id"),
-        fixed(record["kid"], "kid", truncatable=True),
-        fixed("Indeks log · Log index"),
-        labelled("", None if exp.log_index is None else str(exp.log_index), "log_index", truncatable=True),
-        fixed(
+        _fixed("ID rekaman · Record id"),
+        _fixed(record["id"], "record_id", truncatable=True),
+        _fixed("ID kunci · Key id"),
+        _fixed(record["kid"], "kid", truncatable=True),
+        _fixed("Indeks log · Log index"),
+        _labelled("", None if exp.log_index is None else str(exp.log_index), "log_index", truncatable=True),
+        _fixed(
             f"Berkas terlampir di PDF ini · Files attached to this PDF: {attached}",
             "attachments",
             max_lines=2,
         ),
-        fixed(LEGAL_LINE_EN, "legal", max_lines=2),
-        fixed(LEGAL_LINE, "legal", font=BOLD),
-        # The letterhead (registry/pdf_branding.py): the issuer's name, when the version has one.
+        _fixed(LEGAL_LINE_EN, "legal", max_lines=2),
+        _fixed(LEGAL_LINE, "legal", font=BOLD),
+    ]
+
+
+def _head_slots(exp: Expected) -> list[_Slot]:
+    """The letterhead, the title and the withdrawal banner."""
+    withdrawn = exp.withdrawal if exp.withdrawal_known else None
+    unbanned = _unbanned(exp)
+    return [
+        # The letterhead (registry/pdf/branding.py): the issuer's name, when the version has one.
         _Slot(
             "issuer",
             _printed(exp.issuer, BOLD) if exp.issuer else None,
@@ -338,11 +262,11 @@ def _slots(exp: Expected) -> list[_Slot]:
             optional=not exp.issuer,  # required when known, must be absent when known to be none
             absent=exp.issuer_known and not exp.issuer,
         ),
-        fixed("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD),
-        fixed("SERTIFIKAT PENANDATANGANAN", font=BOLD),
-        fixed("Certificate of signing"),
-        fixed("DITARIK / WITHDRAWN", "withdrawal", font=BOLD, optional=True, absent=unbanned),
-        labelled(
+        _fixed("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD),
+        _fixed("SERTIFIKAT PENANDATANGANAN", font=BOLD),
+        _fixed("Certificate of signing"),
+        _fixed("DITARIK / WITHDRAWN", "withdrawal", font=BOLD, optional=True, absent=unbanned),
+        _labelled(
             "Ditarik pada · Withdrawn on: ",
             None if withdrawn is None else _when(withdrawn[0]),
             "withdrawal",
@@ -350,7 +274,7 @@ def _slots(exp: Expected) -> list[_Slot]:
             optional=True,
             absent=unbanned,
         ),
-        labelled(
+        _labelled(
             "Alasan · Reason: ",
             None if withdrawn is None else withdrawn[1],
             "withdrawal",
@@ -360,14 +284,20 @@ def _slots(exp: Expected) -> list[_Slot]:
             absent=unbanned,
         ),
     ]
-    attest = len(slots)
-    slots += [
-        fixed("Dengan ini menerangkan bahwa · This is to attest that"),
+
+
+def _main_slots(exp: Expected, attest: int) -> list[_Slot]:
+    """The main block, from index ``attest`` on: each field below the one before it."""
+    record = exp.record
+    signatory = record["signatory"]
+    dimensions = " · ".join(exp.dimension_labels) if exp.dimension_labels is not None else None
+    slots = [
+        _fixed("Dengan ini menerangkan bahwa · This is to attest that"),
         _Slot("name", _printed(signatory["name"], BOLD), max_lines=8, below=attest),
         _Slot("position", _printed(signatory["position"], REGULAR), max_lines=8, below=attest + 1),
         _Slot("institution", _printed(signatory["institution"], REGULAR), max_lines=8, below=attest + 2),
-        labelled("Kategori · Category: ", exp.category_label, "category", max_lines=4, below=attest + 3),
-        fixed("telah menandatangani · has signed", below=attest + 4),
+        _labelled("Kategori · Category: ", exp.category_label, "category", max_lines=4, below=attest + 3),
+        _fixed("telah menandatangani · has signed", below=attest + 4),
         _Slot(
             "commitment",
             None if exp.title is None else _printed(exp.title, BOLD),
@@ -375,28 +305,27 @@ def _slots(exp: Expected) -> list[_Slot]:
             below=attest + 5,
         ),
     ]
-    title = len(slots) - 1
+    # The details rows, each below the last: a bold label, its English, then the value.
+    for label, label_en, value, name, lines in (
+        ("Dimensi yang dipilih", "Dimensions chosen", dimensions, "dimensions", 16),
+        ("Tempat", "Place", exp.place, "place", 16),
+    ):
+        above = attest + len(slots) - 1
+        slots += [
+            _fixed(label, font=BOLD, below=above),
+            _fixed(label_en, below=above + 1),
+            _labelled("", value, name, max_lines=lines, below=above),
+        ]
+    place = attest + len(slots) - 1
     slots += [
-        fixed("Dimensi yang dipilih", font=BOLD, below=title),
-        fixed("Dimensions chosen", below=title + 1),
-        labelled("", dimensions, "dimensions", max_lines=16, below=title),
+        _fixed("Waktu", font=BOLD, below=place),
+        _fixed("Time", below=place + 1),
+        _fixed(format_wib(record["signed_at"]), "signed_at", max_lines=2, below=place),
     ]
-    dims = len(slots) - 1
-    slots += [
-        fixed("Tempat", font=BOLD, below=dims),
-        fixed("Place", below=dims + 1),
-        labelled("", exp.place, "place", max_lines=16, below=dims),
-    ]
-    place = len(slots) - 1
-    slots += [
-        fixed("Waktu", font=BOLD, below=place),
-        fixed("Time", below=place + 1),
-        fixed(format_wib(record["signed_at"]), "signed_at", max_lines=2, below=place),
-    ]
-    when = len(slots) - 1
+    when = attest + len(slots) - 1
     slots += [
         _Slot("name", _printed(signatory["name"], BOLD), max_lines=2, truncatable=True, below=when),
-        fixed("Tanda tangan · Signature", below=when + 1),
+        _fixed("Tanda tangan · Signature", below=when + 1),
     ]
     return slots
 
@@ -478,7 +407,7 @@ def compare(lines: Sequence[Line], exp: Expected) -> PrintedCheck:
 def check_printed(pdf: bytes, exp: Expected) -> PrintedCheck:
     """Read ``pdf``'s text and compare it with ``exp``; ``unreadable`` when there is none to read.
 
-    The document's structure is checked first (registry.printed_structure): a PDF not built like
+    The document's structure is checked first (registry.pdf.printed_structure): a PDF not built like
     a certificate — a second page, an annotation, hidden or invisible text, another font, a
     content too large — differs in "structure" and its text is never extracted.
     """

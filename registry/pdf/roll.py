@@ -10,7 +10,7 @@ itself, the key id) and the honest legal line.
 The roll is the organiser's record of the event: it lists every signatory, including those who
 did not consent to public display, so it is served to admins and auditors only.
 
-Every text is drawn with the certificate module's canvas string flowables (never parsed as
+Every text is drawn with the canvas string flowables of registry.pdf.layout (never parsed as
 markup) in the DejaVu font shipped with the package. Same data, same bytes (``invariant=1``,
 a fixed /ID and fixed dates). This module imports neither Flask nor SQLAlchemy.
 """
@@ -32,27 +32,12 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageBreak, PageTemplate, Spacer
 
-from registry.certificate import (
-    _DAYS,
-    _MONTHS,
-    GOLD,
-    GREY,
-    INK,
-    LEGAL_LINE,
-    LEGAL_LINE_EN,
-    NAVY,
-    RED,
-    _draw_qr,
-    _pdf_date,
-    _Rule,
-    _Signature,
-    _Text,
-    format_wib,
-    qr_matrix,
-)
 from registry.core import codes
-from registry.pdf_branding import letterhead
-from registry.printable import BOLD, REGULAR, register_fonts
+from registry.pdf.branding import letterhead
+from registry.pdf.common import DAYS, LEGAL_LINE, LEGAL_LINE_EN, MONTHS, format_wib
+from registry.pdf.layout import GOLD, GREY, INK, NAVY, RED, Rule, Signature, Text, pdf_date, register_fonts
+from registry.pdf.printable import BOLD, REGULAR
+from registry.pdf.qr_drawing import draw_qr, qr_matrix
 
 __all__ = ["RollCheckpoint", "RollData", "RollSignatory", "format_date", "render_roll"]
 
@@ -112,20 +97,20 @@ class RollData:
     made_at: str  # instant of the last log entry the checkpoint covers
     checkpoint: RollCheckpoint
     signatories: list[RollSignatory] = field(default_factory=list)
-    issuer: str | None = None  # the version's issuer and emblem (PNG), drawn by pdf_branding
+    issuer: str | None = None  # the version's issuer and emblem (PNG), drawn by registry.pdf.branding
     emblem_png: bytes | None = None
 
 
 def format_date(day: date) -> str:
     """``Kamis, 12 September 2024``."""
-    return f"{_DAYS[day.weekday()]}, {day.day} {_MONTHS[day.month - 1]} {day.year}"
+    return f"{DAYS[day.weekday()]}, {day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 # --------------------------------------------------------------------------------------------
 # Flowables
 
 
-class _Lines(_Text):
+class _Lines(Text):
     """Plain wrapped text that may split across pages (for the commitment text)."""
 
     def split(self, avail_width: float, avail_height: float) -> list[Flowable]:
@@ -148,8 +133,8 @@ class _Field(Flowable):  # type: ignore[misc]
 
     def __init__(self, label: str, value: str, *, size: float = 10) -> None:
         super().__init__()
-        self.label = _Text(label, font=BOLD, sizes=(8.5,), color=NAVY, align="left")
-        self.value = _Text(value, sizes=(size,), align="left")
+        self.label = Text(label, font=BOLD, sizes=(8.5,), color=NAVY, align="left")
+        self.value = Text(value, sizes=(size,), align="left")
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
         _, h1 = self.label.wrap(self.LABEL - 3 * mm, avail_height)
@@ -163,7 +148,7 @@ class _Field(Flowable):  # type: ignore[misc]
         self.value.drawOn(self.canv, self.LABEL, top - self.value.height)
 
 
-class _RollSignature(_Signature):
+class _RollSignature(Signature):
     """The certificate's vector signature, in a smaller box and without its caption."""
 
     def __init__(self, strokes: Sequence[Sequence[Sequence[int]]]) -> None:
@@ -186,15 +171,15 @@ class _Entry(Flowable):  # type: ignore[misc]
         super().__init__()
         self.s = s
         self.matrix = qr_matrix(s.verify_url)
-        number = _Text(f"No. {s.number}", font=BOLD, sizes=(7.5,), color=GOLD, align="left")
-        self.parts: list[tuple[_Text, float]] = [
+        number = Text(f"No. {s.number}", font=BOLD, sizes=(7.5,), color=GOLD, align="left")
+        self.parts: list[tuple[Text, float]] = [
             (number, 0.6 * mm),
-            (_Text(s.name, font=BOLD, sizes=(11, 10, 9), max_lines=3, align="left"), 0.8 * mm),
-            (_Text(s.position, sizes=(9, 8), max_lines=3, align="left"), 0.2 * mm),
-            (_Text(s.institution, sizes=(9, 8), max_lines=3, align="left"), 0.8 * mm),
-            (_Text(f"Kategori · Category: {s.category_label}", sizes=(7.5,), color=GREY, align="left"), 0),
+            (Text(s.name, font=BOLD, sizes=(11, 10, 9), max_lines=3, align="left"), 0.8 * mm),
+            (Text(s.position, sizes=(9, 8), max_lines=3, align="left"), 0.2 * mm),
+            (Text(s.institution, sizes=(9, 8), max_lines=3, align="left"), 0.8 * mm),
+            (Text(f"Kategori · Category: {s.category_label}", sizes=(7.5,), color=GREY, align="left"), 0),
             (
-                _Text(
+                Text(
                     "Dimensi · Dimensions: " + " · ".join(s.dimension_labels),
                     sizes=(7.5,),
                     color=GREY,
@@ -202,9 +187,9 @@ class _Entry(Flowable):  # type: ignore[misc]
                 ),
                 0,
             ),
-            (_Text(f"Waktu · Time: {format_wib(s.signed_at)}", sizes=(7.5,), color=GREY, align="left"), 0),
+            (Text(f"Waktu · Time: {format_wib(s.signed_at)}", sizes=(7.5,), color=GREY, align="left"), 0),
             (
-                _Text(
+                Text(
                     "Tampil publik · Public display: " + ("ya · yes" if s.public_display else "tidak · no"),
                     sizes=(7.5,),
                     color=GREY,
@@ -213,10 +198,10 @@ class _Entry(Flowable):  # type: ignore[misc]
                 0,
             ),
         ]
-        self.banner: _Text | None = None
+        self.banner: Text | None = None
         if s.withdrawn is not None:
             when, reason = s.withdrawn
-            self.banner = _Text(
+            self.banner = Text(
                 f"DITARIK · WITHDRAWN {format_wib(when)} — Alasan · Reason: {reason}",
                 font=BOLD,
                 sizes=(8,),
@@ -225,8 +210,8 @@ class _Entry(Flowable):  # type: ignore[misc]
                 max_lines=4,
                 truncate=True,
             )
-        self.code = _Text(codes.display_code(s.code), font=BOLD, sizes=(9, 8, 7), max_lines=1, align="center")
-        self.code_label = _Text("Kode verifikasi", sizes=(6.5,), color=GREY, align="center")
+        self.code = Text(codes.display_code(s.code), font=BOLD, sizes=(9, 8, 7), max_lines=1, align="center")
+        self.code_label = Text("Kode verifikasi", sizes=(6.5,), color=GREY, align="center")
         self.signature = _RollSignature(s.strokes)
 
     def wrap(self, avail_width: float, avail_height: float) -> tuple[float, float]:
@@ -278,7 +263,7 @@ class _Entry(Flowable):  # type: ignore[misc]
         code_x = self.width - self.PAD - self.CODE_WIDTH
         qr_x = code_x + (self.CODE_WIDTH - ROLL_QR) / 2
         qr_y = top - ROLL_QR
-        _draw_qr(canvas, self.matrix, qr_x, qr_y, ROLL_QR)
+        draw_qr(canvas, self.matrix, qr_x, qr_y, ROLL_QR)
         self.code.drawOn(canvas, code_x, qr_y - self.code.height)
         self.code_label.drawOn(canvas, code_x, qr_y - self.code.height - self.code_label.height)
 
@@ -293,7 +278,7 @@ class _Entry(Flowable):  # type: ignore[misc]
             self.banner.drawOn(canvas, self.PAD, self.PAD)
 
 
-class _Heading(_Text):
+class _Heading(Text):
     def __init__(self, text: str, *, size: float = 13) -> None:
         super().__init__(text, font=BOLD, sizes=(size,), color=NAVY, align="left")
 
@@ -354,12 +339,12 @@ def _commitment_story(data: RollData) -> list[Flowable]:
     withdrawn = len(data.signatories) - active
     story: list[Flowable] = [
         *letterhead(data.issuer, data.emblem_png),
-        _Text("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD, sizes=(7.5,), color=GOLD),
+        Text("IKRAR · REGISTRI KOMITMEN PUBLIK", font=BOLD, sizes=(7.5,), color=GOLD),
         Spacer(1, 2 * mm),
-        _Text("DAFTAR TANDA TANGAN", font=BOLD, sizes=(20,), color=NAVY),
-        _Text("Signed roll", sizes=(9.5,), color=GREY),
-        _Rule(60 * mm),
-        _Text(data.title, font=BOLD, sizes=(16, 14, 12), max_lines=4, color=INK),
+        Text("DAFTAR TANDA TANGAN", font=BOLD, sizes=(20,), color=NAVY),
+        Text("Signed roll", sizes=(9.5,), color=GREY),
+        Rule(60 * mm),
+        Text(data.title, font=BOLD, sizes=(16, 14, 12), max_lines=4, color=INK),
         Spacer(1, 4 * mm),
         _Field("Komitmen · Commitment", f"{data.slug} · versi {data.version} ({data.status})"),
         _Field("Tempat · Place", data.place),
@@ -386,7 +371,7 @@ def _signature_story(data: RollData) -> list[Flowable]:
     story: list[Flowable] = [
         PageBreak(),
         _Heading("Halaman tanda tangan · Signature pages"),
-        _Text(
+        Text(
             "Urut menurut log. Setiap kode QR membuka halaman verifikasi tanda tangan itu. "
             "· In log order; each QR code opens that signature's verify page.",
             sizes=(8,),
@@ -396,7 +381,7 @@ def _signature_story(data: RollData) -> list[Flowable]:
         Spacer(1, 3 * mm),
     ]
     if not data.signatories:
-        story.append(_Text("Belum ada tanda tangan. · No signatures yet.", sizes=(10,), align="left"))
+        story.append(Text("Belum ada tanda tangan. · No signatures yet.", sizes=(10,), align="left"))
     story += [_Entry(s) for s in data.signatories]
     return story
 
@@ -406,7 +391,7 @@ def _checkpoint_story(data: RollData) -> list[Flowable]:
     story: list[Flowable] = [
         PageBreak(),
         _Heading("Checkpoint log · Log checkpoint"),
-        _Text(
+        Text(
             "Checkpoint log bertanda tangan saat daftar ini dibuat. Setiap tanda tangan di atas "
             "tercatat dalam log berantai hash dengan ukuran dan akar Merkle ini; auditor dapat "
             "memeriksanya dengan bukti inklusi dan konsistensi (docs/FORMATS.md). · The signed log "
@@ -424,22 +409,22 @@ def _checkpoint_story(data: RollData) -> list[Flowable]:
         _Field("ID kunci catatan · Note key id", f"{cp.note_key_id:08x}", size=9),
         _Field("ID kunci log · Log key id", cp.log_kid, size=8),
         Spacer(1, 3 * mm),
-        _Text(
+        Text(
             "Catatan bertanda tangan · Signed note (C2SP)", font=BOLD, sizes=(8.5,), color=NAVY, align="left"
         ),
         Spacer(1, 1.5 * mm),
     ]
     for line in cp.note.rstrip("\n").split("\n"):
         if line:
-            story.append(_Text(line, sizes=(7.5, 7, 6.5, 6, 5.5, 5), max_lines=1, align="left"))
+            story.append(Text(line, sizes=(7.5, 7, 6.5, 6, 5.5, 5), max_lines=1, align="left"))
         else:
             story.append(Spacer(1, 7.5 * 1.28))
     story += [
         Spacer(1, 8 * mm),
-        _Text(LEGAL_LINE, font=BOLD, sizes=(9,), align="left"),
-        _Text(LEGAL_LINE_EN, sizes=(8,), color=GREY, align="left"),
+        Text(LEGAL_LINE, font=BOLD, sizes=(9,), align="left"),
+        Text(LEGAL_LINE_EN, sizes=(8,), color=GREY, align="left"),
         Spacer(1, 2 * mm),
-        _Text(
+        Text(
             "Daftar ini memuat semua penanda tangan, termasuk yang tidak mengizinkan tampil publik: "
             "dokumen internal penyelenggara, hanya untuk admin dan auditor. · This roll lists every "
             "signatory, including those who did not consent to public display: for admins and "
@@ -460,13 +445,13 @@ def render_roll(data: RollData) -> bytes:
     """The roll as PDF bytes; the same data always gives the same bytes."""
     register_fonts()
     document_id = _document_id(data)
-    pdf_date = _pdf_date(data.made_at)
+    creation_date = pdf_date(data.made_at)
     footer = f"Ikrar · Daftar tanda tangan · {data.slug} v{data.version} · log {data.checkpoint.size}"
 
     def page(canvas: Any, doc: Any) -> None:
         pdf = canvas._doc
         pdf._ID = b"\n[<" + document_id.hex().encode() + b"> <" + document_id.hex().encode() + b">]\n"
-        canvas.setDateFormatter(lambda *_: pdf_date)
+        canvas.setDateFormatter(lambda *_: creation_date)
         canvas.saveState()
         canvas.setStrokeColor(NAVY)
         canvas.setLineWidth(0.8)

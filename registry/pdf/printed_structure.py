@@ -1,6 +1,6 @@
 """Is a PDF built like a certificate ``render_certificate`` draws, before any of its text is read?
 
-Reading a page's text (registry.printed) sees what a text extractor sees, not what a viewer
+Reading a page's text (registry.pdf.printed) sees what a text extractor sees, not what a viewer
 shows. Everything a viewer shows that the extractor does not — a second page, an annotation or
 a form field drawn over the page, a crop box hiding part of it, text made invisible (render mode
 3 or 7), a clipping path, an image or form drawn over the text, optional content, another font —
@@ -58,7 +58,7 @@ _TOKEN = re.compile(
 )
 _BOXES = ("/CropBox", "/TrimBox", "/ArtBox", "/BleedBox")
 # The one image a page with text may draw: the issuer's emblem in the letterhead band at the top
-# of the page (registry/pdf_branding.py), upright, at most 60 × 20 mm; registry.printed then
+# of the page (registry/pdf/branding.py), upright, at most 60 × 20 mm; registry.pdf.printed then
 # requires that no line of text lies level with it, so it can cover none.
 _MM = 72 / 25.4
 EMBLEM_BAND = (841.89 - 55 * _MM, 841.89 - 13 * _MM)  # A4: bottom and top of the band, points
@@ -247,7 +247,7 @@ def _check_content(content: bytes, fonts: set[bytes]) -> Box | None:
     if position != len(content):
         raise _Refused("the page's content cannot be read as a certificate's")
     if drawn and seen & {b"Tj", b"TJ", b"'", b'"'}:
-        # On a page with text only the letterhead's one emblem (registry.printed checks that no
+        # On a page with text only the letterhead's one emblem (registry.pdf.printed checks that no
         # text lies level with it); any other image could cover the text.
         if len(drawn) > 1:
             raise _Refused("more than one image is drawn on a page with text (it may cover the text)")
