@@ -58,6 +58,7 @@ REFUSED: list[tuple[str, Any]] = [
     ("pressure above 1", _bad(strokes=[[{"x": 1, "y": 1, "t": 0, "p": 2}]])),
     ("number claimed time", _bad(claimed_time=1726107300)),
     ("text link_invitee", _bad(link_invitee="yes")),
+    ("link_invitee without signatory", _bad(signatory=_DELETE, invitee_id=1, link_invitee=False)),
 ]
 
 

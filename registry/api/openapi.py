@@ -81,7 +81,11 @@ def schemas() -> dict[str, Any]:
     _, top = models_json_schema(
         [(model, "validation") for model in MODELS], ref_template=REF_TEMPLATE, schema_generator=_Untitled
     )
-    return dict(sorted(top["$defs"].items()))
+    generated: dict[str, Any] = top["$defs"]
+    for schema in generated.values():
+        if "description" in schema:  # a docstring's line breaks are not paragraphs
+            schema["description"] = " ".join(schema["description"].split())
+    return dict(sorted(generated.items()))
 
 
 def _security_schemes() -> dict[str, Any]:

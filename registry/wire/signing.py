@@ -42,7 +42,10 @@ class SigningRequest(Wire):
     duplicate keys, NaN and non-finite numbers are refused."""
 
     model_config = ConfigDict(
-        json_schema_extra={"oneOf": [{"required": ["signatory"]}, {"required": ["invitee_id"]}]}
+        json_schema_extra={
+            "oneOf": [{"required": ["signatory"]}, {"required": ["invitee_id"]}],
+            "dependentRequired": {"link_invitee": ["signatory"]},
+        }
     )
 
     signatory: SignatoryInput | Absent = absent()
