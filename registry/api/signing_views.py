@@ -24,6 +24,7 @@ from registry.services import certificates, credentials, signing
 from registry.services.errors import InvalidInput
 from registry.services.ranges import MAX_ROW_ID, YEARS, is_row_id
 from registry.services.signing import Signatory, SigningRequest
+from registry.wire import signing as wire
 
 IDEMPOTENCY_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 # RFC 3339 with a mandatory offset; fromisoformat alone would also take dates and offset-less times.
@@ -34,9 +35,11 @@ RFC3339 = re.compile(
 )
 # The UTC year of claimed_time: four digits in UTC and in WIB, and within datetime's range.
 CLAIMED_YEARS = YEARS
-TOP_LEVEL = {"signatory", "invitee_id", "dimensions", "consent", "strokes", "claimed_time", "link_invitee"}
-SIGNATORY_FIELDS = ("name", "position", "institution", "category")
-CONSENT_FIELDS = {"accepted", "public_display"}
+# The members are the wire model's (registry/wire/signing.py, the schema /openapi.json publishes);
+# the checks below name the member at fault in the 422.
+TOP_LEVEL = set(wire.SigningRequest.model_fields)
+SIGNATORY_FIELDS = tuple(wire.SignatoryInput.model_fields)
+CONSENT_FIELDS = set(wire.ConsentInput.model_fields)
 SIGNING_KINDS = ("device", "operator")
 
 

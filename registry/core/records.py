@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import re
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from registry.core import codes
+from pydantic import ValidationError
+from pydantic_core import ErrorDetails
+
 from registry.core.canonical import (
     b64url_decode,
     b64url_encode,
@@ -18,12 +18,9 @@ from registry.core.canonical import (
 )
 from registry.core.errors import FormatError, VerificationError
 from registry.core.keys import KeyRing, Signer, VerifyingKey
+from registry.wire.record import RECORD_TYPE, Record
 
-RECORD_TYPE = "ikrar.signature.v1"
-_HEX64 = re.compile(r"^[0-9a-f]{64}$")
-_RECORD_ID = re.compile(r"^[a-z2-7]{26}$")
-_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
-_FIELD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+__all__ = ["RECORD_TYPE", "SignedRecord", "check_record_shape", "sign_record", "verify_record"]
 
 
 @dataclass(frozen=True)
@@ -43,86 +40,31 @@ class SignedRecord:
         return str(self.record["kid"])
 
 
-def _text(obj: Mapping[str, Any], key: str, path: str, *, optional: bool = False) -> None:
-    value = obj.get(key)
-    if value is None and optional and key in obj:
-        return
-    if not isinstance(value, str) or not value:
-        raise FormatError(f"{path}.{key} must be non-empty text")
+def _problem(error: ErrorDetails) -> str:
+    """One pydantic error as the record path at fault and what is wrong there."""
+    where = ".".join(["record", *map(str, error["loc"])])
+    cause = error.get("ctx", {}).get("error")
+    if isinstance(cause, ValueError):
+        return str(cause) if str(cause).startswith(where) else f"{where}: {cause}"
+    return f"{where}: {error['msg']}"
 
 
 def check_record_shape(record: Any) -> None:
-    """Raise FormatError unless ``record`` has exactly the fields of an ikrar.signature.v1 record."""
+    """Raise FormatError unless ``record`` has exactly the fields of an ikrar.signature.v1 record.
+
+    The shape is :class:`registry.wire.record.Record`, validated strictly (no coercion, no extra
+    members), which is also what /openapi.json publishes.
+    """
     if not isinstance(record, dict):
         raise FormatError("a record is a JSON object")
-    expected = {
-        "type",
-        "id",
-        "code",
-        "commitment",
-        "signatory",
-        "dimensions",
-        "consent",
-        "handwriting",
-        "signed_at",
-        "claimed_at",
-        "operator",
-        "device",
-        "kid",
-    }
+    expected = set(Record.model_fields)
     if set(record) != expected:
         missing, extra = expected - set(record), set(record) - expected
         raise FormatError(f"record fields differ: missing {sorted(missing)}, unexpected {sorted(extra)}")
-    if record["type"] != RECORD_TYPE:
-        raise FormatError(f"record type must be {RECORD_TYPE!r}")
-    if not isinstance(record["id"], str) or not _RECORD_ID.fullmatch(record["id"]):
-        raise FormatError("record id must be 26 lowercase base32 characters")
-    if codes.normalise_code(record["code"]) != record["code"]:
-        # FORMATS.md: the signed code is the compact form, one spelling per code.
-        raise FormatError("record.code must be the compact verification code")
-    commitment = record["commitment"]
-    if not isinstance(commitment, dict) or set(commitment) != {"id", "version", "text_sha256"}:
-        raise FormatError("record.commitment must have id, version, text_sha256")
-    if not isinstance(commitment["id"], str) or not _SLUG.fullmatch(commitment["id"]):
-        raise FormatError("record.commitment.id is not a commitment id")
-    if type(commitment["version"]) is not int or commitment["version"] < 1:
-        raise FormatError("record.commitment.version must be a positive integer")
-    if not isinstance(commitment["text_sha256"], str) or not _HEX64.fullmatch(commitment["text_sha256"]):
-        raise FormatError("record.commitment.text_sha256 must be 64 lowercase hex digits")
-    signatory = record["signatory"]
-    if not isinstance(signatory, dict) or set(signatory) != {"name", "position", "institution", "category"}:
-        raise FormatError("record.signatory must have name, position, institution, category")
-    for key in ("name", "position", "institution", "category"):
-        _text(signatory, key, "record.signatory")
-    dims = record["dimensions"]
-    if (
-        not isinstance(dims, list)
-        or not dims
-        or any(not isinstance(d, str) or not _FIELD_ID.fullmatch(d) for d in dims)
-        or len(set(dims)) != len(dims)
-    ):
-        raise FormatError("record.dimensions must be a non-empty list of distinct dimension ids")
-    consent = record["consent"]
-    if not isinstance(consent, dict) or set(consent) != {"text_sha256", "public_display"}:
-        raise FormatError("record.consent must have text_sha256, public_display")
-    if not isinstance(consent["text_sha256"], str) or not _HEX64.fullmatch(consent["text_sha256"]):
-        raise FormatError("record.consent.text_sha256 must be 64 lowercase hex digits")
-    if not isinstance(consent["public_display"], bool):
-        raise FormatError("record.consent.public_display must be true or false")
-    hand = record["handwriting"]
-    if (
-        not isinstance(hand, dict)
-        or set(hand) != {"strokes_sha256"}
-        or not isinstance(hand["strokes_sha256"], str)
-        or not _HEX64.fullmatch(hand["strokes_sha256"])
-    ):
-        raise FormatError("record.handwriting.strokes_sha256 must be 64 lowercase hex digits")
-    parse_instant(record["signed_at"])
-    if record["claimed_at"] is not None:
-        parse_instant(record["claimed_at"])
-    for key in ("operator", "device"):
-        _text(record, key, "record", optional=True)
-    _text(record, "kid", "record")
+    try:
+        Record.model_validate(record)
+    except ValidationError as exc:
+        raise FormatError(_problem(exc.errors()[0])) from None
 
 
 def sign_record(record: dict[str, Any], signer: Signer) -> SignedRecord:
