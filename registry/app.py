@@ -83,14 +83,9 @@ def register_blueprints(app: Flask) -> None:
 
     from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
     from registry.api.views import api
-    from registry.web import (
-        admin_lifecycle,  # noqa: F401 - adds publish/close/reopen to the admin blueprint
-        live_screen_views,  # noqa: F401 - adds the live screen to the roll blueprint
-    )
+    from registry.web import live_screen_views  # noqa: F401 - adds the live screen to the roll blueprint
     from registry.web.account_views import account
     from registry.web.admin import admin
-    from registry.web.admin_invitees import admin_invitees
-    from registry.web.admin_privacy import admin_privacy
     from registry.web.auth import auth
     from registry.web.branding_views import emblems
     from registry.web.kiosk import kiosk, operator
@@ -112,8 +107,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(operator_desk)
     app.register_blueprint(kiosk)
     app.register_blueprint(admin)
-    app.register_blueprint(admin_invitees)
-    app.register_blueprint(admin_privacy)
     app.register_blueprint(emblems)
     app.register_blueprint(verify)
     app.register_blueprint(roll)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from registry.core.canonical import parse_instant, sha256_hex
 from registry.core.errors import N_
@@ -15,7 +15,7 @@ from registry.core.version_entries import MAX_REOPEN_REASON
 from registry.core.versions import version_sha256
 from registry.db import write_transaction
 from registry.extensions import db
-from registry.models import Commitment, CommitmentVersion, User
+from registry.models import Commitment, CommitmentVersion, SignatureRecord, User
 from registry.services import log
 from registry.services.bound_versions import check_version, signed_document
 from registry.services.bound_versions import status_history as status_history_entries
@@ -325,3 +325,25 @@ def list_published() -> list[CommitmentVersion]:
     for row in rows:
         latest.setdefault(row.commitment_id, row)
     return [check_version(version) for version in latest.values()]
+
+
+def list_latest() -> list[CommitmentVersion]:
+    """The latest version of every commitment, drafts included (the admin's list), by slug."""
+    rows = db.session.execute(
+        select(CommitmentVersion).join(Commitment).order_by(Commitment.slug, CommitmentVersion.version.desc())
+    ).scalars()
+    latest: dict[int, CommitmentVersion] = {}
+    for row in rows:
+        latest.setdefault(row.commitment_id, row)
+    return list(latest.values())
+
+
+def signature_count(version: CommitmentVersion) -> int:
+    """How many signatures were made under ``version`` (withdrawn and erased ones included)."""
+    return int(
+        db.session.execute(
+            select(func.count())
+            .select_from(SignatureRecord)
+            .where(SignatureRecord.commitment_version_id == version.id)
+        ).scalar_one()
+    )

@@ -19,11 +19,8 @@ from registry.core.names import name_key
 from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import CommitmentVersion, Invitee, SignatureRecord
-from registry.services import commitments, invitees, sealed, signing
-from registry.services.errors import Conflict, InvalidInput, NotFound
-from registry.services.text import clean_text
-
-MAX_FIELD = signing.MAX_FIELD
+from registry.services import commitments, invitees, sealed, signing, walk_in_fields
+from registry.services.errors import Conflict, NotFound
 
 
 @dataclass(frozen=True)
@@ -135,12 +132,8 @@ def reprintable(record_id: str) -> SignatureRecord:
     return row
 
 
-@dataclass(frozen=True)
-class WalkIn:
-    name: str
-    position: str
-    institution: str
-    category: str
+# What the desk form gives about a walk-in (checked as the signing API checks a walk-in).
+WalkIn = walk_in_fields.WalkInFields
 
 
 class TwinFound(Conflict):
@@ -162,20 +155,7 @@ class TwinFound(Conflict):
 
 def clean_walk_in(fields: WalkIn, version: CommitmentVersion) -> WalkIn:
     """The walk-in's fields as the signing API cleans a walk-in (one check for every typed name)."""
-    cleaned = WalkIn(
-        name=clean_text(fields.name, "name", max_length=MAX_FIELD, printed=True),
-        position=clean_text(fields.position, "position", max_length=MAX_FIELD, printed=True),
-        institution=clean_text(fields.institution, "institution", max_length=MAX_FIELD, printed=True),
-        category=clean_text(fields.category, "category", max_length=64),
-    )
-    if cleaned.category not in version.category_ids:
-        raise InvalidInput(
-            N_("category %(given)s is not one of %(choices)s"),
-            field="category",
-            given=repr(cleaned.category[:40]),
-            choices=", ".join(version.category_ids),
-        )
-    return cleaned
+    return walk_in_fields.clean(fields.name, fields.position, fields.institution, fields.category, version)
 
 
 def open_version(slug: str) -> CommitmentVersion:

@@ -154,15 +154,8 @@ def _delimiter(header_line: str) -> str:
     return ";" if header_line.count(";") > header_line.count(",") else ","
 
 
-def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) -> list[_Row]:
-    first_line = text.split("\n", 1)[0]
-    report.delimiter = _delimiter(first_line)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter, strict=True)
-    try:
-        header = next(reader)
-    except (csv.Error, StopIteration) as exc:
-        report.fatal = _problem(N_("the header row cannot be read: %(problem)s"), problem=str(exc))
-        return []
+def _columns(header: list[str], report: ImportReport) -> dict[str, int] | None:
+    """Where each known column is in the header row; None (``report.fatal`` set) when unusable."""
     columns: dict[str, int] = {}
     for index, raw in enumerate(header):
         name = unicodedata.normalize("NFC", raw).strip().casefold()
@@ -175,7 +168,7 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                 report.ignored_columns.append(raw.strip()[:40])
         elif known in columns:
             report.fatal = _problem(N_("the column %(label)s appears twice in the header row"), label=known)
-            return []
+            return None
         else:
             columns[known] = index
     missing = [c for c in REQUIRED if c not in columns]
@@ -187,14 +180,87 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
             ),
             missing=", ".join(missing),
         )
+        return None
+    return columns
+
+
+@dataclass
+class _RowReader:
+    """Reads the rows after the header: each becomes an invitee or a problem in ``report``."""
+
+    header: list[str]
+    columns: dict[str, int]
+    categories: list[dict[str, str]]
+    report: ImportReport
+    seen: dict[tuple[str, str], int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.by_id = {c["id"]: c["id"] for c in self.categories}
+        self.spelled = spellings(self.categories)
+
+    def _reject(self, line: int, name: str, error: IkrarError) -> None:
+        self.report.rejected.append(RowProblem(line, name, error))
+
+    def read(self, values: list[str], line: int) -> _Row | None:
+        """The row as an invitee, or None when it is rejected (the reason is in the report)."""
+        columns, width = self.columns, len(self.header)
+        raw_name = values[columns["name"]] if columns["name"] < len(values) else ""
+        label = raw_name.strip()
+        if len(values) < width and all(columns[c] < len(values) for c in REQUIRED):
+            values = values + [""] * (width - len(values))  # trailing optional cells left out
+        if len(values) != width:
+            problem = _problem(
+                N_("%(got)d columns where the header has %(want)d"), got=len(values), want=width
+            )
+            self._reject(line, _printable(label), problem)
+            return None
+        try:
+            cleaned = {
+                key: clean_text(values[columns[key]], key, max_length=MAX_FIELD, printed=True)
+                for key in ("name", "position", "institution")
+            }
+            category_raw = clean_text(values[columns["category"]], "category", max_length=120)
+        except InvalidInput as exc:
+            self._reject(line, _printable(label), exc)
+            return None
+        category = self.by_id.get(category_raw) or category_of(category_raw, self.spelled)
+        if category is None:
+            problem = _problem(
+                N_("unknown category %(given)s; use one of %(choices)s"),
+                given=repr(category_raw[:60]),
+                choices=", ".join(self.by_id),
+            )
+            self._reject(line, cleaned["name"], problem)
+            return None
+        key = _key(cleaned["name"], cleaned["institution"])
+        if key in self.seen:
+            problem = _problem(N_("duplicate of line %(line)d in this file"), line=self.seen[key])
+            self._reject(line, cleaned["name"], problem)
+            return None
+        self.seen[key] = line
+        if any(unicodedata.normalize("NFC", values[i]) != values[i] for i in columns.values()):
+            self.report.notes.append(
+                RowProblem(line, cleaned["name"], _problem(N_("text normalised to NFC")))
+            )
+        return _Row(line, cleaned["name"], cleaned["position"], cleaned["institution"], category)
+
+
+def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) -> list[_Row]:
+    first_line = text.split("\n", 1)[0]
+    report.delimiter = _delimiter(first_line)
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=report.delimiter, strict=True)
+    try:
+        header = next(reader)
+    except (csv.Error, StopIteration) as exc:
+        report.fatal = _problem(N_("the header row cannot be read: %(problem)s"), problem=str(exc))
         return []
-    by_id = {c["id"]: c["id"] for c in categories}
-    spelled = spellings(categories)
+    columns = _columns(header, report)
+    if columns is None:
+        return []
+    rows_of = _RowReader(header, columns, categories, report)
     rows: list[_Row] = []
-    seen: dict[tuple[str, str], int] = {}
     try:
         for values in reader:
-            line = reader.line_num
             if not any(v.strip() for v in values):
                 continue
             report.rows += 1
@@ -203,68 +269,9 @@ def _parse(text: str, categories: list[dict[str, str]], report: ImportReport) ->
                     N_("the file has more than %(n)d rows; split it into smaller files"), n=MAX_ROWS
                 )
                 return []
-            raw_name = values[columns["name"]] if columns["name"] < len(values) else ""
-            label = raw_name.strip()
-            if len(values) < len(header) and all(columns[c] < len(values) for c in REQUIRED):
-                values = values + [""] * (len(header) - len(values))  # trailing optional cells left out
-            if len(values) != len(header):
-                report.rejected.append(
-                    RowProblem(
-                        line,
-                        _printable(label),
-                        _problem(
-                            N_("%(got)d columns where the header has %(want)d"),
-                            got=len(values),
-                            want=len(header),
-                        ),
-                    )
-                )
-                continue
-            try:
-                cleaned = {
-                    key: clean_text(values[columns[key]], key, max_length=MAX_FIELD, printed=True)
-                    for key in ("name", "position", "institution")
-                }
-                category_raw = clean_text(values[columns["category"]], "category", max_length=120)
-            except InvalidInput as exc:
-                report.rejected.append(RowProblem(line, _printable(label), exc))
-                continue
-            category = by_id.get(category_raw) or category_of(category_raw, spelled)
-            if category is None:
-                report.rejected.append(
-                    RowProblem(
-                        line,
-                        cleaned["name"],
-                        _problem(
-                            N_("unknown category %(given)s; use one of %(choices)s"),
-                            given=repr(category_raw[:60]),
-                            choices=", ".join(by_id),
-                        ),
-                    )
-                )
-                continue
-            key = _key(cleaned["name"], cleaned["institution"])
-            if key in seen:
-                report.rejected.append(
-                    RowProblem(
-                        line,
-                        cleaned["name"],
-                        _problem(N_("duplicate of line %(line)d in this file"), line=seen[key]),
-                    )
-                )
-                continue
-            seen[key] = line
-            if any(unicodedata.normalize("NFC", values[i]) != values[i] for i in columns.values()):
-                report.notes.append(RowProblem(line, cleaned["name"], _problem(N_("text normalised to NFC"))))
-            rows.append(
-                _Row(
-                    line,
-                    cleaned["name"],
-                    cleaned["position"],
-                    cleaned["institution"],
-                    category,
-                )
-            )
+            row = rows_of.read(values, reader.line_num)
+            if row is not None:
+                rows.append(row)
     except csv.Error as exc:
         report.fatal = _problem(
             N_("line %(line)d cannot be read as CSV: %(problem)s"), line=reader.line_num, problem=str(exc)
@@ -428,6 +435,19 @@ def commitment(slug: str) -> Commitment:
     if found is None:
         raise NotFound(f"there is no commitment {slug!r}")
     return found
+
+
+def listed(commitment: Commitment) -> list[Invitee]:
+    """A commitment's invitees from the imported list (walk-ins left out), in the kiosk's name order."""
+    people = list(
+        db.session.execute(
+            select(Invitee)
+            .where(Invitee.commitment_id == commitment.id, Invitee.walk_in.is_(False))
+            .order_by(Invitee.name)
+        ).scalars()
+    )
+    people.sort(key=lambda i: name_search.sort_key(i.name))
+    return people
 
 
 def last_signed_at(records: list[sealed.Sealed]) -> datetime | None:

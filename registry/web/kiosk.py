@@ -25,16 +25,17 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
+from wtforms import PasswordField, SelectField, StringField
 
 from registry.core.canonical import parse_canonical
 from registry.core.name_search import TITLES
 from registry.db import utcnow
-from registry.extensions import db
 from registry.models import CommitmentVersion, Credential, SignatureRecord
-from registry.services import accounts, certificates, commitments, credentials, roster, throttle
-from registry.services.errors import ServiceError
+from registry.services import accounts, certificates, commitments, credentials, roster, signing, throttle
+from registry.services.errors import NotFound, ServiceError
 from registry.web import mfa_views, staff_sessions, throttled
 from registry.web.auth import roles_required
+from registry.web.forms import PostedForm
 
 operator = Blueprint("operator", __name__, url_prefix="/operator")
 kiosk = Blueprint("kiosk", __name__, url_prefix="/kiosk")
@@ -45,6 +46,21 @@ MIN_QUERY = 2
 # How long after signing a tablet may fetch the QR of that signature: the success screen shows it
 # for 45 s; beyond that the next signer stands at the tablet.
 QR_SECONDS = 120
+
+
+class EnrolForm(PostedForm):
+    """The operator's choice of open commitment for this tablet, and the tablet's label."""
+
+    commitment = SelectField("commitment", default="", validate_choice=False)
+    label = StringField("label", default="")
+
+
+class LeaveForm(PostedForm):
+    """Leaving kiosk mode: the enrolling operator's (or an admin's) sign-in, and whether to retire."""
+
+    username = StringField("username")  # None when left out, as the sign-in throttle counts it
+    password = PasswordField("password", default="")
+    retire = StringField("retire", default="")
 
 
 def _no_store(response: Response) -> Response:
@@ -75,8 +91,9 @@ def _login_limit() -> str:
 @roles_required("operator", "admin")
 def enrol() -> Response:
     """Enrol this tablet: issue a device credential for one open commitment and switch to kiosk mode."""
-    slug = request.form.get("commitment", "")
-    label = (request.form.get("label") or "").strip() or _("Tablet kiosk")
+    form = EnrolForm()
+    slug = form.posted("commitment")
+    label = form.posted("label").strip() or _("Tablet kiosk")
     if slug not in {v.commitment.slug for v in _open_versions()}:
         flash(_("Pilih komitmen yang sedang dibuka untuk penandatanganan."), "error")
         return redirect(url_for("operator.home"), code=303)
@@ -197,8 +214,11 @@ def qr(credential: Credential, record_id: str) -> Response:
     """The QR code (SVG) of the certificate link of a signature this tablet has just made."""
     from registry.pdf.qr_drawing import qr_matrix
 
-    row = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
-    if row is None or not _made_here(row, credential):
+    try:
+        row = signing.get(record_id)
+    except NotFound:
+        abort(404)
+    if not _made_here(row, credential):
         abort(404)  # never 403: whether another id exists is none of the tablet's business
     url = certificates.certificate_url(row)
     matrix = qr_matrix(url)
@@ -230,11 +250,12 @@ def leave() -> Response | tuple[str, int]:
     credential = _device()
     if credential is None and "kiosk_device" not in session:
         return redirect(url_for("operator.home"))
-    if request.method == "POST":
-        attempt = throttled.begin(request.form.get("username"))  # sign-in throttling, as /login
+    form = LeaveForm()
+    if form.is_submitted():
+        attempt = throttled.begin(form.username.data)  # sign-in throttling, as /login
         if isinstance(attempt, throttle.Wait):
             return throttled.refused(attempt, "kiosk/leave.html", device=credential)
-        user = accounts.authenticate(request.form.get("username", ""), request.form.get("password", ""))
+        user = accounts.authenticate(form.posted("username"), form.posted("password"))
         throttled.report(attempt, right_password=user is not None)
         allowed = user is not None and (
             user.public_id == session.get("kiosk_operator") or user.role == "admin"
@@ -246,7 +267,7 @@ def leave() -> Response | tuple[str, int]:
             )
             return render_template("kiosk/leave.html", device=credential), 403
         retired = False
-        if request.form.get("retire") == "1" and credential is not None:
+        if form.ticked("retire", "1") and credential is not None:
             credentials.revoke(credential.id)
             retired = True
         flash(

@@ -9,16 +9,29 @@ from __future__ import annotations
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
+from wtforms import SelectField, StringField
 
 from registry import security_log
 from registry.api.problems import localized
 from registry.services import certificates, desk
 from registry.services.errors import InvalidInput, NotFound
 from registry.web.auth import roles_required
+from registry.web.forms import PostedForm
 
 operator_desk = Blueprint("operator_desk", __name__, url_prefix="/operator")
 
 WALK_IN_FIELDS = ("name", "position", "institution", "category")
+
+
+class WalkInForm(PostedForm):
+    """A walk-in as the operator types them; ``different_person`` is the button that confirms a
+    listed namesake is someone else (registry/services/desk.py checks the fields)."""
+
+    name = StringField("name", default="")
+    position = StringField("position", default="")
+    institution = StringField("institution", default="")
+    category = SelectField("category", default="", validate_choice=False)
+    different_person = StringField("different_person", default="")
 
 
 def _no_store(response: Response) -> Response:
@@ -65,10 +78,11 @@ def _walk_in_page(
 @roles_required("operator", "admin")
 def walk_in(slug: str) -> Response | tuple[str, int]:
     """Operator: register a walk-in so they find their own name on a kiosk."""
-    if request.method == "GET":
+    form = WalkInForm()
+    if not form.is_submitted():
         return _walk_in_page(slug, {}, {}, 200)
-    values = {k: request.form.get(k, "") for k in WALK_IN_FIELDS}
-    different = request.form.get("different_person") == "1"
+    values = form.texts(*WALK_IN_FIELDS)
+    different = form.ticked("different_person", "1")
     try:
         added = desk.register_walk_in(slug, desk.WalkIn(**values), different_person=different)
     except desk.TwinFound as exc:

@@ -1,28 +1,16 @@
-"""The signed roll (admins, auditors) and the public list of signatories (everyone)."""
+"""The public list of signatories (everyone); the live screen (live_screen_views.py) joins it.
+
+The signed roll and the certificate archive are admin pages: registry/web/admin/certificates.py.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, render_template, url_for
 
-from registry.services import bulk
 from registry.services import roll as roll_service
-from registry.services.errors import InvalidInput, NotFound
-from registry.web.auth import roles_required
+from registry.services.errors import NotFound
 
 roll = Blueprint("roll", __name__)
-
-
-@roll.get("/admin/commitments/<slug>/v<row:version>/roll.pdf")
-@roles_required("admin", "auditor")
-def roll_pdf(slug: str, version: int) -> Response:
-    """The signed roll of a commitment version (PDF; admins and auditors only)."""
-    pdf = roll_service.roll_pdf(slug, version)
-    response = Response(pdf, mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'attachment; filename="ikrar-roll-{slug}-v{version}.pdf"'
-    # It lists every signatory, public display or not: never kept by a shared cache.
-    response.cache_control.private = True
-    response.cache_control.no_store = True
-    return response
 
 
 @roll.get("/c/<slug>")
@@ -48,43 +36,4 @@ def public_list(slug: str) -> Response:
     # no shared cache may keep it.
     response.cache_control.private = True
     response.cache_control.no_cache = True
-    return response
-
-
-def _version_arg() -> int | None:
-    raw = request.args.get("version")
-    if raw is None or raw == "":
-        return None
-    if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
-        raise InvalidInput("version must be a positive integer", field="version")
-    return int(raw)
-
-
-@roll.get("/admin/commitments/<slug>/certificates")
-@roles_required("admin", "auditor")
-def certificates_page(slug: str) -> str:
-    """Download every certificate of a commitment as one ZIP archive, with progress."""
-    versions = bulk.version_counts(slug)
-    return render_template(
-        "certificates_bulk.html",
-        slug=slug,
-        title=versions[-1].title,
-        versions=versions,
-        total=sum(v.signatures for v in versions),
-    )
-
-
-@roll.get("/admin/commitments/<slug>/certificates.zip")
-@roles_required("admin", "auditor")
-def certificates_zip(slug: str) -> Response:
-    """Every certificate of a commitment (all versions, or ?version=N) as a streamed ZIP archive."""
-    version = _version_arg()
-    ids = bulk.record_ids(slug, version)
-    bulk.check_all(ids)  # an integrity error page before the first byte, never a cut-off archive
-    name = f"ikrar-{slug}" + (f"-v{version}" if version else "") + "-sertifikat.zip"
-    response = Response(stream_with_context(bulk.archive(ids)), mimetype="application/zip")
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["Ikrar-Entries"] = str(len(ids))
-    response.cache_control.private = True
-    response.cache_control.no_store = True
     return response

@@ -7,6 +7,7 @@ import base64
 from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from flask_wtf.file import FileField
 
 from registry.core.canonical import format_instant, parse_canonical
 from registry.core.errors import N_
@@ -15,9 +16,16 @@ from registry.extensions import limiter
 from registry.services import certificates, signing, verification
 from registry.services.errors import Forbidden
 from registry.web.dates import long_wib as format_wib
+from registry.web.forms import PostedForm
 
 verify = Blueprint("verify", __name__)
 MAX_UPLOAD_BYTES = 512 * 1024  # a certificate is ~60 KB; the global body limit is larger
+
+
+class CertificateUploadForm(PostedForm):
+    """A certificate PDF to verify (its size and first bytes are checked before it is read)."""
+
+    certificate = FileField("certificate")
 
 
 def _verify_limit() -> str:
@@ -113,8 +121,9 @@ def verify_upload() -> Response:
     """Verify a certificate PDF by uploading it: valid, withdrawn, altered or not ours."""
     result = None
     error = None
-    if request.method == "POST":
-        upload = request.files.get("certificate")
+    form = CertificateUploadForm()
+    if form.is_submitted():
+        upload = form.certificate.data
         if upload is None or not upload.filename:
             error = _("Pilih berkas PDF sertifikat.")
         else:

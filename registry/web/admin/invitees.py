@@ -1,29 +1,38 @@
-"""Admin: correct an invitee's typo before they sign (logged), and the signatories as CSV.
+"""Admin: import the invitee list, correct an invitee's typo before they sign (logged), who has
+signed a version, and the signatories as CSV.
 
-Thin views over registry/services/invitee_edits.py and registry/services/export.py; registry/web/
-admin.py keeps the commitment pages.
+Thin views over registry/services/invitees.py, invitee_edits.py and export.py.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
 from registry.api.problems import localized
-from registry.services import commitments, export, invitee_edits
-from registry.services.errors import Conflict, InvalidInput, NotFound
+from registry.services import commitments, export, invitee_edits, invitees
+from registry.services.errors import Conflict, InvalidInput
+from registry.web.admin import Page, admin
+from registry.web.admin.forms import INVITEE_FIELDS, InviteeForm, InviteeImportForm
 from registry.web.auth import roles_required
 
-admin_invitees = Blueprint("admin_invitees", __name__, url_prefix="/admin")
 
-EDIT_FIELDS = ("name", "position", "institution", "category", "reason")
-
-
-@admin_invitees.errorhandler(NotFound)
-def _not_found(exc: NotFound) -> tuple[str, int]:
-    return render_template("admin/error.html", message=localized(exc)), 404
+@admin.post("/commitments/<slug>/invitees/import")
+@roles_required("admin")
+def import_invitees(slug: str) -> Page:
+    """Admin: import invitees from a CSV file and show what was imported and what was rejected."""
+    invitees.commitment(slug)
+    upload = InviteeImportForm().file.data
+    if upload is None or not upload.filename:
+        return render_template("admin/import_report.html", slug=slug, report=None), 400
+    # Read one byte past the cap, so an oversized file is recognised without reading all of it.
+    data = upload.stream.read(invitees.MAX_CSV_BYTES + 1)
+    report = invitees.import_csv(slug, data)
+    return render_template("admin/import_report.html", slug=slug, report=report), (
+        422 if report.fatal else 200
+    )
 
 
 def _edit_page(
@@ -36,34 +45,47 @@ def _edit_page(
         invitee=invitee,
         editable=editable,
         categories=commitments.get_version(slug).categories,
-        values=values or {f: getattr(invitee, f) for f in EDIT_FIELDS[:4]},
+        values=values or {f: getattr(invitee, f) for f in INVITEE_FIELDS},
         error=error,
         changes=invitee_edits.history(slug, invitee.id),
     )
     return page, status
 
 
-@admin_invitees.route("/commitments/<slug>/invitees/<int:invitee_id>/edit", methods=["GET", "POST"])
+@admin.route("/commitments/<slug>/invitees/<int:invitee_id>/edit", methods=["GET", "POST"])
 @roles_required("admin")
 def edit_invitee(slug: str, invitee_id: int) -> Response | tuple[str, int]:
     """Admin: correct an invitee's name, position, institution or category before they sign."""
-    if request.method == "GET":
+    form = InviteeForm()
+    if not form.is_submitted():
         return _edit_page(slug, invitee_id, {}, "", 200)
-    values = {k: request.form.get(k, "") for k in EDIT_FIELDS}
-    fields = invitee_edits.InviteeFields(**{k: values[k] for k in EDIT_FIELDS[:4]})
+    values = form.values()
+    fields = invitee_edits.InviteeFields(**{k: values[k] for k in INVITEE_FIELDS})
     try:
         invitee_edits.correct(slug, invitee_id, fields, values["reason"], current_user.username)
-    except invitee_edits.SignedAlready as exc:
-        return _edit_page(slug, invitee_id, values, localized(exc), 409)
-    except Conflict as exc:
+    except (invitee_edits.SignedAlready, Conflict) as exc:
         return _edit_page(slug, invitee_id, values, localized(exc), 409)
     except InvalidInput as exc:
         return _edit_page(slug, invitee_id, values, localized(exc), 400)
     flash(_("Data undangan diperbaiki; perubahan dicatat."), "info")
-    return redirect(url_for("admin.commitment_page", slug=slug) + "#changes", code=303)
+    return redirect(url_for(".commitment_page", slug=slug) + "#changes", code=303)
 
 
-@admin_invitees.get("/commitments/<slug>/versions/<row:version>/signatories.csv")
+@admin.get("/commitments/<slug>/versions/<row:version>/progress")
+@roles_required("admin", "auditor")
+def progress_page(slug: str, version: int) -> str:
+    """Admin and auditor: who signed a commitment version and who has not yet."""
+    progress = invitees.progress(slug, version)
+    return render_template(
+        "admin/progress.html",
+        p=progress,
+        slug=slug,
+        last=invitees.last_signed_at(progress.signed),
+        is_admin=current_user.role == "admin",
+    )
+
+
+@admin.get("/commitments/<slug>/versions/<row:version>/signatories.csv")
 @roles_required("admin", "auditor")
 def signatories_csv(slug: str, version: int) -> Response:
     """Admin and auditor: the signatories of a version as CSV (UTF-8 with BOM, formula-safe)."""

@@ -1,14 +1,14 @@
 """Admin pages for data subjects' rights: erase one signature, set a commitment's retention period.
 
-Under ``/admin`` like the other admin pages; each action is one service call
-(registry/services/erasure.py), which owns its transaction and appends to the log.
+Each action is one service call (registry/services/erasure.py), which owns its transaction and
+appends to the log.
 """
 
 from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -17,13 +17,12 @@ from registry.api.problems import localized
 from registry.core import codes
 from registry.core.errors import FormatError
 from registry.models import ERASURE_GROUNDS
-from registry.services import erasure, privacy, sealed, signing
+from registry.services import erasure, privacy
 from registry.services.errors import InvalidInput, NotFound
+from registry.web.admin import Page, admin
+from registry.web.admin.forms import ErasureForm, RetentionForm
+from registry.web.admin.signatures import signature_or_404, signature_page_with
 from registry.web.auth import roles_required
-
-admin_privacy = Blueprint("admin_privacy", __name__, url_prefix="/admin")
-
-Page = str | tuple[str, int]
 
 
 def _confirmed(given: str, code: str) -> bool:
@@ -34,19 +33,17 @@ def _confirmed(given: str, code: str) -> bool:
         return False
 
 
-@admin_privacy.post("/signatures/<record_id>/erase")
+@admin.post("/signatures/<record_id>/erase")
 @roles_required("admin")
 def erase_signature(record_id: str) -> Page | Response:
     """Admin: erase one signature's personal data (irreversible; the log keeps that it was made)."""
-    try:
-        record = signing.get(record_id)
-    except NotFound:
-        abort(404)
-    ground = request.form.get("ground", "")
+    record = signature_or_404(record_id)
+    form = ErasureForm()
+    ground = form.posted("ground")
     error = None
     if ground not in ERASURE_GROUNDS:
         error = _("Pilih dasar penghapusan.")
-    elif not _confirmed(request.form.get("confirm", ""), record.code):
+    elif not _confirmed(form.posted("confirm"), record.code):
         error = _("Ketik kode verifikasi tanda tangan ini untuk mengonfirmasi penghapusan.")
     if error is None:
         try:
@@ -54,16 +51,27 @@ def erase_signature(record_id: str) -> Page | Response:
         except InvalidInput as exc:
             error = localized(exc)
     if error is not None:
-        page = render_template(
-            "admin/signature.html", r=record, s=sealed.check(record), errors={"erase": error}, reason=""
-        )
-        return page, 422
+        return signature_page_with(record, {"erase": error}), 422
     erasure.vacuum()
     flash(_("Data pribadi tanda tangan ini telah dihapus."), "info")
-    return redirect(url_for("admin.signature_page", record_id=record_id), code=303)
+    return redirect(url_for(".signature_page", record_id=record_id), code=303)
 
 
-@admin_privacy.route("/commitments/<slug>/retention", methods=["GET", "POST"])
+def _set_retention(slug: str, form: RetentionForm) -> str | None:
+    """Store the posted retention date; the error to show when it cannot be."""
+    text = form.posted("retain_until").strip()
+    try:
+        until = date.fromisoformat(text) if text else None
+    except ValueError:
+        return str(_("Tanggal tidak sah; gunakan format TTTT-BB-HH."))
+    try:
+        erasure.set_retention(slug, until, current_user.public_id)
+    except InvalidInput as exc:
+        return localized(exc)
+    return None
+
+
+@admin.route("/commitments/<slug>/retention", methods=["GET", "POST"])
 @roles_required("admin")
 def retention_page(slug: str) -> Page | Response:
     """Admin: how long the signatories' personal data of a commitment are kept."""
@@ -71,21 +79,13 @@ def retention_page(slug: str) -> Page | Response:
         current = privacy.retention_of(slug)
     except NotFound:
         abort(404)
+    form = RetentionForm()
     error = None
-    if request.method == "POST":
-        text = request.form.get("retain_until", "").strip()
-        try:
-            until = date.fromisoformat(text) if text else None
-        except ValueError:
-            error = _("Tanggal tidak sah; gunakan format TTTT-BB-HH.")
-        else:
-            try:
-                erasure.set_retention(slug, until, current_user.public_id)
-            except InvalidInput as exc:
-                error = localized(exc)
-            else:
-                flash(_("Masa simpan disimpan."), "info")
-                return redirect(url_for(".retention_page", slug=slug), code=303)
+    if form.is_submitted():
+        error = _set_retention(slug, form)
+        if error is None:
+            flash(_("Masa simpan disimpan."), "info")
+            return redirect(url_for(".retention_page", slug=slug), code=303)
     due = [item for item in erasure.due() if item.slug == slug]
     page = render_template("admin/retention.html", slug=slug, current=current, due=due, error=error)
     return (page, 422) if error else page

@@ -3,12 +3,13 @@
 A single click never changes a version: the button on the version page is a link to a GET page
 that says what will happen, and the POST must carry ``confirm=yes`` (a required checkbox on that
 page). A POST without it is refused with 400 and the confirmation page again; nothing changes.
-Works without JavaScript. Routes live on the ``admin`` blueprint (imported by registry/app.py).
+Works without JavaScript. One handler serves the three actions: they differ only in the service
+call and the message.
 """
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
@@ -18,18 +19,13 @@ from registry.core.version_entries import MAX_REOPEN_REASON
 from registry.models import CommitmentVersion
 from registry.services import commitments
 from registry.services.errors import Conflict, InvalidInput
-from registry.web.admin import admin
+from registry.web.admin import Page, admin
+from registry.web.admin.forms import StatusChangeForm
 from registry.web.auth import roles_required
 
-Page = str | tuple[str, int]
 ACTIONS = ("publish", "close", "reopen")
 # The status each action starts from: the confirmation page is offered only from it.
 FROM_STATUS = {"publish": "draft", "close": "open", "reopen": "closed"}
-
-
-def confirmed() -> bool:
-    """The form carried the explicit confirmation (the required checkbox of the confirmation page)."""
-    return request.form.get("confirm") == "yes"
 
 
 def _confirm_page(
@@ -71,57 +67,35 @@ def confirm_action(slug: str, version: int, action: str) -> Page | Response:
     return _confirm_page(action, found, slug)
 
 
-def _unconfirmed(action: str, found: CommitmentVersion, slug: str) -> Page:
-    message = _("Centang kotak konfirmasi untuk melanjutkan. Belum ada yang berubah.")
-    return _confirm_page(
-        action, found, slug, error=message, reason=request.form.get("reason", ""), status=400
-    )
-
-
-@admin.post("/commitments/<slug>/versions/<row:version>/publish")
-@roles_required("admin")
-def publish_version(slug: str, version: int) -> Page | Response:
-    """Admin: publish a draft version and open it for signing (after the confirmation step)."""
-    found = commitments.get_version(slug, version)
-    if not confirmed():
-        return _unconfirmed("publish", found, slug)
-    try:
+def _apply(action: str, slug: str, version: int, reason: str) -> str:
+    """Carry out a confirmed action; the message that says it was done."""
+    if action == "publish":
         commitments.publish(slug, version)
-        flash(_("Versi %(n)d diterbitkan; penandatanganan dibuka.", n=version), "info")
-    except Conflict as exc:
-        flash(localized(exc), "error")
-    return _back(slug, version)
-
-
-@admin.post("/commitments/<slug>/versions/<row:version>/close")
-@roles_required("admin")
-def close_version(slug: str, version: int) -> Page | Response:
-    """Admin: close signing of a version (after the confirmation step)."""
-    found = commitments.get_version(slug, version)
-    if not confirmed():
-        return _unconfirmed("close", found, slug)
-    try:
+        return str(_("Versi %(n)d diterbitkan; penandatanganan dibuka.", n=version))
+    if action == "close":
         commitments.close(slug, version)
-        flash(_("Penandatanganan versi %(n)d ditutup.", n=version), "info")
-    except Conflict as exc:
-        flash(localized(exc), "error")
-    return _back(slug, version)
+        return str(_("Penandatanganan versi %(n)d ditutup.", n=version))
+    commitments.reopen(slug, version, reason, current_user.public_id)
+    return str(_("Penandatanganan versi %(n)d dibuka kembali.", n=version))
 
 
-@admin.post("/commitments/<slug>/versions/<row:version>/reopen")
+@admin.post("/commitments/<slug>/versions/<row:version>/<any(publish, close, reopen):action>")
 @roles_required("admin")
-def reopen_version(slug: str, version: int) -> Page | Response:
-    """Admin: open a closed version for signing again, with a reason that the log keeps (public)."""
+def change_status(slug: str, version: int, action: str) -> Page | Response:
+    """Admin: publish a draft (opening it for signing), close signing, or reopen it with a reason
+    that the log keeps (public) — after the confirmation step."""
     found = commitments.get_version(slug, version)
-    if not confirmed():
-        return _unconfirmed("reopen", found, slug)
-    reason = request.form.get("reason", "")
+    form = StatusChangeForm()
+    reason = form.posted("reason")
+    if not form.confirmed:
+        message = _("Centang kotak konfirmasi untuk melanjutkan. Belum ada yang berubah.")
+        return _confirm_page(action, found, slug, error=message, reason=reason, status=400)
     try:
-        commitments.reopen(slug, version, reason, current_user.public_id)
+        flash(_apply(action, slug, version, reason), "info")
     except InvalidInput as exc:
-        return _confirm_page("reopen", found, slug, error=localized(exc), reason=reason, status=400)
+        if action != "reopen":  # only reopening takes text (its reason); anything else is unexpected
+            raise
+        return _confirm_page(action, found, slug, error=localized(exc), reason=reason, status=400)
     except Conflict as exc:
         flash(localized(exc), "error")
-        return _back(slug, version)
-    flash(_("Penandatanganan versi %(n)d dibuka kembali.", n=version), "info")
     return _back(slug, version)
