@@ -121,13 +121,13 @@ def _generate(directory: Path, records: int) -> None:
     from sqlalchemy import insert, select
 
     from registry import create_app, demo
-    from registry.cli import _initialise
+    from registry.cli.setup import initialise
     from registry.core import codes, merkle
     from registry.core import strokes as strokes_core
     from registry.core.canonical import format_instant, sha256_hex
     from registry.core.chain import make_entry
-    from registry.core.note import Checkpoint, sign_checkpoint
     from registry.core.records import RECORD_TYPE, sign_record
+    from registry.core.tlog import Checkpoint, sign_checkpoint
     from registry.extensions import db
     from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord
     from registry.services import checkpoints, commitments
@@ -136,7 +136,7 @@ def _generate(directory: Path, records: int) -> None:
     app = create_app(startup_checks=False)
     rng = random.Random(20240912)
     with app.app_context():
-        _initialise()
+        initialise()
         demo.load()
         signer = app.extensions["ikrar.signers"].for_purpose("record")
         version = commitments.get_version(SLUG, published_only=True)

@@ -78,9 +78,9 @@ def fresh_registry(backend: str) -> tuple[dict[str, str], str]:
     directory.mkdir(parents=True)
     url = recreate_database("ikrar_bench_fresh") if backend == "postgresql" else sqlite_url(directory)
     env = instance_env(directory, url)
-    script = "from registry import create_app, demo\nfrom registry.cli import _initialise\n"
+    script = "from registry import create_app, demo\nfrom registry.cli.setup import initialise\n"
     script += (
-        "app = create_app(startup_checks=False)\nwith app.app_context():\n    _initialise(); demo.load()\n"
+        "app = create_app(startup_checks=False)\nwith app.app_context():\n    initialise(); demo.load()\n"
     )
     subprocess.run([sys.executable, "-c", script], env=env, check=True, capture_output=True)
     return env, device_token(env)

@@ -83,7 +83,7 @@ def test_token_alone_on_the_last_line_signs_through_the_api(
 
 
 def test_demo_accounts_are_random_private_and_stable(app: Flask, env: Env) -> None:
-    from registry.cli_accounts import demo_accounts
+    from registry.cli.accounts import demo_accounts
 
     app.instance_path = str(env.instance / "inst")
     with app.app_context():

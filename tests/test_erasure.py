@@ -20,7 +20,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import inspect, select, text
 
-from registry.cli_privacy import privacy_group
+from registry.cli.privacy import privacy_group
 from registry.core.canonical import parse_canonical
 from registry.extensions import db
 from registry.models import Commitment, Erasure, Invitee, LogEntry, SignatureRecord

@@ -126,7 +126,8 @@ def test_consistency_proofs_link_old_and_new_checkpoints(app: Flask, client: Fla
 
 def test_receipt_is_a_verifiable_stable_tlog_proof(app: Flask, client: FlaskClient) -> None:
     from registry.core.canonical import canonical_bytes, parse_canonical, sha256_hex
-    from registry.core.note import TlogProof, parse_verifier_key, verify_tlog_proof
+    from registry.core.note import parse_verifier_key
+    from registry.core.tlog import TlogProof, verify_tlog_proof
 
     [record_id] = _sign_some(app, 1)
     first = client.get(f"/api/v1/signatures/{record_id}/receipt").get_data(as_text=True)

@@ -23,7 +23,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from registry.core import entry_stream, merkle
 from registry.core.audit import AuditFailure, AuditState, audit
 from registry.core.chain import GENESIS_PREV, make_entry
-from registry.core.note import Checkpoint, NoteSigner, sign_checkpoint
+from registry.core.note import NoteSigner
+from registry.core.tlog import Checkpoint, sign_checkpoint
 from tests.conftest import ROOT
 
 ORIGIN = "ikrar.test/parallel"

@@ -181,7 +181,7 @@ def test_cli_password_reset_ends_every_session(app: Flask, env: Env, client: Fla
 
 
 def test_demo_passwords_pass_the_policy(app: Flask) -> None:
-    from registry.cli_accounts import demo_accounts
+    from registry.cli.accounts import demo_accounts
     from registry.services import passwords
 
     with app.app_context():

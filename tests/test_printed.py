@@ -461,7 +461,7 @@ def test_verify_modules_import_no_flask() -> None:
     import sys
 
     code = (
-        "import sys, registry.cli_verify, registry.offline_verify, registry.pdf.printed;"
+        "import sys, registry.cli.verify, registry.offline_verify, registry.pdf.printed;"
         "print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in ('flask', 'sqlalchemy', 'pypdf'))))"
     )
     out = subprocess.run(

@@ -14,7 +14,7 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import text
 
-from registry.cli_privacy import privacy_group
+from registry.cli.privacy import privacy_group
 from registry.core.canonical import canonical_bytes
 from registry.core.codes import display_code
 from registry.core.records import verify_record

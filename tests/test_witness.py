@@ -121,7 +121,7 @@ def test_a_witness_file_of_the_previous_release_is_read_as_this_logs_entry(app: 
 
 
 def test_demo_passwords_are_kept_per_database(app: Flask, env: Env, tmp_path: Path) -> None:
-    from registry.cli_accounts import demo_accounts
+    from registry.cli.accounts import demo_accounts
     from registry.services import accounts
 
     app.instance_path = str(env.instance / "inst")

@@ -20,13 +20,14 @@ from typing import Any
 
 from registry.core import merkle
 from registry.core.canonical import canonical_bytes, parse_instant, sha256_hex
-from registry.core.chain import ChainError, ChainVerifier
-from registry.core.entry_stream import Malformed, parsed_entries
+from registry.core.chain import ChainError, ChainVerifier, Entry
+from registry.core.entry_stream import Malformed, Parsed, parsed_entries
 from registry.core.erasure_audit import Erasures
 from registry.core.errors import IkrarError, NoteError, VerificationError
 from registry.core.keys import KeyRing
-from registry.core.note import Checkpoint, NoteVerifier, open_checkpoint
+from registry.core.note import NoteVerifier
 from registry.core.records import verify_record
+from registry.core.tlog import Checkpoint, open_checkpoint
 from registry.core.version_entries import (
     COMMITMENT_TYPES,
     STATUS_AFTER,
@@ -136,69 +137,93 @@ def audit(
                 "were verified before: entries were removed or an old copy is served",
                 index=checkpoint.size,
             )
-    old_hashes = _open_hashes(state) if previous is not None and state is not None else None
-    new_hashes_path = (state.directory / "hashes.new") if state else None
-    if new_hashes_path:
-        new_hashes_path.parent.mkdir(parents=True, exist_ok=True)
-    chain = ChainVerifier()
-    frontier = merkle.Fold()
     check_records = fetch_record is not None and (keyring is not None or not seals)
     served = Served(checkpoint.size, records=check_records)
-    out = open(new_hashes_path, "wb") if new_hashes_path else None  # noqa: SIM115 - closed below
-    try:
+    with _Walk(checkpoint, previous, state) as walk:
         for line, item in parsed_entries(lines, workers):
-            if chain.size >= checkpoint.size:
+            if walk.chain.size >= checkpoint.size:
                 break
-            position = chain.size
-            digest = hashlib.sha256(line).digest() if isinstance(item, Malformed) else item.digest
-            seen = old_hashes is not None and position < previous.size  # type: ignore[union-attr]
-            if seen and digest != old_hashes.read(32):  # type: ignore[union-attr]
-                raise AuditFailure(
-                    "fork",
-                    "this entry differs from the one verified before: the log was rewritten or forked",
-                    index=position,
-                )
-            try:
-                if isinstance(item, Malformed):
-                    raise chain.malformed(item.reason)
-                entry = chain.link(item.entry, digest.hex())
-            except ChainError as exc:
-                raise AuditFailure("chain", exc.reason, index=exc.index) from exc
-            frontier.append(item.leaf)
-            if out is not None:
-                out.write(digest)
-            if previous is not None and chain.size == previous.size and frontier.root() != previous.root_hash:
-                raise AuditFailure(
-                    "fork",
-                    "the first entries no longer match the checkpoint verified before",
-                    index=previous.size - 1,
-                )
+            position, entry = walk.step(line, item)
             report.types[entry.type] += 1
             if entry.type == "signature:create" and fetch_record is not None and check_records:
                 ring = keyring if seals else None
                 _check_create(entry.payload, position, entry.time, fetch_record, ring, served, report)
             served.entry(position, entry.type, entry.payload, entry.time)
-    finally:
-        if out is not None:
-            out.close()
-        if old_hashes is not None:
-            old_hashes.close()
-    report.entries = chain.size
-    if chain.size < checkpoint.size:
-        raise AuditFailure(
-            "truncation",
-            f"the checkpoint covers {checkpoint.size} entries but only {chain.size} were served",
-            index=chain.size,
-        )
-    if frontier.root() != checkpoint.root_hash:
-        raise AuditFailure("root", "the entries do not hash to the checkpoint's Merkle root")
+    report.entries = walk.chain.size
+    walk.check_complete()
     # The log is proven; now what the registry serves must be what it holds.
     served.finish(fetch_version)
     report.versions, report.withdrawals = served.versions, served.withdrawals
     report.erasures = served.erasures.matched
-    if state is not None and new_hashes_path is not None:
-        state.save(checkpoint_note, new_hashes_path, verifier.verifier_key())
+    if state is not None and walk.new_hashes_path is not None:
+        state.save(checkpoint_note, walk.new_hashes_path, verifier.verifier_key())
     return report
+
+
+class _Walk:
+    """The hash chain and Merkle tree of the served entries, compared entry by entry with the
+    hashes the auditor's state remembers (a fork) and written to its next state."""
+
+    def __init__(self, checkpoint: Checkpoint, previous: Checkpoint | None, state: AuditState | None) -> None:
+        self.checkpoint, self.previous = checkpoint, previous
+        self.old_hashes = _open_hashes(state) if previous is not None and state is not None else None
+        self.new_hashes_path = (state.directory / "hashes.new") if state else None
+        if self.new_hashes_path:
+            self.new_hashes_path.parent.mkdir(parents=True, exist_ok=True)
+        self.chain = ChainVerifier()
+        self.frontier = merkle.Fold()
+        self.out = open(self.new_hashes_path, "wb") if self.new_hashes_path else None  # noqa: SIM115 - closed by __exit__
+
+    def __enter__(self) -> _Walk:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        if self.out is not None:
+            self.out.close()
+        if self.old_hashes is not None:
+            self.old_hashes.close()
+
+    def step(self, line: bytes, item: Parsed | Malformed) -> tuple[int, Entry]:
+        """Link the next entry (``item`` parsed from ``line``); its position and the entry."""
+        position = self.chain.size
+        digest = hashlib.sha256(line).digest() if isinstance(item, Malformed) else item.digest
+        previous = self.previous
+        seen = self.old_hashes is not None and previous is not None and position < previous.size
+        if seen and digest != self.old_hashes.read(32):  # type: ignore[union-attr]
+            raise AuditFailure(
+                "fork",
+                "this entry differs from the one verified before: the log was rewritten or forked",
+                index=position,
+            )
+        try:
+            if isinstance(item, Malformed):
+                raise self.chain.malformed(item.reason)
+            entry = self.chain.link(item.entry, digest.hex())
+        except ChainError as exc:
+            raise AuditFailure("chain", exc.reason, index=exc.index) from exc
+        self.frontier.append(item.leaf)
+        if self.out is not None:
+            self.out.write(digest)
+        size = self.chain.size
+        if previous is not None and size == previous.size and self.frontier.root() != previous.root_hash:
+            raise AuditFailure(
+                "fork",
+                "the first entries no longer match the checkpoint verified before",
+                index=previous.size - 1,
+            )
+        return position, entry
+
+    def check_complete(self) -> None:
+        """Every entry the checkpoint covers was served, and they hash to its root."""
+        covered, served = self.checkpoint.size, self.chain.size
+        if served < covered:
+            raise AuditFailure(
+                "truncation",
+                f"the checkpoint covers {covered} entries but only {served} were served",
+                index=served,
+            )
+        if self.frontier.root() != self.checkpoint.root_hash:
+            raise AuditFailure("root", "the entries do not hash to the checkpoint's Merkle root")
 
 
 def _open_hashes(state: AuditState) -> Any:

@@ -18,7 +18,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from registry.core import merkle
 from registry.core.errors import N_, IkrarError, NoteError
-from registry.core.note import Checkpoint, NoteSigner, NoteVerifier, open_checkpoint, sign_checkpoint
+from registry.core.note import NoteSigner, NoteVerifier
+from registry.core.tlog import Checkpoint, open_checkpoint, sign_checkpoint
 from registry.extensions import db
 from registry.models import LogHead, SigningKey
 from registry.services import witness

@@ -79,7 +79,8 @@ class LogWriter:
 
 
 def lock() -> LogWriter:
-    """Lock the log head for this transaction (the single-row lock measured in pitfalls.md)."""
+    """Lock the log head for this transaction: one appender at a time, so that two cannot read the
+    same head and fork the chain (docs/PERFORMANCE.md measures this critical section)."""
     head = db.session.execute(select(LogHead).where(LogHead.id == 1).with_for_update()).scalar_one_or_none()
     if head is None:
         raise RuntimeError("the log head row is missing: run `ikrar init`")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from registry.core import merkle
-from registry.core.note import TlogProof
+from registry.core.tlog import TlogProof
 from registry.extensions import db
 from registry.models import LogEntry
 from registry.services import checkpoints

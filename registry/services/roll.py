@@ -18,7 +18,7 @@ from sqlalchemy import select
 from registry.core import name_search
 from registry.core.canonical import format_instant
 from registry.core.errors import N_
-from registry.core.note import open_checkpoint
+from registry.core.tlog import open_checkpoint
 from registry.extensions import db
 from registry.models import CommitmentVersion, LogEntry, SignatureRecord, SigningKey
 from registry.pdf.roll import RollCheckpoint, RollData, RollSignatory, render_roll

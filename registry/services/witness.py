@@ -21,7 +21,8 @@ from contextlib import suppress
 from pathlib import Path
 
 from registry.core.errors import NoteError
-from registry.core.note import Checkpoint, NoteVerifier, _parse_note
+from registry.core.note import NoteVerifier, parse_note
+from registry.core.tlog import Checkpoint
 
 FORMAT = "ikrar-witness/1"
 
@@ -47,7 +48,7 @@ def read_all(path: Path) -> dict[str, str]:
 
 def _legacy(note: str) -> dict[str, str]:
     """A bare note (releases before per-log entries): the entry of the log whose key signed it."""
-    _text, signatures = _parse_note(note)
+    _text, signatures = parse_note(note)
     origin = note.split("\n", 1)[0]
     names = [f"{name}+{key_id:08x}" for name, key_id, _sig in signatures if name == origin]
     return {name: note for name in names[:1]}

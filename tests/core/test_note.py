@@ -1,4 +1,4 @@
-"""Tests of registry.core.note: Go's signed-note known answer, strict parsing, checkpoints, tlog-proof."""
+"""Tests of registry.core.note and registry.core.tlog: Go's signed-note known answer, strict parsing, checkpoints, tlog-proof."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registry.core import merkle, note
+from registry.core import merkle, note, tlog
 from registry.core.errors import FormatError, IkrarError, NoteError, ProofError
 
 # Known answer from golang.org/x/mod/sumdb/note (quoted in shared/reference/transparency-log.md).
@@ -266,13 +266,13 @@ def test_sign_note_rejects_bad_signer_lists() -> None:
 def test_checkpoint_round_trip() -> None:
     root = hashlib.sha256(b"root").digest()
     for checkpoint in (
-        note.Checkpoint(ORIGIN, 0, merkle.EMPTY_ROOT),
-        note.Checkpoint(ORIGIN, 20852163, root),
-        note.Checkpoint(ORIGIN, (1 << 64) - 1, root, ("ext one", "ext \u2014 two")),
+        tlog.Checkpoint(ORIGIN, 0, merkle.EMPTY_ROOT),
+        tlog.Checkpoint(ORIGIN, 20852163, root),
+        tlog.Checkpoint(ORIGIN, (1 << 64) - 1, root, ("ext one", "ext \u2014 two")),
     ):
         text = checkpoint.to_text()
-        assert note.Checkpoint.parse(text) == checkpoint
-    text = note.Checkpoint(ORIGIN, 5, root, ("x",)).to_text()
+        assert tlog.Checkpoint.parse(text) == checkpoint
+    text = tlog.Checkpoint(ORIGIN, 5, root, ("x",)).to_text()
     assert text == f"{ORIGIN}\n5\n{base64.b64encode(root).decode()}\nx\n"
 
 
@@ -311,22 +311,22 @@ URLSAFE_ROOT_B64 = base64.urlsafe_b64encode(b"\xff" * 32).decode()
 )
 def test_checkpoint_parse_is_strict(text: str) -> None:
     with pytest.raises(FormatError):
-        note.Checkpoint.parse(text)
+        tlog.Checkpoint.parse(text)
 
 
 def test_checkpoint_rejects_non_canonical_root_encoding() -> None:
     root = bytes(32)  # base64 "AAAA...AAA=", the last symbol carries 2 unused bits
     canonical = base64.b64encode(root).decode()
     assert canonical.endswith("A=")
-    note.Checkpoint.parse(f"{ORIGIN}\n1\n{canonical}\n")
+    tlog.Checkpoint.parse(f"{ORIGIN}\n1\n{canonical}\n")
     with pytest.raises(FormatError, match="canonical"):
-        note.Checkpoint.parse(f"{ORIGIN}\n1\n{canonical[:-2]}B=\n")
+        tlog.Checkpoint.parse(f"{ORIGIN}\n1\n{canonical[:-2]}B=\n")
 
 
 def _signed_checkpoint() -> tuple[str, note.NoteVerifier, str, str]:
     """A signed checkpoint, its verifier, and its note split before the signature's base64."""
     signer = make_signer(ORIGIN)
-    signed = note.sign_checkpoint(note.Checkpoint(ORIGIN, 5, hashlib.sha256(b"root").digest()), signer)
+    signed = tlog.sign_checkpoint(tlog.Checkpoint(ORIGIN, 5, hashlib.sha256(b"root").digest()), signer)
     head, _, encoded = signed.rstrip("\n").rpartition(" ")
     return signed, signer.verifier(), head + " ", encoded
 
@@ -338,7 +338,7 @@ def test_signature_line_base64_must_be_canonical() -> None:
     """§8: the signature line's base64 is standard, padded and canonical: a mutated last symbol
     that lenient decoders read as the same 68 bytes is refused, as are whitespace and odd padding."""
     signed, verifier, head, encoded = _signed_checkpoint()
-    assert note.open_checkpoint(signed, verifier, ORIGIN).size == 5
+    assert tlog.open_checkpoint(signed, verifier, ORIGIN).size == 5
     # 68 bytes = 22 groups of 3 + 2 bytes: "xyz=" where z carries 4 data bits and 2 unused bits.
     assert len(encoded) == 92 and encoded.endswith("=") and not encoded.endswith("==")
     last = B64.index(encoded[-2])
@@ -350,7 +350,7 @@ def test_signature_line_base64_must_be_canonical() -> None:
         assert base64.b64decode(mutated) == blob
         assert base64.b64decode(mutated, validate=True) == blob
         with pytest.raises(NoteError, match="signature line 1: signature is not canonical base64"):
-            note.open_checkpoint(head + mutated + "\n", verifier, ORIGIN)
+            tlog.open_checkpoint(head + mutated + "\n", verifier, ORIGIN)
     spellings = {
         "no padding": encoded[:-1],
         "extra padding": encoded + "=",
@@ -363,7 +363,7 @@ def test_signature_line_base64_must_be_canonical() -> None:
         if spelling is None:
             continue
         with pytest.raises(NoteError, match=r"base64|control character") as refused:
-            note.open_checkpoint(head + spelling + "\n", verifier, ORIGIN)
+            tlog.open_checkpoint(head + spelling + "\n", verifier, ORIGIN)
         assert refused.value, name
 
 
@@ -389,34 +389,34 @@ def test_checkpoint_constructor_validates() -> None:
         ("a\nb", 1, root),
     ]:
         with pytest.raises(FormatError):
-            note.Checkpoint(*args)
+            tlog.Checkpoint(*args)
     with pytest.raises(FormatError):
-        note.Checkpoint("o", 1, root, ("",))
+        tlog.Checkpoint("o", 1, root, ("",))
 
 
 def test_sign_and_open_checkpoint() -> None:
     log = make_signer(ORIGIN)
-    checkpoint = note.Checkpoint(ORIGIN, 7, hashlib.sha256(b"r").digest())
-    signed = note.sign_checkpoint(checkpoint, log)
+    checkpoint = tlog.Checkpoint(ORIGIN, 7, hashlib.sha256(b"r").digest())
+    signed = tlog.sign_checkpoint(checkpoint, log)
     assert signed.startswith(checkpoint.to_text() + "\n\u2014 " + ORIGIN + " ")
-    assert note.open_checkpoint(signed, log.verifier(), ORIGIN) == checkpoint
+    assert tlog.open_checkpoint(signed, log.verifier(), ORIGIN) == checkpoint
 
     other_log = make_signer("other.example/log")
     with pytest.raises(ValueError, match="differs from checkpoint origin"):
-        note.sign_checkpoint(checkpoint, other_log)
+        tlog.sign_checkpoint(checkpoint, other_log)
     # The caller expects another origin: the verifier's name does not match it.
     with pytest.raises(NoteError, match="differs from origin"):
-        note.open_checkpoint(signed, log.verifier(), "other.example/log")
+        tlog.open_checkpoint(signed, log.verifier(), "other.example/log")
     # Right origin, but the note is signed only by a key we do not know.
     with pytest.raises(NoteError, match="not signed by any known key"):
-        note.open_checkpoint(signed, make_signer(ORIGIN, seed="rotated").verifier(), ORIGIN)
+        tlog.open_checkpoint(signed, make_signer(ORIGIN, seed="rotated").verifier(), ORIGIN)
     # Signed by the right key, but the origin line names another log.
-    foreign = note.sign_note(note.Checkpoint("other.example/log", 7, checkpoint.root_hash).to_text(), [log])
+    foreign = note.sign_note(tlog.Checkpoint("other.example/log", 7, checkpoint.root_hash).to_text(), [log])
     with pytest.raises(NoteError, match="origin"):
-        note.open_checkpoint(foreign, log.verifier(), ORIGIN)
+        tlog.open_checkpoint(foreign, log.verifier(), ORIGIN)
     # Signed by the right key, but not a checkpoint.
     with pytest.raises(NoteError, match="malformed"):
-        note.open_checkpoint(note.sign_note(f"{ORIGIN}\n07\nxx\n", [log]), log.verifier(), ORIGIN)
+        tlog.open_checkpoint(note.sign_note(f"{ORIGIN}\n07\nxx\n", [log]), log.verifier(), ORIGIN)
 
 
 # --- tlog-proof receipts ---
@@ -438,14 +438,14 @@ class Log:
     def fetch(self, keys: Sequence[merkle.NodeKey]) -> Mapping[merkle.NodeKey, bytes]:
         return {key: self.nodes[key] for key in keys}
 
-    def receipt(self, index: int, extra: bytes | None = None) -> note.TlogProof:
+    def receipt(self, index: int, extra: bytes | None = None) -> tlog.TlogProof:
         size = len(self.entries)
-        checkpoint = note.Checkpoint(ORIGIN, size, merkle.root_hash(size, self.fetch))
+        checkpoint = tlog.Checkpoint(ORIGIN, size, merkle.root_hash(size, self.fetch))
         assert checkpoint.root_hash == self.frontier.root()
-        return note.TlogProof(
+        return tlog.TlogProof(
             index,
             tuple(merkle.inclusion_proof(index, size, self.fetch)),
-            note.sign_checkpoint(checkpoint, self.signer),
+            tlog.sign_checkpoint(checkpoint, self.signer),
             extra,
         )
 
@@ -460,13 +460,13 @@ def test_tlog_proof_round_trip_and_verify() -> None:
             proof = LOG.receipt(index, extra)
             text = proof.to_text()
             assert text.startswith("c2sp.org/tlog-proof@v1\n" + ("extra " if extra else "index "))
-            parsed = note.TlogProof.parse(text)
+            parsed = tlog.TlogProof.parse(text)
             assert parsed == proof
-            assert note.TlogProof.parse(text.encode("utf-8")) == proof
-            checkpoint = note.verify_tlog_proof(parsed, LOG.entries[index], verifier, ORIGIN)
+            assert tlog.TlogProof.parse(text.encode("utf-8")) == proof
+            checkpoint = tlog.verify_tlog_proof(parsed, LOG.entries[index], verifier, ORIGIN)
             assert (checkpoint.origin, checkpoint.size) == (ORIGIN, 13)
             with pytest.raises(ProofError):
-                note.verify_tlog_proof(parsed, LOG.entries[(index + 1) % 13], verifier, ORIGIN)
+                tlog.verify_tlog_proof(parsed, LOG.entries[(index + 1) % 13], verifier, ORIGIN)
 
 
 def test_tlog_proof_layout() -> None:
@@ -481,7 +481,7 @@ def test_tlog_proof_layout() -> None:
 def receipt_verifies(data: bytes, entry: bytes) -> bool:
     """Whether the receipt parses and verifies; only Ikrar's own errors count as rejections."""
     try:
-        note.verify_tlog_proof(note.TlogProof.parse(data), entry, LOG.signer.verifier(), ORIGIN)
+        tlog.verify_tlog_proof(tlog.TlogProof.parse(data), entry, LOG.signer.verifier(), ORIGIN)
     except IkrarError:
         return False
     return True
@@ -502,7 +502,7 @@ def test_tlog_proof_extra_is_not_authenticated() -> None:
     end = raw.index(b"\n", start)
     for bit in range(start * 8, end * 8):
         try:
-            parsed = note.TlogProof.parse(flip(raw, bit))
+            parsed = tlog.TlogProof.parse(flip(raw, bit))
         except FormatError:
             continue
         # A receipt with altered extra data still verifies: extra is opaque, and callers
@@ -513,7 +513,7 @@ def test_tlog_proof_extra_is_not_authenticated() -> None:
             original.hashes,
             original.checkpoint_note,
         )
-        note.verify_tlog_proof(parsed, LOG.entries[5], verifier, ORIGIN)
+        tlog.verify_tlog_proof(parsed, LOG.entries[5], verifier, ORIGIN)
 
 
 @pytest.mark.parametrize(
@@ -540,22 +540,22 @@ def test_tlog_proof_extra_is_not_authenticated() -> None:
 def test_tlog_proof_parse_is_strict(mutate: Callable[[str], str]) -> None:
     text = LOG.receipt(5).to_text()
     with pytest.raises(FormatError):
-        note.TlogProof.parse(mutate(text))
+        tlog.TlogProof.parse(mutate(text))
 
 
 def test_tlog_proof_parse_rejects_too_many_hashes_and_bad_utf8() -> None:
     text = LOG.receipt(5).to_text()
     padded = text.replace("index 5\n", "index 5\n" + (base64.b64encode(bytes(32)).decode() + "\n") * 65)
     with pytest.raises(FormatError, match="more than 64"):
-        note.TlogProof.parse(padded)
+        tlog.TlogProof.parse(padded)
     with pytest.raises(FormatError, match="UTF-8"):
-        note.TlogProof.parse(text.encode() + b"\xc3")
+        tlog.TlogProof.parse(text.encode() + b"\xc3")
 
 
 def test_tlog_proof_wrong_key_or_origin() -> None:
     proof = LOG.receipt(3)
     stranger = make_signer(ORIGIN, seed="not the log key").verifier()
     with pytest.raises(NoteError):
-        note.verify_tlog_proof(proof, LOG.entries[3], stranger, ORIGIN)
+        tlog.verify_tlog_proof(proof, LOG.entries[3], stranger, ORIGIN)
     with pytest.raises(NoteError):
-        note.verify_tlog_proof(proof, LOG.entries[3], LOG.signer.verifier(), "elsewhere.example")
+        tlog.verify_tlog_proof(proof, LOG.entries[3], LOG.signer.verifier(), "elsewhere.example")

@@ -14,10 +14,9 @@ from typing import Any
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from registry.cli_erasure import erase_command, purge_command, retention_command
-from registry.cli_support import check_subject, clear_errors, subject_options
+from registry.cli.erasure import erase_command, purge_command, retention_command
+from registry.cli.support import AppGroup, check_subject, clear_errors, subject_options
 from registry.services import privacy
 
 

@@ -8,9 +8,8 @@ from pathlib import Path
 
 import click
 from flask import current_app
-from flask.cli import AppGroup
 
-from registry.cli_support import clear_errors
+from registry.cli.support import AppGroup, clear_errors
 from registry.core.canonical import format_instant
 from registry.models import ROLES
 from registry.services import account_security, accounts, credentials, mfa, passwords

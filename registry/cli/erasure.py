@@ -11,9 +11,8 @@ import getpass
 from datetime import date
 
 import click
-from flask.cli import AppGroup
 
-from registry.cli_support import check_subject, clear_errors, subject_options
+from registry.cli.support import AppGroup, check_subject, clear_errors, subject_options
 from registry.models import ERASURE_GROUNDS, Invitee, SignatureRecord
 from registry.services import erasure, privacy
 
