@@ -16,10 +16,9 @@ from registry.core.canonical import canonical_bytes, format_instant, sha256_hex,
 from registry.core.errors import N_, FormatError
 from registry.core.names import name_key
 from registry.core.records import RECORD_TYPE, sign_record
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import CommitmentVersion, Erasure, Invitee, SignatureRecord, Withdrawal
-from registry.services import commitments, log, walk_ins
+from registry.services import checkpoints, commitments, log, walk_ins
 from registry.services.errors import (
     AlreadySigned,
     Erased,
@@ -156,8 +155,7 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
         raise InvalidInput("claimed_time must carry a time zone offset", field="claimed_time")
     claimed_at = truncate_to_millis(req.claimed_at.astimezone(UTC)) if req.claimed_at else None
 
-    def work() -> SigningResult:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> SigningResult:
         version = commitments.get_version(req.commitment, req.version, published_only=req.version is None)
         signatory = _clean_signatory(req.signatory, version) if req.signatory else None
         dims = _clean_dimensions(req.dimensions, version)
@@ -262,7 +260,7 @@ def sign(req: SigningRequest, signers: ActiveSigners) -> SigningResult:
         db.session.flush()
         return SigningResult(row, created=True, linked=linked, namesakes=namesakes)
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(signers), work)
 
 
 def _standing(version: CommitmentVersion, invitee: Invitee) -> bool:
