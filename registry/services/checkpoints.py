@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
@@ -64,10 +64,20 @@ class Sealer:
     witness_file: Path
     clock: Callable[[], datetime] = utcnow
 
+    # The log key, when looked up before the transaction (:meth:`resolved`).
+    log_signer: NoteSigner | None = None
+
     def note_signer(self) -> NoteSigner:
-        """The log key as a signed-note signer. Looked up inside the transaction, where the
-        database names the active log key (`ikrar init` creates it in the same transaction)."""
+        """The log key as a signed-note signer. Looked up inside the transaction unless resolved
+        before it: the database names the active log key, and `ikrar init` creates it there."""
+        if self.log_signer is not None:
+            return self.log_signer
         return NoteSigner(self.origin, self.keys.for_purpose("log").private_key)
+
+    def resolved(self) -> Sealer:
+        """This sealer with the log key looked up now, so the append transaction does not. The log
+        key never rotates (a new log key is a new log origin), so it cannot change meanwhile."""
+        return replace(self, log_signer=self.note_signer())
 
 
 def sealer(keys: KeySource | None = None) -> Sealer:
