@@ -248,14 +248,14 @@ def _generate(directory: Path, records: int) -> None:
                 if (n + 1) % 100_000 == 0:
                     rate = (n + 1) / (time.perf_counter() - started)
                     print(f"  {n + 1:,} records ({rate:,.0f}/s)", flush=True)
-        note = sign_checkpoint(
-            Checkpoint(checkpoints.origin(), index, frontier.root()), checkpoints.note_signer()
-        )
+        sealer = checkpoints.sealer()
+        signer = sealer.note_signer()
+        note = sign_checkpoint(Checkpoint(sealer.origin, index, frontier.root()), signer)
         head = db.session.execute(select(LogHead)).scalar_one()
         head.size, head.head_hash, head.frontier = index, prev, frontier.to_bytes()
         head.checkpoint, head.checkpoint_size = note, index
         db.session.commit()
-        checkpoints.witness_after_commit(note, index)()
+        checkpoints.witness_after_commit(sealer, signer, note, index)()
         _export(directory, note, sample)
         # The verifier key exactly as GET /log/key serves it.
         (directory / "log.key").write_text(checkpoints.log_verifier().verifier_key() + "\n")

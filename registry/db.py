@@ -17,9 +17,6 @@ from registry.extensions import db
 
 T = TypeVar("T")
 WRITE = "ikrar_write"
-# session.info key: callables run just before commit (inside the transaction); each may return
-# a callable to run once the commit has succeeded.
-BEFORE_COMMIT = "ikrar.before_commit"
 MAX_ATTEMPTS = 6
 
 
@@ -94,7 +91,8 @@ def write_transaction(work: Callable[[], T]) -> T:
     """Run ``work`` in one write transaction and commit it; retry a bounded number of times on contention.
 
     ``work`` must only touch the database through ``db.session`` and must be safe to re-run:
-    everything it did is rolled back before a retry.
+    everything it did is rolled back before a retry. A change to the log goes through
+    ``services/log.py`` ``append_transaction``, which runs its locked work in here.
     """
     session = db.session()  # the request-scoped Session itself
     for attempt in range(1, MAX_ATTEMPTS + 1):
@@ -102,11 +100,9 @@ def write_transaction(work: Callable[[], T]) -> T:
             if session.new or session.dirty or session.deleted:
                 raise RuntimeError("write_transaction called with unflushed changes pending")
             session.rollback()
-        session.info.pop(BEFORE_COMMIT, None)
         try:
             session.connection(execution_options={WRITE: True})
             result = work()
-            after = [hook() for hook in session.info.pop(BEFORE_COMMIT, [])]
             session.commit()
         except DBAPIError as exc:
             session.rollback()
@@ -116,8 +112,5 @@ def write_transaction(work: Callable[[], T]) -> T:
         except BaseException:
             session.rollback()
             raise
-        for callback in after:
-            if callback is not None:
-                callback()
         return result
     raise AssertionError("unreachable")

@@ -411,12 +411,11 @@ def _bad_erasure(world: World, name: str) -> dict[str, str]:
 )
 def test_a_signed_log_with_a_false_erasure_entry(app: Flask, world: World, name: str) -> None:
     """The registry's own key signs a checkpoint over an erasure entry that breaks the rules."""
-    from registry.db import write_transaction
-    from registry.services import log
+    from registry.services import checkpoints, log
 
     with app.app_context():
-        index = write_transaction(
-            lambda: log.lock().append("signature:erase", _bad_erasure(world, name))
+        index = log.append_transaction(
+            checkpoints.sealer(), lambda writer: writer.append("signature:erase", _bad_erasure(world, name))
         ).index
     assert ikrar(world.env, "log", "verify").returncode == 1
     named = _bad_erasure(world, name)["record_id"]

@@ -10,7 +10,7 @@ from registry.core.errors import N_
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import ROLES, User
-from registry.services import log, passwords, sessions
+from registry.services import checkpoints, log, passwords, sessions
 from registry.services.accounts import by_username, hasher
 from registry.services.errors import Conflict, InvalidInput, NotFound
 
@@ -76,8 +76,7 @@ def set_role(username: str, role: str) -> User:
     if role not in ROLES:
         raise InvalidInput(N_("role must be one of %(roles)s"), field="role", roles=", ".join(ROLES))
 
-    def work() -> User:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> User:
         user = _user(username)
         if user.role == role:
             raise Conflict(N_("user %(username)s already has the role %(role)s"), username=user.username,
@@ -87,7 +86,7 @@ def set_role(username: str, role: str) -> User:
         writer.append("user:role", {"user": user.public_id, "role": role})
         return user
 
-    changed = write_transaction(work)
+    changed = log.append_transaction(checkpoints.sealer(), work)
     security_log.event("account.role_changed", account=changed.username, role=role)
     return changed
 

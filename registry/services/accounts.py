@@ -17,7 +17,7 @@ from registry.config import PRODUCTION_ARGON2, Argon2Cost
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import ROLES, User
-from registry.services import log, passwords, sessions
+from registry.services import checkpoints, log, passwords, sessions
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -63,8 +63,7 @@ def create_user(username: str, display_name: str, role: str, password: str) -> U
     passwords.check(password, username)
     password_hash = hasher().hash(password)
 
-    def work() -> User:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> User:
         if db.session.execute(select(User.id).where(User.username == username)).first():
             raise Conflict(f"user {username!r} already exists", field="username")
         user = User(
@@ -80,7 +79,7 @@ def create_user(username: str, display_name: str, role: str, password: str) -> U
         writer.append("user:create", {"user": user.public_id, "role": role})
         return user
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def authenticate(username: str, password: str) -> User | None:
@@ -116,8 +115,7 @@ def by_username(username: str) -> User | None:
 def set_active(username: str, active: bool) -> User:
     """Disable or re-enable an account; a disabled account's sessions and tokens stop working at once."""
 
-    def work() -> User:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> User:
         user = by_username(username)
         if user is None:
             raise NotFound(f"there is no user {username!r:.70}")
@@ -129,7 +127,7 @@ def set_active(username: str, active: bool) -> User:
         writer.append("user:enable" if active else "user:disable", {"user": user.public_id})
         return user
 
-    changed = write_transaction(work)
+    changed = log.append_transaction(checkpoints.sealer(), work)
     security_log.event("account.enabled" if active else "account.disabled", account=changed.username)
     return changed
 

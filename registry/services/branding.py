@@ -15,11 +15,10 @@ import logging
 from sqlalchemy import select
 
 from registry.core.errors import N_, FormatError
-from registry.db import write_transaction
 from registry.emblem import sanitise_emblem
 from registry.extensions import db
 from registry.models import CommitmentVersion, Emblem
-from registry.services import log
+from registry.services import checkpoints, log
 from registry.services.commitments import entry_payload, get_version
 from registry.services.errors import Conflict, IntegrityFailure, InvalidInput, NotFound
 
@@ -43,8 +42,7 @@ def set_emblem(slug: str, version_number: int, upload: bytes) -> CommitmentVersi
     except FormatError as exc:
         raise InvalidInput.wrap(exc, field="emblem") from None
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         version = _draft(slug, version_number)
         if db.session.get(Emblem, emblem.sha256) is None:
             db.session.add(
@@ -61,21 +59,20 @@ def set_emblem(slug: str, version_number: int, upload: bytes) -> CommitmentVersi
         writer.append("commitment:edit", entry_payload(version, slug))
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def remove_emblem(slug: str, version_number: int) -> CommitmentVersion:
     """The draft version without an emblem (the stored image stays: other versions may use it)."""
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         version = _draft(slug, version_number)
         if version.emblem_sha256 is not None:
             version.emblem_sha256 = None
             writer.append("commitment:edit", entry_payload(version, slug))
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def emblem_png(sha256: str) -> bytes:

@@ -9,17 +9,20 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from flask import current_app
-from sqlalchemy import select, text, update
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy import select, text
 
 from registry.core import merkle
 from registry.core.errors import N_, IkrarError, NoteError
+from registry.core.keys import Signer
 from registry.core.note import NoteSigner, NoteVerifier
 from registry.core.tlog import Checkpoint, open_checkpoint, sign_checkpoint
+from registry.db import utcnow
 from registry.extensions import db
 from registry.models import LogHead, SigningKey
 from registry.services import witness
@@ -45,6 +48,42 @@ class WitnessUnwritable(Unavailable):
 
     slug, title = "witness-unwritable", "Signing paused: the witness file cannot be written"
     retry_after = 60
+
+
+class KeySource(Protocol):
+    """Where the signing keys come from (services/keyring.py ActiveSigners)."""
+
+    def for_purpose(self, purpose: str) -> Signer: ...
+
+
+@dataclass(frozen=True)
+class Sealer:
+    """What sealing a checkpoint needs, handed to the append transaction (services/log.py)."""
+
+    keys: KeySource
+    origin: str
+    witness_file: Path
+    clock: Callable[[], datetime] = utcnow
+
+    # The log key, when looked up before the transaction (:meth:`resolved`).
+    log_signer: NoteSigner | None = None
+
+    def note_signer(self) -> NoteSigner:
+        """The log key as a signed-note signer. Looked up inside the transaction unless resolved
+        before it: the database names the active log key, and `ikrar init` creates it there."""
+        if self.log_signer is not None:
+            return self.log_signer
+        return NoteSigner(self.origin, self.keys.for_purpose("log").private_key)
+
+    def resolved(self) -> Sealer:
+        """This sealer with the log key looked up now, so the append transaction does not. The log
+        key never rotates (a new log key is a new log origin), so it cannot change meanwhile."""
+        return replace(self, log_signer=self.note_signer())
+
+
+def sealer(keys: KeySource | None = None) -> Sealer:
+    """This application's sealer: its signers (or ``keys``), log origin and witness file."""
+    return Sealer(keys or current_app.extensions["ikrar.signers"], origin(), witness_path())
 
 
 def origin() -> str:
@@ -116,15 +155,22 @@ def sign_at(size: int) -> str:
     return sign_checkpoint(Checkpoint(origin(), size, root_at(size)), note_signer())
 
 
-def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
-    """Sign a checkpoint for the head's new size and advance the stored one by compare-and-swap.
+def seal(
+    sealer: Sealer,
+    signer: NoteSigner,
+    size: int,
+    root: bytes,
+    start: tuple[int, bytes],
+    stored: tuple[int, str],
+) -> str:
+    """Sign a checkpoint for ``size`` entries with Merkle root ``root``; the caller stores it.
 
-    ``start`` is (size, root) of the log before this transaction's appends. Refuses to sign a
-    checkpoint that does not extend the last one this server signed (its witness file), so even a
-    running server never signs over a database that was rewound or forked under it.
+    ``start`` is (size, root) of the log before this transaction's appends and ``stored`` the
+    (size, note) of the checkpoint stored in the head row, both read under the head lock. Refuses
+    to sign a checkpoint that does not extend the last one this server signed (its witness file),
+    so even a running server never signs over a database that was rewound or forked under it.
     """
-    signer = note_signer()
-    path, name = witness_path(), witness.entry_name(signer.verifier())
+    path, name = sealer.witness_file, witness.entry_name(signer.verifier())
     try:
         witnessed = witness.witnessed(path, name)
     except (OSError, ValueError, IkrarError) as exc:
@@ -150,35 +196,28 @@ def seal(head: LogHead, root: bytes, start: tuple[int, bytes]) -> str:
             )
         )
     if witnessed is not None:
-        size, witnessed_root = witnessed
-        if head.size < size:
+        witnessed_size, witnessed_root = witnessed
+        if size < witnessed_size:
             raise CheckpointConflict(
-                f"refusing to sign: this server already signed a checkpoint for {size} "
-                f"entries and the database now has {head.size} (rewound?)"
+                f"refusing to sign: this server already signed a checkpoint for {witnessed_size} "
+                f"entries and the database now has {size} (rewound?)"
             )
-        known = start[1] if size == start[0] else root if size == head.size else root_at(size)
+        known = (
+            start[1]
+            if witnessed_size == start[0]
+            else root
+            if witnessed_size == size
+            else root_at(witnessed_size)
+        )
         if known != witnessed_root:
             raise CheckpointConflict(
                 "refusing to sign: the database's history differs from the checkpoint "
                 "this server signed before (forked?)"
             )
-        if size < start[0] and head.checkpoint_size == start[0] and head.checkpoint:
-            _catch_up(path, name, head.checkpoint, start[0])
-    note = sign_checkpoint(Checkpoint(origin(), head.size, root), signer)
-    old_size = head.checkpoint_size
-    db.session.flush()
-    swapped = db.session.execute(  # type: ignore[attr-defined]  # a CursorResult for UPDATE
-        update(LogHead)
-        .where(LogHead.id == 1, LogHead.checkpoint_size == old_size, LogHead.size == head.size)
-        .values(checkpoint=note, checkpoint_size=head.size)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if swapped != 1:
-        raise CheckpointConflict("the latest checkpoint changed during this transaction")
-    # The UPDATE succeeded, so these are the stored values: no need to read the row back.
-    set_committed_value(head, "checkpoint", note)
-    set_committed_value(head, "checkpoint_size", head.size)
-    return note
+        stored_size, stored_note = stored
+        if witnessed_size < start[0] and stored_size == start[0] and stored_note:
+            _catch_up(path, name, stored_note, start[0])
+    return sign_checkpoint(Checkpoint(sealer.origin, size, root), signer)
 
 
 def latest() -> tuple[int, str]:
@@ -223,9 +262,9 @@ def _catch_up(path: Path, name: str, note: str, size: int) -> None:
         ) from exc
 
 
-def witness_after_commit(note: str, size: int) -> Callable[[], None]:
+def witness_after_commit(sealer: Sealer, signer: NoteSigner, note: str, size: int) -> Callable[[], None]:
     """Step 3 above: the callback that records ``note`` once its transaction has committed."""
-    path, name = witness_path(), witness.entry_name(note_signer().verifier())
+    path, name = sealer.witness_file, witness.entry_name(signer.verifier())
 
     def record() -> None:
         try:

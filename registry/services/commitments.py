@@ -13,10 +13,9 @@ from registry.core.canonical import parse_instant, sha256_hex
 from registry.core.errors import N_
 from registry.core.version_entries import MAX_REOPEN_REASON
 from registry.core.versions import version_sha256
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, SignatureRecord, User
-from registry.services import log
+from registry.services import checkpoints, log
 from registry.services.bound_versions import check_version, signed_document
 from registry.services.bound_versions import status_history as status_history_entries
 from registry.services.errors import Conflict, InvalidInput, NotFound
@@ -133,8 +132,7 @@ def create(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
         )
     fields = _clean(draft)
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         if db.session.execute(select(Commitment.id).where(Commitment.slug == slug)).first():
             raise Conflict(N_("a commitment with id %(slug)s already exists"), field="slug", slug=repr(slug))
         moment = writer.now()
@@ -146,14 +144,13 @@ def create(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
         writer.append("commitment:create", _entry_payload(version, slug), moment)
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def edit_draft(slug: str, version_number: int, draft: CommitmentDraft) -> CommitmentVersion:
     fields = _clean(draft)
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "draft":
             raise Conflict(
@@ -164,15 +161,14 @@ def edit_draft(slug: str, version_number: int, draft: CommitmentDraft) -> Commit
         writer.append("commitment:edit", _entry_payload(version, slug))
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def revise(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
     """A new draft version after the latest one; published versions stay as they were."""
     fields = _clean(draft)
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         latest = get_version(slug)
         if latest.status == "draft":
             raise Conflict(f"version {latest.version} is still a draft: edit it instead")
@@ -189,14 +185,13 @@ def revise(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
         writer.append("commitment:revise", _entry_payload(version, slug), moment)
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def publish(slug: str, version_number: int) -> CommitmentVersion:
     """Open a draft version for signing; an earlier open version of the same commitment closes."""
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "draft":
             raise Conflict(f"version {version_number} is already {version.status}")
@@ -212,12 +207,11 @@ def publish(slug: str, version_number: int) -> CommitmentVersion:
         writer.append("commitment:publish", _entry_payload(version, slug))
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def close(slug: str, version_number: int) -> CommitmentVersion:
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "open":
             raise Conflict(f"version {version_number} is {version.status}, not open")
@@ -225,7 +219,7 @@ def close(slug: str, version_number: int) -> CommitmentVersion:
         writer.append("commitment:close", _entry_payload(version, slug))
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 MIN_REOPEN_REASON = 10
@@ -244,8 +238,7 @@ def reopen(slug: str, version_number: int, reason: str, actor: str) -> Commitmen
         )
     actor = clean_text(actor, "actor", max_length=64)
 
-    def work() -> CommitmentVersion:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "closed":
             raise Conflict(f"version {version_number} is {version.status}, not closed")
@@ -275,7 +268,7 @@ def reopen(slug: str, version_number: int, reason: str, actor: str) -> Commitmen
         writer.append("commitment:reopen", payload)
         return version
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 @dataclass(frozen=True)

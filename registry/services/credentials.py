@@ -10,10 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, Credential, User
-from registry.services import log
+from registry.services import checkpoints, log
 from registry.services.accounts import new_public_id
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
@@ -50,8 +49,7 @@ def issue(kind: str, label: str, *, commitment: str | None = None, user: User | 
     secret = secrets.token_urlsafe(32)
     user_id = user.id if user is not None else None
 
-    def work() -> Issued:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> Issued:
         commitment_row = None
         if kind == "device":
             if commitment is None:
@@ -81,7 +79,7 @@ def issue(kind: str, label: str, *, commitment: str | None = None, user: User | 
         writer.append("credential:issue", payload)
         return Issued(credential, f"ikr_{credential.id}_{secret}")
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def authenticate(token: str) -> Credential | None:
@@ -122,8 +120,7 @@ def live_device(credential_id: object) -> Credential | None:
 
 
 def revoke(credential_id: str) -> Credential:
-    def work() -> Credential:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> Credential:
         credential = db.session.get(Credential, credential_id)
         if credential is None:
             raise NotFound(f"there is no credential {credential_id!r:.40}")
@@ -133,7 +130,7 @@ def revoke(credential_id: str) -> Credential:
         writer.append("credential:revoke", {"credential": credential.id})
         return credential
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def list_credentials() -> list[Credential]:

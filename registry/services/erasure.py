@@ -45,7 +45,7 @@ from registry.models import (
     SignatureRecord,
     Withdrawal,
 )
-from registry.services import log
+from registry.services import checkpoints, log
 from registry.services.errors import IntegrityFailure, InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -127,8 +127,7 @@ def erase(
     if not wanted and not invitee_ids:
         raise InvalidInput("nothing to erase")
 
-    def work() -> ErasureReport:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> ErasureReport:
         records = {
             r.id: r
             for r in db.session.execute(
@@ -182,7 +181,7 @@ def erase(
         db.session.flush()
         return ErasureReport(erased, deleted, already)
 
-    report = write_transaction(work)
+    report = log.append_transaction(checkpoints.sealer(), work)
     _compact()
     return report
 

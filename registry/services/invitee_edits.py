@@ -16,10 +16,9 @@ from sqlalchemy import select
 from registry import security_log
 from registry.core.errors import N_
 from registry.core.names import name_key
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Erasure, Invitee, InviteeChange, SignatureRecord, Withdrawal
-from registry.services import commitments, invitees, log
+from registry.services import checkpoints, commitments, invitees, log
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -94,8 +93,9 @@ def correct(slug: str, invitee_id: int, fields: InviteeFields, reason: str, acto
     """
     why = clean_text(reason, "reason", max_length=MAX_REASON, optional=True)
 
-    def work() -> InviteeChange:
-        log.lock()  # the log head lock that signing holds: no signature can slip in between
+    # In the append transaction for the log head lock that signing holds, so no signature can
+    # slip in between the check and the correction; nothing is appended, so nothing is sealed.
+    def work(_locked: log.LogWriter) -> InviteeChange:
         invitee = _invitee(slug, invitee_id)
         if has_standing_signature(invitee.id):
             raise SignedAlready(
@@ -139,7 +139,7 @@ def correct(slug: str, invitee_id: int, fields: InviteeFields, reason: str, acto
         db.session.flush()
         return change
 
-    change = write_transaction(work)
+    change = log.append_transaction(checkpoints.sealer(), work)
     security_log.event(
         "invitee.corrected",
         account=actor,

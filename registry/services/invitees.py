@@ -14,10 +14,9 @@ from registry.core import name_search
 from registry.core.categories import category_of, spellings
 from registry.core.errors import N_, IkrarError
 from registry.core.names import name_key
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
-from registry.services import commitments, log, sealed, walk_ins
+from registry.services import checkpoints, commitments, log, sealed, walk_ins
 from registry.services.errors import InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -301,11 +300,10 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
     if text is None:
         return decoded
 
-    def work() -> ImportReport:
+    def work(writer: log.LogWriter) -> ImportReport:
         report = ImportReport(
             bom=decoded.bom, legacy_encoding=decoded.legacy_encoding
         )  # fresh on every attempt: work may be re-run
-        writer = log.lock()
         version = commitments.get_version(slug)
         rows = _parse(text, version.categories, report)
         if report.fatal:
@@ -350,7 +348,7 @@ def import_csv(slug: str, data: bytes) -> ImportReport:
             )
         return report
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 @dataclass(frozen=True)

@@ -17,10 +17,9 @@ from registry.core.canonical import b64url_encode, format_instant
 from registry.core.errors import KeyRingError
 from registry.core.keys import KeyRing, Signer, VerifyingKey
 from registry.core.keystore import KeyDirectory, read_passphrase
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import SigningKey
-from registry.services import log
+from registry.services import checkpoints, log
 
 
 @dataclass(frozen=True)
@@ -115,8 +114,7 @@ def initialise(settings: KeySettings) -> list[str]:
     """
     directory = settings.key_directory()
 
-    def work() -> list[str]:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> list[str]:
         existing = {row.purpose for row in db.session.execute(select(SigningKey)).scalars()}
         created = []
         for purpose in ("record", "log"):
@@ -129,7 +127,7 @@ def initialise(settings: KeySettings) -> list[str]:
             created.append(signer.kid)
         return created
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 def rotate(settings: KeySettings, purpose: str = "record") -> tuple[str, str]:
@@ -139,8 +137,7 @@ def rotate(settings: KeySettings, purpose: str = "record") -> tuple[str, str]:
     directory = settings.key_directory()
     secret = passphrase(settings)
 
-    def work() -> tuple[str, str]:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> tuple[str, str]:
         old = db.session.execute(
             select(SigningKey).where(SigningKey.purpose == purpose, SigningKey.status == "active")
         ).scalar_one_or_none()
@@ -153,7 +150,7 @@ def rotate(settings: KeySettings, purpose: str = "record") -> tuple[str, str]:
         old.status, old.not_after = "retired", row.not_before
         return old.kid, signer.kid
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
 
 
 class ActiveSigners:

@@ -33,7 +33,7 @@ from registry.core.errors import N_
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import MfaRecoveryCode, User
-from registry.services import log, sessions
+from registry.services import checkpoints, log, sessions
 from registry.services.accounts import by_username
 from registry.services.errors import Conflict, InvalidInput, NotFound
 
@@ -191,8 +191,7 @@ def reset(username: str) -> User:
     """``ikrar users mfa-reset``: forget the account's device and recovery codes (a lost device);
     its sessions end and the next sign-in enrols again. The log records ``user:mfa_reset``."""
 
-    def work() -> User:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> User:
         user = by_username(username)
         if user is None:
             raise NotFound(N_("there is no user %(username).70r"), username=username)
@@ -204,6 +203,6 @@ def reset(username: str) -> User:
         writer.append("user:mfa_reset", {"user": user.public_id})
         return user
 
-    changed = write_transaction(work)
+    changed = log.append_transaction(checkpoints.sealer(), work)
     security_log.event("account.mfa_reset", account=changed.username)
     return changed

@@ -6,10 +6,9 @@ from sqlalchemy import select
 
 from registry.core.canonical import sha256_hex
 from registry.core.errors import N_
-from registry.db import write_transaction
 from registry.extensions import db
 from registry.models import SignatureRecord, Withdrawal
-from registry.services import log
+from registry.services import checkpoints, log
 from registry.services.errors import Conflict, InvalidInput, NotFound
 from registry.services.text import clean_text
 
@@ -25,8 +24,7 @@ def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
         )
     actor = clean_text(actor, "actor", max_length=64)
 
-    def work() -> Withdrawal:
-        writer = log.lock()
+    def work(writer: log.LogWriter) -> Withdrawal:
         record = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
         if record is None:
             raise NotFound(f"there is no signature {record_id!r:.40}")
@@ -55,4 +53,4 @@ def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
         db.session.add(row)
         return row
 
-    return write_transaction(work)
+    return log.append_transaction(checkpoints.sealer(), work)
