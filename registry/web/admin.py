@@ -11,10 +11,10 @@ from flask_login import current_user
 from sqlalchemy import func, select
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
 from registry.core import name_search
 from registry.core.errors import N_, IkrarError
 from registry.extensions import db
+from registry.http_problems import localized
 from registry.models import Commitment, CommitmentVersion, Invitee, SignatureRecord
 from registry.services import commitments, invitee_edits, invitees, sealed, signing, withdrawals
 from registry.services.errors import Conflict, InvalidInput, NotFound, ServiceError

@@ -11,8 +11,8 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response as Redirect
 
-from registry.api.problems import localized
 from registry.emblem import MAX_UPLOAD_BYTES
+from registry.http_problems import localized
 from registry.services import branding, commitments
 from registry.services.errors import Conflict, InvalidInput
 from registry.web.auth import roles_required

@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from registry import security_log
-from registry.api.problems import localized
+from registry.http_problems import localized
 from registry.services import certificates, desk
 from registry.services.errors import InvalidInput, NotFound
 from registry.web.auth import roles_required
