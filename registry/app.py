@@ -81,15 +81,15 @@ def register_blueprints(app: Flask) -> None:
     # Before the rules that use it: a version number beyond a row's range matches no route (404).
     app.url_map.converters["row"] = RowNumberConverter
 
-    from registry.api import signing_views  # noqa: F401 - adds the signing route to the api blueprint
-    from registry.api.views import api
+    from registry.api import bp as api
+    from registry.api import discovery_bp, log_bp
     from registry.web import live_screen_views  # noqa: F401 - adds the live screen to the roll blueprint
     from registry.web.account_views import account
     from registry.web.admin import admin
+    from registry.web.audit import audit
     from registry.web.auth import auth
     from registry.web.branding_views import emblems
     from registry.web.kiosk import kiosk, operator
-    from registry.web.log_views import log
     from registry.web.mfa_views import mfa_pages
     from registry.web.operator_views import operator_desk
     from registry.web.privacy import privacy
@@ -101,8 +101,10 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api)  # bearer-token API; the kiosk's cookie-authenticated calls check CSRF themselves
     app.register_blueprint(auth)
     app.register_blueprint(api)
+    app.register_blueprint(discovery_bp)
     app.register_blueprint(web)
-    app.register_blueprint(log)
+    app.register_blueprint(log_bp)
+    app.register_blueprint(audit)
     app.register_blueprint(operator)
     app.register_blueprint(operator_desk)
     app.register_blueprint(kiosk)

@@ -33,5 +33,5 @@ def _download(checkout_path: str) -> Path:
 
 TEMPLATES = _shipped("templates")
 MIGRATIONS = _shipped("migrations")
-# The independent log checker and the byte formats, downloadable from /audit (registry/web/log_views.py).
+# The independent log checker and the byte formats, downloadable from /audit (registry/web/audit.py).
 DOWNLOADS = {"verify_log.py": _download("tools/verify_log.py"), "FORMATS.md": _download("docs/FORMATS.md")}

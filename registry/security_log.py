@@ -66,12 +66,12 @@ def register(app: Flask) -> None:
 
     from flask_wtf.csrf import CSRFError
 
-    from registry.api.problems import problem, wants_json
+    from registry.http_problems import problem, wants_json
 
     @app.errorhandler(CSRFError)
     def _csrf_failure(exc: CSRFError) -> Response | CSRFError:
         event("csrf.failure", reason=exc.description)
-        # Answered as every other 400 is (registry/api/problems.py).
+        # Answered as every other 400 is (registry/http_problems.py).
         return problem(400, exc.name, exc.description or exc.name) if wants_json() else exc
 
     @app.after_request

@@ -30,7 +30,7 @@ def test_a_disabled_operators_tablet_no_longer_lists_invitees(app: Flask, client
 
 
 def test_a_device_token_issued_to_a_disabled_operator_is_refused(app: Flask, client: FlaskClient) -> None:
-    """Already so before issue 13 (bearer.py); kept so the shared owner check cannot lose it."""
+    """Already so before issue 13 (bearer.py, now registry/services/callers.py); kept so the shared owner check cannot lose it."""
     with app.app_context():
         user = accounts.create_user(
             "op-tablet", "Operator Tablet", "operator", "correct horse battery staple"

@@ -8,7 +8,7 @@ Two kinds of source strings, two catalogues:
 - the interface (templates, views: `_()`, `gettext()`, `lazy_gettext()`) is written in Bahasa
   Indonesia, the default language; registry/translations/en holds its English;
 - error messages of the core and the services (`N_()` templates, rendered per request by
-  registry/api/problems.py) are written in English, the language of logs, the CLI and
+  registry/http_problems.py) are written in English, the language of logs, the CLI and
   integrations; registry/translations/id holds their Indonesian, for kiosks and browsers.
 A string missing from the other language's catalogue is shown as written.
 """

@@ -1,60 +1,15 @@
-"""Errors as RFC 9457 problem details for the API, plain pages elsewhere."""
+"""The application's error handlers: RFC 9457 problem details for the API, plain pages elsewhere
+(the helpers they share with the views are in registry/http_problems.py)."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from flask import Flask, Response, jsonify, render_template, request
-from flask_babel import gettext
+from flask import Flask, Response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from registry.api import storage_full
-from registry.core.errors import N_, IkrarError
-from registry.services.errors import IntegrityFailure, InvalidInput, ServiceError
+from registry.http_problems import localized, problem, wants_json
+from registry.services.errors import IntegrityFailure, ServiceError
 from registry.web import error_pages
-
-PROBLEM_TYPE = "urn:ikrar:problem:"
-JSON_PREFIXES = ("/api/", "/.well-known/", "/openapi.json", "/log/")
-
-
-def problem(status: int, title: str, detail: str, *, slug: str | None = None, **extra: Any) -> Response:
-    body: dict[str, Any] = {
-        "type": PROBLEM_TYPE + slug if slug else "about:blank",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
-    body.update({k: v for k, v in extra.items() if v is not None})
-    response = jsonify(body)
-    response.status_code = status
-    response.mimetype = "application/problem+json"
-    return response
-
-
-# Parameters that are words of the message (a field's name, a status), translated with it.
-WORDS = {"label", "status"}
-STATUS_WORDS = (N_("draft"), N_("open"), N_("closed"))
-
-
-def localized(error: IkrarError) -> str:
-    """The error's message in the request's language (see registry/web/auth.py select_locale).
-
-    Templates marked with N_ have Indonesian translations; anything else stays as written.
-    """
-    params = {k: gettext(v) if k in WORDS and isinstance(v, str) else v for k, v in error.params.items()}
-    return str(gettext(error.template, **params) if params else gettext(error.template or str(error)))
-
-
-def single_arg(name: str) -> str | None:
-    """A query parameter given at most once (two values would be read differently by different parsers)."""
-    values = request.args.getlist(name)
-    if len(values) > 1:
-        raise InvalidInput(f"query parameter {name} is given {len(values)} times", field=name)
-    return values[0] if values else None
-
-
-def wants_json() -> bool:
-    return request.path.startswith(JSON_PREFIXES) or request.accept_mimetypes.best == "application/json"
 
 
 def _page(exc: HTTPException) -> Response | HTTPException:
@@ -76,6 +31,9 @@ def register(app: Flask) -> None:
         retry_after = getattr(exc, "retry_after", None)
         if retry_after:  # a 503 the client should retry later (registry/services/errors.py Unavailable)
             response.headers["Retry-After"] = str(retry_after)
+        challenge = getattr(exc, "challenge", None)
+        if challenge:  # a 401 names the scheme that would work (registry/services/errors.py Unauthorized)
+            response.headers["WWW-Authenticate"] = challenge
         return response
 
     @app.errorhandler(IntegrityFailure)

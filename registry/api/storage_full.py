@@ -46,7 +46,7 @@ def register(app: Flask, unexpected: object) -> None:
         app.logger.critical(
             "storage full on %s %s: %s", request.method, request.path, getattr(exc, "orig", None) or exc
         )
-        from registry.api.problems import problem, wants_json
+        from registry.http_problems import problem, wants_json
 
         if wants_json():
             response = problem(503, "Storage full", gettext(DETAIL), slug="storage-full")

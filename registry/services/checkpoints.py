@@ -8,7 +8,7 @@ swapped for a forked copy, is noticed at start-up instead of being signed over.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
@@ -24,7 +24,7 @@ from registry.core.note import NoteSigner, NoteVerifier
 from registry.core.tlog import Checkpoint, open_checkpoint, sign_checkpoint
 from registry.db import utcnow
 from registry.extensions import db
-from registry.models import LogHead, SigningKey
+from registry.models import LogEntry, LogHead, SigningKey
 from registry.services import witness
 from registry.services.errors import Unavailable
 
@@ -144,6 +144,19 @@ def fetch_once(compute: Callable[[merkle.Fetch], T]) -> T:
 
 def log_size() -> int:
     return int(db.session.execute(select(LogHead.size).where(LogHead.id == 1)).scalar_one())
+
+
+def entry_bodies(start: int, end: int) -> Iterator[bytes]:
+    """The leaves ``start`` to ``end`` (exclusive) in log order, as stored: read lazily in batches,
+    so GET /log/entries streams a page without holding it (no write transaction: it only reads)."""
+    rows = db.session.execute(
+        select(LogEntry.body)
+        .where(LogEntry.index >= start, LogEntry.index < end)
+        .order_by(LogEntry.index)
+        .execution_options(yield_per=200)
+    ).scalars()
+    for body in rows:
+        yield bytes(body)
 
 
 def root_at(size: int) -> bytes:

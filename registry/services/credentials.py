@@ -109,14 +109,20 @@ def owner_active(credential: Credential) -> bool:
     return credential.user is not None and credential.user.active
 
 
-def live_device(credential_id: object) -> Credential | None:
-    """The enrolled device a kiosk session names, if it is still live (not revoked, owner active)."""
+def enrolled_device(credential_id: object) -> Credential | None:
+    """The device credential a kiosk session names, unless it is gone or revoked (owner unchecked)."""
     if not isinstance(credential_id, str):
         return None
     credential = db.session.get(Credential, credential_id)
     if credential is None or credential.revoked_at is not None or credential.kind != "device":
         return None
-    return credential if owner_active(credential) else None
+    return credential
+
+
+def live_device(credential_id: object) -> Credential | None:
+    """The enrolled device a kiosk session names, if it is still live (not revoked, owner active)."""
+    credential = enrolled_device(credential_id)
+    return credential if credential is not None and owner_active(credential) else None
 
 
 def revoke(credential_id: str) -> Credential:

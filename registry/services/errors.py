@@ -25,6 +25,13 @@ class InvalidInput(ServiceError):
     status, slug, title = 422, "invalid-input", "The request is not valid"
 
 
+class Unauthorized(ServiceError):
+    """No usable credential; answered with ``WWW-Authenticate: Bearer`` (registry/api/problems.py)."""
+
+    status, slug, title = 401, "unauthorized", "Unauthorized"
+    challenge = 'Bearer realm="ikrar"'
+
+
 class Forbidden(ServiceError):
     status, slug, title = 403, "forbidden", "Forbidden"
 

@@ -10,7 +10,7 @@ from werkzeug.wrappers import Response
 from wtforms import PasswordField
 from wtforms.validators import DataRequired, Length
 
-from registry.api.problems import localized
+from registry.http_problems import localized
 from registry.services import account_security, passwords
 from registry.services.errors import ServiceError
 from registry.web import staff_sessions

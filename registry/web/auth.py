@@ -91,9 +91,9 @@ def home() -> Response:
 
 
 def _home_for(role: str) -> str:
-    endpoints = {"admin": "admin.commitments", "operator": "operator.home", "auditor": "log.audit_page"}
+    endpoints = {"admin": "admin.commitments", "operator": "operator.home", "auditor": "audit.audit_page"}
     endpoint = endpoints[role]
-    return url_for(endpoint) if endpoint in current_app.view_functions else url_for("log.audit_page")
+    return url_for(endpoint) if endpoint in current_app.view_functions else url_for("audit.audit_page")
 
 
 def roles_required(*roles: str) -> Callable[[F], F]:

@@ -1,6 +1,6 @@
 """Error pages for people: Indonesian 403/404/405/500 in the site's style (API callers get problem+json).
 
-registry/api/problems.py decides who is who (``wants_json``) and calls ``page`` for the others.
+registry/http_problems.py decides who is who (``wants_json``) and calls ``page`` for the others.
 """
 
 from __future__ import annotations

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length
 
-from registry.api.problems import localized
+from registry.http_problems import localized
 from registry.models import User
 from registry.services import accounts, mfa, throttle
 from registry.services.errors import ServiceError

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 
 from registry import security_log
-from registry.api.problems import localized
+from registry.http_problems import localized
 from registry.services import certificates, desk
 from registry.services.errors import InvalidInput, NotFound
 from registry.web.auth import roles_required

@@ -1,20 +1,21 @@
-"""Public verification: the QR target page, its JSON twin, verify-by-upload, and certificate PDFs."""
+"""Public verification for people: the QR target page and verify-by-upload.
+
+The JSON twin of the page and the certificate PDFs are API routes (registry/api/verify.py,
+registry/api/signatures.py).
+"""
 
 from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, current_app, render_template, url_for
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.file import FileField
 
 from registry.core.canonical import format_instant, parse_canonical
-from registry.core.errors import N_
 from registry.core.strokes import svg_document
 from registry.extensions import limiter
-from registry.services import certificates, signing, verification
-from registry.services.errors import Forbidden
+from registry.services import verification
 from registry.web.dates import long_wib as format_wib
 from registry.web.forms import PostedForm
 
@@ -28,7 +29,8 @@ class CertificateUploadForm(PostedForm):
     certificate = FileField("certificate")
 
 
-def _verify_limit() -> str:
+def verify_limit() -> str:
+    """Shared (scope ``verify``) with the JSON twin GET /api/v1/verify/{code} (registry/api/verify.py)."""
     return str(current_app.config.get("IKRAR_VERIFY_LIMIT", "60 per minute"))
 
 
@@ -37,30 +39,8 @@ def _noindex(response: Response) -> Response:
     return response
 
 
-@verify.get("/api/v1/signatures/<record_id>/certificate.pdf")
-def certificate_pdf(record_id: str) -> Response:
-    """The signature's certificate PDF (deterministic bytes); needs the link's token, an auditor or an admin.
-
-    Operators run tablets and get no certificate without its link (README "Who may see what");
-    a bearer token signs in no one here, so it opens nothing either.
-    """
-    row = signing.get(record_id)
-    staff = current_user.is_authenticated and current_user.role in ("admin", "auditor")
-    if not staff and not certificates.token_matches(row.id, request.args.get("t")):
-        raise Forbidden(
-            N_(
-                "this certificate opens only from the link its signer received "
-                "(or for a signed-in auditor or admin)"
-            )
-        )
-    response = Response(certificates.certificate_pdf(row), mimetype="application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{certificates.certificate_filename(row)}"'
-    response.cache_control.no_cache = True
-    return _noindex(response)
-
-
 @verify.get("/v/<code>")
-@limiter.shared_limit(_verify_limit, scope="verify")
+@limiter.shared_limit(verify_limit, scope="verify")
 def verify_page(code: str) -> Response:
     """Verify page: the verdict and the allow-listed fields of a signature (the QR target)."""
     row = verification.find(code)
@@ -104,19 +84,8 @@ def verify_page(code: str) -> Response:
     return _noindex(response)
 
 
-@verify.get("/api/v1/verify/<code>")
-@limiter.shared_limit(_verify_limit, scope="verify")
-def verify_json(code: str) -> Response:
-    """Status of a signature by its verification code (allow-listed fields only)."""
-    row = verification.find(code)
-    response = jsonify(verification.status_document(row, code))
-    response.status_code = 200 if row is not None else 404
-    response.cache_control.no_store = True
-    return _noindex(response)
-
-
 @verify.route("/verify/upload", methods=["GET", "POST"])
-@limiter.shared_limit(_verify_limit, scope="verify", methods=["POST"])
+@limiter.shared_limit(verify_limit, scope="verify", methods=["POST"])
 def verify_upload() -> Response:
     """Verify a certificate PDF by uploading it: valid, withdrawn, altered or not ours."""
     result = None

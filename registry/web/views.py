@@ -1,28 +1,10 @@
-"""Well-known documents: the JWKS, the OpenAPI description, and the liveness probe."""
+"""The liveness probe (the JWKS and the OpenAPI description are API documents: registry/api/discovery.py)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify
-
-from registry.services.keyring import keyring
+from flask import Blueprint, Response
 
 web = Blueprint("web", __name__)
-
-
-@web.get("/.well-known/jwks.json")
-def jwks() -> Response:
-    response = jsonify(keyring().to_jwks())
-    response.mimetype = "application/jwk-set+json"
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    return response
-
-
-@web.get("/openapi.json")
-def openapi() -> Response:
-    from registry.api.openapi import document
-
-    return jsonify(document())
 
 
 @web.get("/healthz")

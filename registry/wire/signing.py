@@ -1,6 +1,6 @@
 """The signing request a kiosk or integration sends, and the answer it gets back.
 
-The view (registry/api/signing_views.py) reads the body member by member to name the field at
+The view (registry/api/signing.py) reads the body member by member to name the field at
 fault in its 422; it takes the member names from these models, and a test checks that every body
 it accepts or refuses is accepted or refused by the schema generated from them.
 """

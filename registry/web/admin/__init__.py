@@ -21,8 +21,8 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from werkzeug.exceptions import HTTPException
 
-from registry.api.problems import localized
 from registry.core.errors import N_, IkrarError
+from registry.http_problems import localized
 from registry.services.errors import NotFound
 from registry.services.invitees import MAX_CSV_BYTES
 from registry.web.dates import long_wib

@@ -11,8 +11,8 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
 from registry.emblem import MAX_UPLOAD_BYTES
+from registry.http_problems import localized
 from registry.services import branding, commitments
 from registry.services.errors import Conflict, InvalidInput
 from registry.web.admin import Page, admin

@@ -11,7 +11,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
+from registry.http_problems import localized
 from registry.models import CommitmentVersion
 from registry.services import commitments, invitee_edits, invitees
 from registry.services.errors import Conflict, InvalidInput, ServiceError

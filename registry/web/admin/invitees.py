@@ -11,7 +11,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
+from registry.http_problems import localized
 from registry.services import commitments, export, invitee_edits, invitees
 from registry.services.errors import Conflict, InvalidInput
 from registry.web.admin import Page, admin

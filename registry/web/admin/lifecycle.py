@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
 from registry.core.version_entries import MAX_REOPEN_REASON
+from registry.http_problems import localized
 from registry.models import CommitmentVersion
 from registry.services import commitments
 from registry.services.errors import Conflict, InvalidInput

@@ -13,9 +13,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
 from registry.core import codes
 from registry.core.errors import FormatError
+from registry.http_problems import localized
 from registry.models import ERASURE_GROUNDS
 from registry.services import erasure, privacy
 from registry.services.errors import InvalidInput, NotFound

@@ -10,8 +10,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
-from registry.api.problems import localized
 from registry.core.errors import N_
+from registry.http_problems import localized
 from registry.models import SignatureRecord
 from registry.services import sealed, signing, withdrawals
 from registry.services.errors import Conflict, InvalidInput, NotFound, ServiceError

@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Response, current_app, jsonify, request, session
 from flask_babel import gettext
-from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 
-from registry.api.bearer import Forbidden, Unauthorized, bearer_credential
+from registry.api import bp
 from registry.api.body import json_object
-from registry.api.problems import localized, problem
-from registry.api.views import api, full_signature_document
+from registry.api.documents import full_signature_document
+from registry.api.signatures import signed_in
 from registry.core.errors import N_
-from registry.extensions import csrf, db, limiter
-from registry.models import Credential
-from registry.services import certificates, credentials, signing
-from registry.services.errors import InvalidInput
+from registry.extensions import csrf, limiter
+from registry.http_problems import problem
+from registry.services import callers, certificates, signing
+from registry.services.callers import Caller
+from registry.services.errors import Forbidden, InvalidInput
 from registry.services.ranges import MAX_ROW_ID, YEARS, is_row_id
 from registry.services.signing import Signatory, SigningRequest
 from registry.wire import signing as wire
@@ -40,60 +39,15 @@ CLAIMED_YEARS = YEARS
 TOP_LEVEL = set(wire.SigningRequest.model_fields)
 SIGNATORY_FIELDS = tuple(wire.SignatoryInput.model_fields)
 CONSENT_FIELDS = set(wire.ConsentInput.model_fields)
-SIGNING_KINDS = ("device", "operator")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who submits a signing: the ids the record will name, and the commitment a device is locked to."""
-
-    client_id: str
-    operator: str | None
-    device: str | None
-    locked_to: str | None
-
-
-def _from_credential(credential: Credential) -> Caller:
-    user = credential.user
-    if not credentials.owner_active(credential):
-        raise Unauthorized(N_("the account this credential belongs to is disabled"))
-    return Caller(
-        client_id=credential.id,
-        operator=user.public_id if user is not None else None,
-        device=credential.id,
-        locked_to=credential.commitment.slug if credential.commitment is not None else None,
-    )
 
 
 def _caller() -> Caller:
     """A bearer token, else a kiosk or signed-in browser session (which must also prove CSRF)."""
-    credential = bearer_credential()
-    if credential is not None:
-        if credential.kind not in SIGNING_KINDS:
-            raise Forbidden(N_("an auditor token only reads; sign with a device or operator token"))
-        return _from_credential(credential)
-    device_id = session.get("kiosk_device")
-    if isinstance(device_id, str):
+    header = request.headers.get("Authorization")
+    user = signed_in()
+    if callers.browser_signer(header, session.get("kiosk_device"), user):
         csrf.protect()
-        credential = db.session.get(Credential, device_id)
-        if credential is None or credential.revoked_at is not None or credential.kind != "device":
-            raise Unauthorized(
-                N_("this tablet's enrolment was withdrawn; ask the operator to enrol it again")
-            )
-        caller = _from_credential(credential)
-        operator = session.get("kiosk_operator")
-        return Caller(
-            caller.client_id,
-            operator if isinstance(operator, str) else caller.operator,
-            caller.device,
-            caller.locked_to,
-        )
-    if current_user.is_authenticated and current_user.role in ("operator", "admin"):
-        csrf.protect()
-        return Caller(current_user.public_id, current_user.public_id, None, None)
-    if current_user.is_authenticated:
-        raise Forbidden(N_("only operators and admins may sign on someone's behalf"))
-    raise Unauthorized(N_("sign in, enrol this tablet, or send a bearer token"))
+    return callers.signer(header, session.get("kiosk_device"), session.get("kiosk_operator"), user)
 
 
 def _string(value: Any, field: str) -> str:
@@ -203,18 +157,12 @@ def _limit_key() -> str:
     return "client:" + str(session.get("kiosk_device") or request.remote_addr)
 
 
-@api.post("/commitments/<slug>/signatures")
+@bp.post("/commitments/<slug>/signatures")
 @limiter.limit(_signing_limit, key_func=_limit_key)
 def create_signature(slug: str) -> Response:
     """Sign a commitment for one signatory; repeats with the same Idempotency-Key return the first record."""
     try:
         caller = _caller()
-    except Unauthorized as exc:
-        response = problem(401, "Unauthorized", localized(exc), slug="unauthorized")
-        response.headers["WWW-Authenticate"] = 'Bearer realm="ikrar"'
-        return response
-    except Forbidden as exc:
-        return problem(403, "Forbidden", localized(exc), slug="forbidden")
     except CSRFError:
         return problem(
             400,
@@ -223,12 +171,11 @@ def create_signature(slug: str) -> Response:
             slug="csrf",
         )
     if caller.locked_to is not None and caller.locked_to != slug:
-        locked = Forbidden(
+        raise Forbidden(
             N_("this device is enrolled for %(locked)s, not %(asked)s"),
             locked=repr(caller.locked_to),
             asked=repr(slug[:70]),
         )
-        return problem(403, "Forbidden", localized(locked), slug="forbidden")
     key = request.headers.get("Idempotency-Key")
     if key is None:
         raise InvalidInput(

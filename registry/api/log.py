@@ -1,25 +1,22 @@
-"""The auditors' endpoints: checkpoint, verifier key, entries, proofs, receipts and the /audit page."""
+"""The transparency log under /log: checkpoint, verifier key, entries and proofs (docs/FORMATS.md).
+
+The page that explains them to people is /audit (registry/web/audit.py); a signature's receipt
+is GET /api/v1/signatures/{id}/receipt (registry/api/signatures.py).
+"""
 
 from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from pathlib import Path
 
-from flask import Blueprint, Response, render_template, stream_with_context
-from sqlalchemy import select
+from flask import Response, jsonify, stream_with_context
 
-from registry.api.problems import single_arg
+from registry.api import log_bp
 from registry.core import merkle
-from registry.extensions import db
-from registry.models import LogEntry
-from registry.paths import DOWNLOADS
-from registry.services import checkpoints, keyring, signing
-from registry.services import roll as roll_service
+from registry.http_problems import single_arg
+from registry.services import checkpoints
 from registry.services.errors import InvalidInput
-from registry.services.receipts import signature_receipt
 
-log = Blueprint("log", __name__)
 PAGE = 1000
 
 
@@ -44,7 +41,7 @@ def _text(body: str) -> Response:
     return response
 
 
-@log.get("/log/checkpoint")
+@log_bp.get("/checkpoint")
 def checkpoint() -> Response:
     _, note = checkpoints.latest()
     if not note:
@@ -52,12 +49,12 @@ def checkpoint() -> Response:
     return _text(note)
 
 
-@log.get("/log/key")
+@log_bp.get("/key")
 def verifier_key() -> Response:
     return _text(checkpoints.log_verifier().verifier_key() + "\n")
 
 
-@log.get("/log/entries")
+@log_bp.get("/entries")
 def entries() -> Response:
     size = checkpoints.log_size()
     start = _int_arg("start", 0)
@@ -70,13 +67,7 @@ def entries() -> Response:
     end = min(end, start + PAGE)  # paged: a client asks again from where this page stopped
 
     def lines() -> Iterator[bytes]:
-        rows = db.session.execute(
-            select(LogEntry.body)
-            .where(LogEntry.index >= start, LogEntry.index < end)
-            .order_by(LogEntry.index)
-            .execution_options(yield_per=200)
-        ).scalars()
-        for body in rows:
+        for body in checkpoints.entry_bodies(start, end):
             # Canonical JCS never contains a raw newline, so each line is exactly the leaf bytes.
             yield bytes(body) + b"\n"
 
@@ -86,7 +77,7 @@ def entries() -> Response:
     return response
 
 
-@log.get("/log/proof/inclusion")
+@log_bp.get("/proof/inclusion")
 def inclusion() -> Response:
     current = checkpoints.log_size()
     size = _int_arg("size", current)
@@ -112,7 +103,7 @@ def inclusion() -> Response:
     )
 
 
-@log.get("/log/proof/consistency")
+@log_bp.get("/proof/consistency")
 def consistency() -> Response:
     current = checkpoints.log_size()
     old, new = _int_arg("old"), _int_arg("new", current)
@@ -137,50 +128,6 @@ def consistency() -> Response:
     )
 
 
-@log.get("/api/v1/signatures/<record_id>/receipt")
-def receipt(record_id: str) -> Response:
-    row = signing.get(record_id)
-    return _text(signature_receipt(row.log_index))
-
-
-@log.get("/audit")
-def audit_page() -> str:
-    size, note = checkpoints.latest()
-    ring = keyring.keyring()
-    # The root as the CLI prints it (hex) and as the signed note carries it (base64).
-    root = roll_service.current_checkpoint().root_hash if note else None
-    return render_template(
-        "audit.html",
-        size=size,
-        checkpoint=note,
-        root_hex=root.hex() if root is not None else None,
-        root_b64=_b64(root) if root is not None else None,
-        verifier_key=checkpoints.log_verifier().verifier_key(),
-        keys=sorted(ring.values(), key=lambda k: (k.not_before, k.kid)),
-        origin=checkpoints.origin(),
-    )
-
-
-@log.get("/audit/verify_log.py")
-def verify_log_tool() -> Response:
-    """The independent log checker (standard library + ``cryptography``), to run on one's own machine."""
-    return _download(DOWNLOADS["verify_log.py"], "text/x-python", "verify_log.py")
-
-
-@log.get("/audit/FORMATS.md")
-def formats_document() -> Response:
-    """The byte formats of everything signed or hashed (docs/FORMATS.md)."""
-    return _download(DOWNLOADS["FORMATS.md"], "text/markdown", "FORMATS.md")
-
-
-def _download(path: Path, mimetype: str, name: str) -> Response:
-    response = Response(path.read_bytes(), mimetype=mimetype)
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.cache_control.public = True
-    response.cache_control.max_age = 300
-    return response
-
-
 def _check_size(name: str, size: int, current: int) -> None:
     """``size`` is the tree size given as query parameter ``name`` (``size`` or ``new``)."""
     if not 0 < size <= current:
@@ -188,6 +135,4 @@ def _check_size(name: str, size: int, current: int) -> None:
 
 
 def _json(body: dict[str, object]) -> Response:
-    from flask import jsonify
-
     return jsonify(body)
