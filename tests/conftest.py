@@ -30,6 +30,7 @@ from sqlalchemy.engine import make_url
 
 from registry.app import create_app, key_settings
 from registry.config import Argon2Cost
+from tests import snapshots
 
 ROOT = Path(__file__).resolve().parent.parent
 # The standards' test vectors are vendored in the repository (tests/vectors/README.md gives their
@@ -164,17 +165,26 @@ def environment(tmp_path: Path) -> Iterator[Env]:
         admin.dispose()
 
 
-def initialise(app: Flask, *, demo: bool = True) -> None:
-    from flask_migrate import upgrade
+def initialise(app: Flask, *, demo: bool = True, fresh: bool = False) -> None:
+    """Migrate, generate keys and (with ``demo``) load the demo; on SQLite a copy of the first
+    such set-up in this process unless ``fresh`` (tests/snapshots.py says why)."""
 
-    from registry import demo as demo_data
-    from registry.services import keyring
+    def set_up() -> None:
+        from flask_migrate import upgrade
 
-    with app.app_context():
-        upgrade(directory=app.extensions["migrate"].directory)
-        keyring.initialise(key_settings(app))
-        if demo:
-            demo_data.load()
+        from registry import demo as demo_data
+        from registry.services import keyring
+
+        with app.app_context():
+            upgrade(directory=app.extensions["migrate"].directory)
+            keyring.initialise(key_settings(app))
+            if demo:
+                demo_data.load()
+
+    if fresh:
+        set_up()
+    else:
+        snapshots.set_up(app, demo, set_up)
 
 
 @pytest.fixture

@@ -136,7 +136,7 @@ def test_migration_0005_erases_contacts_stored_before(env: Env) -> None:
     raw = _sqlite_file_bytes(env)
     assert raw is None or PHONE.encode() in raw  # the scan below can find what is there
 
-    initialise(app, demo=False)  # the upgrade path every deployment takes
+    initialise(app, demo=False, fresh=True)  # the upgrade path every deployment takes
     with app.app_context():
         assert "contact" not in {c["name"] for c in inspect(db.engine).get_columns("invitee")}
         names = set(
