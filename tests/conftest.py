@@ -30,7 +30,7 @@ from sqlalchemy.engine import make_url
 
 from registry.app import create_app, key_settings
 from registry.config import Argon2Cost
-from tests import snapshots
+from tests import route_builders, snapshots
 
 ROOT = Path(__file__).resolve().parent.parent
 # The standards' test vectors are vendored in the repository (tests/vectors/README.md gives their
@@ -42,6 +42,7 @@ PASSPHRASE = "test-passphrase-not-secret"
 FAST_KDF = os.environ.get("IKRAR_TEST_REAL_KDF") != "1"
 TEST_ARGON2 = Argon2Cost(time_cost=1, memory_cost=8, parallelism=1)
 IS_CI = os.environ.get("CI") == "true"
+route_builders.install()
 
 
 def vectors_dir(name: str) -> Path:

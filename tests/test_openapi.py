@@ -17,7 +17,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.test import TestResponse
 
-from registry.api import signing_views
+from registry.api import signing as signing_views
 from registry.extensions import db
 from registry.models import Invitee
 from registry.services import audience

@@ -20,7 +20,7 @@ from registry.core.names import name_key
 from registry.core.records import RECORD_TYPE, SignedRecord, sign_record
 from registry.extensions import db
 from registry.models import CommitmentVersion, Erasure, Invitee, SignatureRecord, SigningKey, Withdrawal
-from registry.printable import find_unprintable
+from registry.pdf.printable import find_unprintable
 from registry.services import checkpoints, commitments, log, walk_ins
 from registry.services.errors import (
     AlreadySigned,
