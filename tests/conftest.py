@@ -105,10 +105,19 @@ class Env:
         }
 
 
+# A test that starts a server or a browser takes seconds: it is left out of `pytest -m "not slow"`.
+SLOW_FIXTURES = frozenset({"live_server", "browser"})
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """In the PostgreSQL pass, skip tests marked ``same_on_every_database``: what they check (page
+    """Mark ``slow`` every test that uses a live server or a browser (the inner loop leaves them out).
+
+    In the PostgreSQL pass, skip tests marked ``same_on_every_database``: what they check (page
     layout, accessibility, the wheel) is the same whatever the database, and the SQLite pass runs
     them. This keeps the two passes of CI within its time budget."""
+    for item in items:
+        if SLOW_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
     if not os.environ.get("IKRAR_TEST_DATABASE_URL"):
         return
     skip = pytest.mark.skip(reason="does not depend on the database: checked in the SQLite pass")
