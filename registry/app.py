@@ -83,18 +83,16 @@ def register_blueprints(app: Flask) -> None:
 
     from registry.api import bp as api
     from registry.api import discovery_bp, log_bp
-    from registry.web import live_screen_views  # noqa: F401 - adds the live screen to the roll blueprint
+    from registry.web import live_screen_views, roll_views  # noqa: F401 - add /c pages to the public blueprint
     from registry.web.account_views import account
     from registry.web.admin import admin
     from registry.web.audit import audit
     from registry.web.auth import auth
     from registry.web.branding_views import emblems
-    from registry.web.kiosk import kiosk, operator
-    from registry.web.mfa_views import mfa_pages
-    from registry.web.operator_views import operator_desk
+    from registry.web.kiosk import kiosk
+    from registry.web.operator_views import operator
     from registry.web.privacy import privacy
     from registry.web.public import public
-    from registry.web.roll_views import roll
     from registry.web.verify_views import verify
     from registry.web.views import web
 
@@ -106,15 +104,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(log_bp)
     app.register_blueprint(audit)
     app.register_blueprint(operator)
-    app.register_blueprint(operator_desk)
     app.register_blueprint(kiosk)
     app.register_blueprint(admin)
     app.register_blueprint(emblems)
     app.register_blueprint(verify)
-    app.register_blueprint(roll)
     app.register_blueprint(privacy)
     app.register_blueprint(account)
-    app.register_blueprint(mfa_pages)
     app.register_blueprint(public)
 
 

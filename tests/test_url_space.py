@@ -1,5 +1,6 @@
-"""The code follows the URL space (issue 16): each machine URL prefix is one blueprint in
-registry/api/, and the API's views hold no SQL (services own the queries)."""
+"""The code follows the URL space (issue 16): each URL prefix (first path segment) is served by one
+blueprint, each machine URL prefix by one blueprint in registry/api/, and the API's views hold no
+SQL (services own the queries)."""
 
 from __future__ import annotations
 
@@ -36,6 +37,24 @@ def test_each_machine_prefix_is_one_blueprint_in_registry_api(env: Env) -> None:
         if rule.endpoint.split(".")[0] in set(PREFIXES.values()):
             assert rule.rule.startswith(tuple(PREFIXES)), f"{rule.endpoint} answers {rule.rule}"
     assert seen == set(PREFIXES)
+
+
+def test_each_first_path_segment_is_one_blueprint(env: Env) -> None:
+    app = create_app(env.config(), startup_checks=False)
+    blueprints: dict[str, set[str]] = {}
+    for rule in app.url_map.iter_rules():
+        segment = "/" + rule.rule.lstrip("/").split("/")[0]
+        if segment != "/static":  # Flask's own static files, no blueprint
+            blueprints.setdefault(segment, set()).add(rule.endpoint.rpartition(".")[0])
+    shared = {segment: sorted(names) for segment, names in blueprints.items() if len(names) != 1}
+    assert not shared, f"URL prefixes served by more than one blueprint: {shared}"
+    # The prefixes issue 16 brought together, each under the blueprint that now owns it.
+    assert blueprints["/operator"] == {"operator"}
+    assert blueprints["/kiosk"] == {"kiosk"}
+    assert blueprints["/account"] == {"account"}
+    assert blueprints["/login"] == {"auth"}
+    assert blueprints["/c"] == {"public"}
+    assert blueprints["/v"] == {"verify"}
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The signed-in staff member's own account: changing their password."""
+"""The signed-in staff member's own account: changing their password, enrolling MFA
+(registry/web/mfa_views.py, also open to a sign-in waiting for its code)."""
 
 from __future__ import annotations
 
@@ -13,10 +14,11 @@ from wtforms.validators import DataRequired, Length
 from registry.http_problems import localized
 from registry.services import account_security, passwords
 from registry.services.errors import ServiceError
-from registry.web import staff_sessions
+from registry.web import mfa_views, staff_sessions
 from registry.web.auth import roles_required
 
 account = Blueprint("account", __name__, url_prefix="/account")
+account.add_url_rule("/mfa", "mfa", view_func=mfa_views.enrol, methods=["GET", "POST"])
 
 
 class PasswordChangeForm(FlaskForm):  # type: ignore[misc]

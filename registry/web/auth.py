@@ -32,6 +32,8 @@ from registry.services import accounts, throttle
 from registry.web import mfa_views, staff_sessions, throttled
 
 auth = Blueprint("auth", __name__)
+# The second step of signing in; its view sits with the rest of MFA.
+auth.add_url_rule("/login/mfa", view_func=mfa_views.login_code, methods=["GET", "POST"])
 F = TypeVar("F", bound=Callable[..., Any])
 
 

@@ -1,4 +1,5 @@
-"""Tablets at the event: an operator enrols a tablet for one open commitment, signers use the kiosk."""
+"""Tablets at the event: signers use the kiosk on a tablet an operator enrolled
+(the enrolment is registry/web/operator_views.py)."""
 
 from __future__ import annotations
 
@@ -22,22 +23,19 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
-from wtforms import PasswordField, SelectField, StringField
+from wtforms import PasswordField, StringField
 
 from registry.core.canonical import parse_canonical
 from registry.core.name_search import TITLES
 from registry.db import utcnow
 from registry.models import CommitmentVersion, Credential, SignatureRecord
 from registry.services import accounts, certificates, commitments, credentials, roster, signing, throttle
-from registry.services.errors import NotFound, ServiceError
-from registry.web import mfa_views, staff_sessions, throttled
-from registry.web.auth import roles_required
+from registry.services.errors import NotFound
+from registry.web import mfa_views, throttled
 from registry.web.forms import PostedForm
 
-operator = Blueprint("operator", __name__, url_prefix="/operator")
 kiosk = Blueprint("kiosk", __name__, url_prefix="/kiosk")
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -46,13 +44,6 @@ MIN_QUERY = 2
 # How long after signing a tablet may fetch the QR of that signature: the success screen shows it
 # for 45 s; beyond that the next signer stands at the tablet.
 QR_SECONDS = 120
-
-
-class EnrolForm(PostedForm):
-    """The operator's choice of open commitment for this tablet, and the tablet's label."""
-
-    commitment = SelectField("commitment", default="", validate_choice=False)
-    label = StringField("label", default="")
 
 
 class LeaveForm(PostedForm):
@@ -69,48 +60,8 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-def _open_versions() -> list[CommitmentVersion]:
-    return [v for v in commitments.list_published() if v.status == "open"]
-
-
-@operator.get("")
-@roles_required("operator", "admin")
-def home() -> Response:
-    """Operator: enrol this tablet for an open commitment."""
-    page = render_template(
-        "operator/home.html", versions=_open_versions(), published=commitments.list_published()
-    )
-    return _no_store(Response(page, mimetype="text/html"))
-
-
 def _login_limit() -> str:
     return str(current_app.config.get("IKRAR_LOGIN_LIMIT", "10 per minute;100 per day"))
-
-
-@operator.post("/enrol")
-@roles_required("operator", "admin")
-def enrol() -> Response:
-    """Enrol this tablet: issue a device credential for one open commitment and switch to kiosk mode."""
-    form = EnrolForm()
-    slug = form.posted("commitment")
-    label = form.posted("label").strip() or _("Tablet kiosk")
-    if slug not in {v.commitment.slug for v in _open_versions()}:
-        flash(_("Pilih komitmen yang sedang dibuka untuk penandatanganan."), "error")
-        return redirect(url_for("operator.home"), code=303)
-    try:
-        issued = credentials.issue("device", label, commitment=slug, user=current_user)
-    except ServiceError as exc:
-        flash(str(exc), "error")
-        return redirect(url_for("operator.home"), code=303)
-    operator_id = current_user.public_id
-    lang = session.get("lang")
-    staff_sessions.end()  # the operator's own session ends: the tablet is now a kiosk
-    session.clear()
-    session["kiosk_device"] = issued.credential.id
-    session["kiosk_operator"] = operator_id
-    if lang:
-        session["lang"] = lang
-    return redirect(url_for("kiosk.page"), code=303)
 
 
 def _device() -> Credential | None:

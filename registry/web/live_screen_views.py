@@ -35,7 +35,7 @@ from qrcode.image.svg import SvgPathImage
 from registry.pdf.roll import format_date
 from registry.services import live_screen
 from registry.services.errors import NotFound
-from registry.web.roll_views import roll
+from registry.web.public import public
 
 STREAM_SECONDS = 30.0
 STREAMS_PER_PROCESS = 2
@@ -79,14 +79,14 @@ def _no_store(response: Response) -> Response:
     return response
 
 
-@roll.get("/c/<slug>/layar")
+@public.get("/c/<slug>/layar")
 def live_screen_page(slug: str) -> Response:
     """The live screen for a projector (1920×1080): count, bars, newest consenting signatures, QR."""
     try:
         screen = live_screen.screen(slug)
     except NotFound:
         abort(404)
-    public_url = url_for("roll.public_list", slug=slug, _external=False)
+    public_url = url_for("public.public_list", slug=slug, _external=False)
     base = str(current_app.config["IKRAR_BASE_URL"]).rstrip("/")
     top_category = max([c.count for c in screen.by_category] + [1])
     top_dimension = max([c.count for c in screen.by_dimension] + [1])
@@ -105,7 +105,7 @@ def live_screen_page(slug: str) -> Response:
     return _no_store(Response(page))
 
 
-@roll.get("/c/<slug>/layar.json")
+@public.get("/c/<slug>/layar.json")
 def live_screen_json(slug: str) -> Response:
     """The live screen's state (polling fallback): all of it when the log moved past ``after``."""
     after = live_screen.parse_cursor(request.args.get("after"))
@@ -129,7 +129,7 @@ def _stream(slug: str, after: int | None, seconds: float, limit: int) -> Iterato
             _slots.give()
 
 
-@roll.get("/c/<slug>/layar/events")
+@public.get("/c/<slug>/layar/events")
 def live_screen_events(slug: str) -> Response:
     """Server-Sent Events of the live screen: one ``screen`` event per change, ids are cursors."""
     # The browser's reconnection carries the last id it saw; the first connection uses ?after=.

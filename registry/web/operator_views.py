@@ -1,24 +1,27 @@
-"""The operator's desk: read-only progress with search, certificate reprints, walk-in registration.
+"""The operator's pages (all of ``/operator``): enrolling a tablet as a kiosk, and the desk —
+read-only progress with search, certificate reprints, walk-in registration.
 
-Thin views over registry/services/desk.py; the operator blueprint (registry/web/kiosk.py) keeps
-the tablet enrolment, this one shares its ``/operator`` URL space.
+Thin views over registry/services/desk.py; the kiosk itself is registry/web/kiosk.py.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from werkzeug.wrappers import Response
 from wtforms import SelectField, StringField
 
 from registry import security_log
 from registry.http_problems import localized
-from registry.services import certificates, desk
-from registry.services.errors import InvalidInput, NotFound
+from registry.models import CommitmentVersion
+from registry.services import certificates, commitments, credentials, desk
+from registry.services.errors import InvalidInput, NotFound, ServiceError
+from registry.web import staff_sessions
 from registry.web.auth import roles_required
 from registry.web.forms import PostedForm
 
-operator_desk = Blueprint("operator_desk", __name__, url_prefix="/operator")
+operator = Blueprint("operator", __name__, url_prefix="/operator")
 
 WALK_IN_FIELDS = ("name", "position", "institution", "category")
 
@@ -34,17 +37,64 @@ class WalkInForm(PostedForm):
     different_person = StringField("different_person", default="")
 
 
+class EnrolForm(PostedForm):
+    """The operator's choice of open commitment for this tablet, and the tablet's label."""
+
+    commitment = SelectField("commitment", default="", validate_choice=False)
+    label = StringField("label", default="")
+
+
 def _no_store(response: Response) -> Response:
     response.headers["Cache-Control"] = "no-store"
     return response
 
 
-@operator_desk.errorhandler(NotFound)
+def _open_versions() -> list[CommitmentVersion]:
+    return [v for v in commitments.list_published() if v.status == "open"]
+
+
+@operator.get("")
+@roles_required("operator", "admin")
+def home() -> Response:
+    """Operator: enrol this tablet for an open commitment."""
+    page = render_template(
+        "operator/home.html", versions=_open_versions(), published=commitments.list_published()
+    )
+    return _no_store(Response(page, mimetype="text/html"))
+
+
+@operator.post("/enrol")
+@roles_required("operator", "admin")
+def enrol() -> Response:
+    """Enrol this tablet: issue a device credential for one open commitment and switch to kiosk mode."""
+    form = EnrolForm()
+    slug = form.posted("commitment")
+    label = form.posted("label").strip() or _("Tablet kiosk")
+    if slug not in {v.commitment.slug for v in _open_versions()}:
+        flash(_("Pilih komitmen yang sedang dibuka untuk penandatanganan."), "error")
+        return redirect(url_for("operator.home"), code=303)
+    try:
+        issued = credentials.issue("device", label, commitment=slug, user=current_user)
+    except ServiceError as exc:
+        flash(str(exc), "error")
+        return redirect(url_for("operator.home"), code=303)
+    operator_id = current_user.public_id
+    lang = session.get("lang")
+    staff_sessions.end()  # the operator's own session ends: the tablet is now a kiosk
+    session.clear()
+    session["kiosk_device"] = issued.credential.id
+    session["kiosk_operator"] = operator_id
+    if lang:
+        session["lang"] = lang
+    return redirect(url_for("kiosk.page"), code=303)
+
+
+@operator.errorhandler(NotFound)
 def _not_found(exc: NotFound) -> tuple[str, int]:
     return render_template("admin/error.html", message=localized(exc)), 404
 
 
-@operator_desk.get("/commitments/<slug>/versions/<row:version>/progress")
+@operator.get("/commitments/<slug>/versions/<row:version>/progress")
 @roles_required("operator", "admin")
 def progress(slug: str, version: int) -> Response:
     """Operator: who has signed a published version and who has not yet, with a name search."""
@@ -53,7 +103,7 @@ def progress(slug: str, version: int) -> Response:
     return _no_store(Response(page, mimetype="text/html"))
 
 
-@operator_desk.get("/signatures/<record_id>/certificate.pdf")
+@operator.get("/signatures/<record_id>/certificate.pdf")
 @roles_required("operator", "admin")
 def reprint(record_id: str) -> Response:
     """Operator: print a signer's certificate again at the desk (each reprint is logged)."""
@@ -74,7 +124,7 @@ def _walk_in_page(
     return page, status
 
 
-@operator_desk.route("/commitments/<slug>/walk-in", methods=["GET", "POST"])
+@operator.route("/commitments/<slug>/walk-in", methods=["GET", "POST"])
 @roles_required("operator", "admin")
 def walk_in(slug: str) -> Response | tuple[str, int]:
     """Operator: register a walk-in so they find their own name on a kiosk."""

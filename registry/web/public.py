@@ -1,15 +1,14 @@
 """The public's pages: the home page with its code field, a signed version to read, the favicon.
+The ``public`` blueprint serves all of ``/c``: the public list (roll_views.py) and the live screen
+(live_screen_views.py) register on it; the code field's ``/v/`` is verify_views.py.
 
 No sign-in anywhere here; everything shown is what the JSON API already publishes.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
 
-from registry.core import codes
-from registry.core.errors import FormatError
 from registry.models import CommitmentVersion
 from registry.services import commitments
 from registry.services.errors import NotFound
@@ -32,7 +31,8 @@ def _published(slug: str, version: int) -> CommitmentVersion:
         abort(404)
 
 
-def _home(code: str = "", error: str | None = None, status: int = 200) -> Response:
+def home_page(code: str = "", error: str | None = None, status: int = 200) -> Response:
+    """The home page; with ``code`` and ``error`` it answers a mistyped code (verify_views.code_form)."""
     html = render_template("home.html", published=commitments.list_published(), code=code, error=error)
     return _shared_cache_free(Response(html, status=status, mimetype="text/html"))
 
@@ -40,30 +40,7 @@ def _home(code: str = "", error: str | None = None, status: int = 200) -> Respon
 @public.get("/")
 def home() -> Response:
     """What Ikrar is, a field for a verification code, and the published commitments."""
-    return _home()
-
-
-@public.get("/v/")
-def code_form() -> Response:
-    """The home page's form lands here: ``?code=abcd efgh-jkm`` goes to ``/v/ABCDEFGHJKM``.
-
-    With no code it is the home page's address; a code that cannot be one (wrong length, a letter
-    outside the alphabet, a wrong check symbol) is answered on the home page, with the field kept.
-    """
-    typed = (request.args.get("code") or "").strip()
-    if not typed:
-        return redirect(url_for("public.home"), code=303)  # type: ignore[return-value]
-    try:
-        code = codes.normalise_code(typed)
-    except FormatError as exc:
-        if "check symbol" in str(exc):
-            message = _(
-                "Kode itu salah ketik: simbol terakhirnya (simbol periksa) tidak cocok. Periksa kembali kode."
-            )
-        else:
-            message = _("Kode verifikasi terdiri atas 11 huruf dan angka, misalnya ABCD-EFGH-JKM.")
-        return _home(typed[:40], message, 400)
-    return redirect(url_for("verify.verify_page", code=code), code=303)  # type: ignore[return-value]
+    return home_page()
 
 
 @public.get("/c/<slug>/v<row:version>")

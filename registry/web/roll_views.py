@@ -1,19 +1,19 @@
-"""The public list of signatories (everyone); the live screen (live_screen_views.py) joins it.
+"""The public list of signatories (everyone), on the ``public`` blueprint that serves all of ``/c``
+(registry/web/public.py); the live screen (live_screen_views.py) joins it.
 
 The signed roll and the certificate archive are admin pages: registry/web/admin/certificates.py.
 """
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, url_for
+from flask import Response, abort, render_template, url_for
 
 from registry.services import roll as roll_service
 from registry.services.errors import NotFound
+from registry.web.public import public
 
-roll = Blueprint("roll", __name__)
 
-
-@roll.get("/c/<slug>")
+@public.get("/c/<slug>")
 def public_list(slug: str) -> Response:
     """Public list of a commitment's signatories who consented to public display, with counts."""
     try:

@@ -1,4 +1,5 @@
-"""Public verification for people: the QR target page and verify-by-upload.
+"""Public verification for people: the home page's code form (``/v/``), the QR target page and
+verify-by-upload.
 
 The JSON twin of the page and the certificate PDFs are API routes (registry/api/verify.py,
 registry/api/signatures.py).
@@ -8,14 +9,17 @@ from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, current_app, render_template, url_for
+from flask import Blueprint, Response, current_app, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_wtf.file import FileField
 
+from registry.core import codes
 from registry.core.canonical import format_instant, parse_canonical
+from registry.core.errors import FormatError
 from registry.core.strokes import svg_document
 from registry.extensions import limiter
 from registry.services import verification
+from registry.web import public
 from registry.web.dates import long_wib as format_wib
 from registry.web.forms import PostedForm
 
@@ -37,6 +41,29 @@ def verify_limit() -> str:
 def _noindex(response: Response) -> Response:
     response.headers["X-Robots-Tag"] = "noindex, nofollow"
     return response
+
+
+@verify.get("/v/")
+def code_form() -> Response:
+    """The home page's form lands here: ``?code=abcd efgh-jkm`` goes to ``/v/ABCDEFGHJKM``.
+
+    With no code it is the home page's address; a code that cannot be one (wrong length, a letter
+    outside the alphabet, a wrong check symbol) is answered on the home page, with the field kept.
+    """
+    typed = (request.args.get("code") or "").strip()
+    if not typed:
+        return redirect(url_for("public.home"), code=303)  # type: ignore[return-value]
+    try:
+        code = codes.normalise_code(typed)
+    except FormatError as exc:
+        if "check symbol" in str(exc):
+            message = _(
+                "Kode itu salah ketik: simbol terakhirnya (simbol periksa) tidak cocok. Periksa kembali kode."
+            )
+        else:
+            message = _("Kode verifikasi terdiri atas 11 huruf dan angka, misalnya ABCD-EFGH-JKM.")
+        return public.home_page(typed[:40], message, 400)
+    return redirect(url_for("verify.verify_page", code=code), code=303)  # type: ignore[return-value]
 
 
 @verify.get("/v/<code>")
