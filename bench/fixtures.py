@@ -18,9 +18,15 @@ import random
 import subprocess
 import sys
 import time
-from datetime import timedelta
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # the registry is imported only in the generating process (after instance_env)
+    from registry.core import merkle
+    from registry.core.keys import Signer
+    from registry.models import CommitmentVersion
 
 CACHE = Path(__file__).resolve().parent / ".cache"
 # Bump when the fixture's content or layout changes, so stale caches are regenerated.
@@ -117,148 +123,213 @@ def _pg_checkpoint(database: str) -> str | None:
 # --- generation (runs in its own process, with instance_env set) ---------------------------------
 
 
-def _generate(directory: Path, records: int) -> None:
-    from sqlalchemy import insert, select
+@dataclass
+class _Run:
+    """What every signing of the fixture shares, and the log as it grows (next index, last hash)."""
 
+    version: CommitmentVersion
+    signer: Signer
+    strokes_blob: bytes
+    strokes_hash: str
+    rng: random.Random
+    index: int
+    prev: str
+    frontier: merkle.Frontier
+    seen_codes: set[str] = field(default_factory=set)
+    sample: list[str] = field(default_factory=list)
+
+
+def _generate(directory: Path, records: int) -> None:
     from registry import create_app, demo
     from registry.cli.setup import initialise
-    from registry.core import codes, merkle
-    from registry.core import strokes as strokes_core
-    from registry.core.canonical import format_instant, sha256_hex
-    from registry.core.chain import make_entry
-    from registry.core.records import RECORD_TYPE, sign_record
-    from registry.core.tlog import Checkpoint, sign_checkpoint
-    from registry.extensions import db
-    from registry.models import LogEntry, LogHead, MerkleNode, SignatureRecord
-    from registry.services import checkpoints, commitments
-    from registry.services.signing import new_record_id
 
     app = create_app(startup_checks=False)
-    rng = random.Random(20240912)
     with app.app_context():
         initialise()
         demo.load()
-        signer = app.extensions["ikrar.signers"].for_purpose("record")
-        version = commitments.get_version(SLUG, published_only=True)
-        dims, cats = version.dimension_ids, version.category_ids
-        strokes = strokes_core.canonicalise(
-            [[{"x": x, "y": y, "t": t, "p": p / 1000} for x, y, t, p in s] for s in STROKES]
-        )
-        strokes_blob = strokes_core.strokes_bytes(strokes)
-        strokes_hash = sha256_hex(strokes_blob)
-        head = db.session.execute(select(LogHead)).scalar_one()
-        last_time = db.session.execute(
-            select(LogEntry.time).where(LogEntry.index == head.size - 1)
-        ).scalar_one()
-        frontier = merkle.Frontier.from_bytes(head.size, head.frontier)
-        prev, index = head.head_hash, head.size
-        db.session.commit()
-        seen_codes: set[str] = set()
-        sample: list[str] = []
-        entries: list[dict[str, Any]] = []
-        rows: list[dict[str, Any]] = []
-        nodes: list[dict[str, Any]] = []
-        started = time.perf_counter()
-        for n in range(records):
-            # A thousand signings per millisecond keeps the whole fixture within seconds of now.
-            moment = last_time + timedelta(milliseconds=n // 1000)
-            code = codes.new_code()
-            while code in seen_codes:
-                code = codes.new_code()
-            seen_codes.add(code)
-            if len(sample) < SAMPLE_CODES and rng.random() < 1.1 * SAMPLE_CODES / records:
-                sample.append(code)
-            record_id = new_record_id()
-            signatory = {
-                "name": f"Peserta Uji {n:07d}",
-                "position": rng.choice(["Kepala Dinas", "Dosen", "Direktur", "Ketua Komunitas"]),
-                "institution": f"Instansi {n % 997:03d}",
-                "category": cats[n % len(cats)],
-            }
-            chosen = [d for d in dims if rng.random() < 0.5] or [dims[0]]
-            public_display = n % 5 != 0
-            record = {
-                "type": RECORD_TYPE,
-                "id": record_id,
-                "code": code,
-                "commitment": {"id": SLUG, "version": version.version, "text_sha256": version.text_sha256},
-                "signatory": signatory,
-                "dimensions": chosen,
-                "consent": {"text_sha256": version.consent_sha256, "public_display": public_display},
-                "handwriting": {"strokes_sha256": strokes_hash},
-                "signed_at": format_instant(moment),
-                "claimed_at": None,
-                "operator": None,
-                "device": "bench",
-                "kid": signer.kid,
-            }
-            signed = sign_record(record, signer)
-            entry = make_entry(
-                index,
-                moment,
-                "signature:create",
-                {
-                    "record_id": record_id,
-                    "record_sha256": signed.sha256,
-                    "commitment": SLUG,
-                    "version": version.version,
-                    "kid": signer.kid,
-                },
-                prev,
-            )
-            frontier, completed = frontier.append(merkle.leaf_hash(entry.canonical))
-            entries.append(
-                {
-                    "index": index,
-                    "body": entry.canonical,
-                    "hash": entry.hash,
-                    "prev": prev,
-                    "type": entry.type,
-                    "time": moment,
-                }
-            )
-            nodes.extend({"level": lv, "index": ix, "hash": h} for lv, ix, h in completed)
-            rows.append(
-                {
-                    "id": record_id,
-                    "code": code,
-                    "commitment_version_id": version.id,
-                    "invitee_id": None,
-                    "body": signed.canonical,
-                    "signature": signed.signature,
-                    "kid": signer.kid,
-                    "log_index": index,
-                    "signed_at": moment,
-                    "claimed_at": None,
-                    "public_display": public_display,
-                    "strokes": strokes_blob,
-                    "client_id": None,
-                    "idempotency_key": None,
-                    "request_sha256": None,
-                    **signatory,
-                }
-            )
-            prev, index = entry.hash, index + 1
-            if len(rows) >= BATCH or n == records - 1:
-                db.session.execute(insert(LogEntry), entries)
-                db.session.execute(insert(MerkleNode), nodes)
-                db.session.execute(insert(SignatureRecord), rows)
-                db.session.commit()
-                entries, rows, nodes = [], [], []
-                if (n + 1) % 100_000 == 0:
-                    rate = (n + 1) / (time.perf_counter() - started)
-                    print(f"  {n + 1:,} records ({rate:,.0f}/s)", flush=True)
-        sealer = checkpoints.sealer()
-        signer = sealer.note_signer()
-        note = sign_checkpoint(Checkpoint(sealer.origin, index, frontier.root()), signer)
-        head = db.session.execute(select(LogHead)).scalar_one()
-        head.size, head.head_hash, head.frontier = index, prev, frontier.to_bytes()
-        head.checkpoint, head.checkpoint_size = note, index
-        db.session.commit()
-        checkpoints.witness_after_commit(sealer, signer, note, index)()
-        _export(directory, note, sample)
-        # The verifier key exactly as GET /log/key serves it.
-        (directory / "log.key").write_text(checkpoints.log_verifier().verifier_key() + "\n")
+        run, last_time = _start(app.extensions["ikrar.signers"].for_purpose("record"))
+        _sign_all(run, records, last_time)
+        _seal(directory, run)
+
+
+def _start(signer: Signer) -> tuple[_Run, datetime]:
+    """The demo commitment's published version, the one handwriting, and the log's head to grow from."""
+    from sqlalchemy import select
+
+    from registry.core import merkle
+    from registry.core import strokes as strokes_core
+    from registry.core.canonical import sha256_hex
+    from registry.extensions import db
+    from registry.models import LogEntry, LogHead
+    from registry.services import commitments
+
+    rng = random.Random(20240912)
+    version = commitments.get_version(SLUG, published_only=True)
+    strokes = strokes_core.canonicalise(
+        [[{"x": x, "y": y, "t": t, "p": p / 1000} for x, y, t, p in s] for s in STROKES]
+    )
+    strokes_blob = strokes_core.strokes_bytes(strokes)
+    head = db.session.execute(select(LogHead)).scalar_one()
+    last_time = db.session.execute(select(LogEntry.time).where(LogEntry.index == head.size - 1)).scalar_one()
+    frontier = merkle.Frontier.from_bytes(head.size, head.frontier)
+    run = _Run(
+        version, signer, strokes_blob, sha256_hex(strokes_blob), rng, head.size, head.head_hash, frontier
+    )
+    db.session.commit()
+    return run, last_time
+
+
+def _sign_all(run: _Run, records: int, last_time: datetime) -> None:
+    """Sign ``records`` records and append them to the log, inserted in batches of BATCH."""
+    from sqlalchemy import insert
+
+    from registry.extensions import db
+    from registry.models import LogEntry, MerkleNode, SignatureRecord
+
+    entries: list[dict[str, Any]] = []
+    rows: list[dict[str, Any]] = []
+    nodes: list[dict[str, Any]] = []
+    started = time.perf_counter()
+    for n in range(records):
+        # A thousand signings per millisecond keeps the whole fixture within seconds of now.
+        _sign_one(run, n, records, last_time + timedelta(milliseconds=n // 1000), entries, rows, nodes)
+        if len(rows) >= BATCH or n == records - 1:
+            db.session.execute(insert(LogEntry), entries)
+            db.session.execute(insert(MerkleNode), nodes)
+            db.session.execute(insert(SignatureRecord), rows)
+            db.session.commit()
+            entries, rows, nodes = [], [], []
+            if (n + 1) % 100_000 == 0:
+                rate = (n + 1) / (time.perf_counter() - started)
+                print(f"  {n + 1:,} records ({rate:,.0f}/s)", flush=True)
+
+
+def _new_code(run: _Run, records: int) -> str:
+    from registry.core import codes
+
+    code = codes.new_code()
+    while code in run.seen_codes:
+        code = codes.new_code()
+    run.seen_codes.add(code)
+    if len(run.sample) < SAMPLE_CODES and run.rng.random() < 1.1 * SAMPLE_CODES / records:
+        run.sample.append(code)
+    return code
+
+
+def _record(run: _Run, n: int, code: str, record_id: str, moment: datetime) -> dict[str, Any]:
+    """The n-th signatory's record as the signing service would build it, before it is signed."""
+    from registry.core.canonical import format_instant
+    from registry.core.records import RECORD_TYPE
+
+    version, rng = run.version, run.rng
+    signatory = {
+        "name": f"Peserta Uji {n:07d}",
+        "position": rng.choice(["Kepala Dinas", "Dosen", "Direktur", "Ketua Komunitas"]),
+        "institution": f"Instansi {n % 997:03d}",
+        "category": version.category_ids[n % len(version.category_ids)],
+    }
+    chosen = [d for d in version.dimension_ids if rng.random() < 0.5] or [version.dimension_ids[0]]
+    return {
+        "type": RECORD_TYPE,
+        "id": record_id,
+        "code": code,
+        "commitment": {"id": SLUG, "version": version.version, "text_sha256": version.text_sha256},
+        "signatory": signatory,
+        "dimensions": chosen,
+        "consent": {"text_sha256": version.consent_sha256, "public_display": n % 5 != 0},
+        "handwriting": {"strokes_sha256": run.strokes_hash},
+        "signed_at": format_instant(moment),
+        "claimed_at": None,
+        "operator": None,
+        "device": "bench",
+        "kid": run.signer.kid,
+    }
+
+
+def _sign_one(
+    run: _Run,
+    n: int,
+    records: int,
+    moment: datetime,
+    entries: list[dict[str, Any]],
+    rows: list[dict[str, Any]],
+    nodes: list[dict[str, Any]],
+) -> None:
+    """The n-th signing: its record signed, its log entry chained, and the rows that hold them."""
+    from registry.core import merkle
+    from registry.core.chain import make_entry
+    from registry.core.records import sign_record
+    from registry.services.signing import new_record_id
+
+    version, signer, index, prev = run.version, run.signer, run.index, run.prev
+    code = _new_code(run, records)
+    record_id = new_record_id()
+    record = _record(run, n, code, record_id, moment)
+    signatory, public_display = record["signatory"], record["consent"]["public_display"]
+    signed = sign_record(record, signer)
+    payload = {
+        "record_id": record_id,
+        "record_sha256": signed.sha256,
+        "commitment": SLUG,
+        "version": version.version,
+        "kid": signer.kid,
+    }
+    entry = make_entry(index, moment, "signature:create", payload, prev)
+    run.frontier, completed = run.frontier.append(merkle.leaf_hash(entry.canonical))
+    entries.append(
+        {
+            "index": index,
+            "body": entry.canonical,
+            "hash": entry.hash,
+            "prev": prev,
+            "type": entry.type,
+            "time": moment,
+        }
+    )
+    nodes.extend({"level": lv, "index": ix, "hash": h} for lv, ix, h in completed)
+    rows.append(
+        {
+            "id": record_id,
+            "code": code,
+            "commitment_version_id": version.id,
+            "invitee_id": None,
+            "body": signed.canonical,
+            "signature": signed.signature,
+            "kid": signer.kid,
+            "log_index": index,
+            "signed_at": moment,
+            "claimed_at": None,
+            "public_display": public_display,
+            "strokes": run.strokes_blob,
+            "client_id": None,
+            "idempotency_key": None,
+            "request_sha256": None,
+            **signatory,
+        }
+    )
+    run.prev, run.index = entry.hash, index + 1
+
+
+def _seal(directory: Path, run: _Run) -> None:
+    """Sign the grown log's checkpoint, store the head, witness it, and write what an auditor downloads."""
+    from sqlalchemy import select
+
+    from registry.core.tlog import Checkpoint, sign_checkpoint
+    from registry.extensions import db
+    from registry.models import LogHead
+    from registry.services import checkpoints
+
+    sealer = checkpoints.sealer()
+    signer = sealer.note_signer()
+    note = sign_checkpoint(Checkpoint(sealer.origin, run.index, run.frontier.root()), signer)
+    head = db.session.execute(select(LogHead)).scalar_one()
+    head.size, head.head_hash, head.frontier = run.index, run.prev, run.frontier.to_bytes()
+    head.checkpoint, head.checkpoint_size = note, run.index
+    db.session.commit()
+    checkpoints.witness_after_commit(sealer, signer, note, run.index)()
+    _export(directory, note, run.sample)
+    # The verifier key exactly as GET /log/key serves it.
+    (directory / "log.key").write_text(checkpoints.log_verifier().verifier_key() + "\n")
 
 
 def _export(directory: Path, note: str, sample: list[str]) -> None:

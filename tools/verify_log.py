@@ -939,90 +939,109 @@ STATUS_AFTER = {"commitment:publish": "open", "commitment:close": "closed", "com
 
 def check_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: dict[str, str]) -> None:
     """The payloads of the entry types §7 documents; other types are accepted unread."""
-    kind, payload, time = entry["type"], entry["payload"], entry["time"]
+    kind = entry["type"]
     if kind in ("key:generate", "key:rotate"):
-        payload = _exact(payload, {"kid", "purpose", "x", "not_before"}, f"{kind} payload")
-        if payload["purpose"] not in ("record", "log"):
-            raise Invalid(f"key purpose {payload['purpose']!r}")
-        ed25519_public_key(b64url_decode(payload["x"]))
-        if payload["kid"] != thumbprint(payload["x"]):
-            raise Invalid("kid is not the thumbprint of x")
-        if payload["not_before"] != time:
-            raise Invalid("the key's not_before differs from the entry's time")
-        if jwks is not None:
-            jwk = jwks.get(payload["kid"])
-            if jwk is None or (jwk.x, jwk.purpose, jwk.not_before) != (
-                payload["x"],
-                payload["purpose"],
-                payload["not_before"],
-            ):
-                raise Failure(
-                    "record",
-                    f"key {payload['kid']} in the log is missing from the pinned JWKS or differs from it",
-                    entry["index"],
-                )
-            old = retiring.get(jwk.purpose)
-            if kind == "key:rotate" and old is not None and jwks[old].not_after != time:
-                raise Failure(
-                    "record",
-                    f"rotated-out key {old} has not_after "
-                    f"{jwks[old].not_after}, not the rotation time {time}",
-                    entry["index"],
-                )
-            retiring[jwk.purpose] = jwk.kid
+        _check_key_payload(entry, jwks, retiring)
     elif kind in COMMITMENT_TYPES:
-        # Entries written before version_sha256 existed ("legacy") have the other four members.
-        members = COMMITMENT_MEMBERS if "version_sha256" in payload else LEGACY_COMMITMENT_MEMBERS
-        if kind == "commitment:reopen":
-            members = REOPEN_MEMBERS
-        payload = _exact(payload, members, f"{kind} payload")
-        if kind == "commitment:reopen":
-            reason = payload["reason"]
-            if (
-                not _text(reason)
-                or len(reason) > 500
-                or any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in reason)
-            ):
-                raise Invalid("a reopening's reason must be 1–500 characters without control characters")
-            if not _text(payload["user"]) or not payload["user"].startswith("usr_"):
-                raise Invalid("a reopening's user is not a public user id")
-        if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
-            raise Invalid("commitment id/version malformed")
-        if not all(is_hex256(payload[name]) for name in members if name.endswith("_sha256")):
-            raise Invalid("text_sha256/consent_sha256/version_sha256 malformed")
+        _check_commitment_payload(kind, entry["payload"])
     elif kind == "signature:withdraw":
-        payload = _exact(payload, {"record_id", "record_sha256", "reason_sha256"}, f"{kind} payload")
-        if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
-            raise Invalid("record_id malformed")
+        payload = _exact(entry["payload"], {"record_id", "record_sha256", "reason_sha256"}, f"{kind} payload")
+        _check_record_id(payload)
         if not is_hex256(payload["record_sha256"]) or not is_hex256(payload["reason_sha256"]):
             raise Invalid("record_sha256/reason_sha256 malformed")
     elif kind == "signature:erase":
-        payload = _exact(payload, {"record_id", "record_sha256", "ground"}, f"{kind} payload")
-        if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
-            raise Invalid("record_id malformed")
+        payload = _exact(entry["payload"], {"record_id", "record_sha256", "ground"}, f"{kind} payload")
+        _check_record_id(payload)
         if not is_hex256(payload["record_sha256"]):
             raise Invalid("record_sha256 malformed")
         if not isinstance(payload["ground"], str):
             raise Invalid("ground is not text")  # its value is an erasure rule (Served._erase)
     elif kind == "signature:create":
-        payload = _exact(
-            payload, {"record_id", "record_sha256", "commitment", "version", "kid"}, f"{kind} payload"
+        _check_signature_payload(entry, jwks)
+
+
+def _check_record_id(payload: dict[str, Any]) -> None:
+    if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
+        raise Invalid("record_id malformed")
+
+
+def _check_key_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None, retiring: dict[str, str]) -> None:
+    """key:generate and key:rotate: a well-formed key, and (with a pinned JWKS) the very key it pins."""
+    kind, time = entry["type"], entry["time"]
+    payload = _exact(entry["payload"], {"kid", "purpose", "x", "not_before"}, f"{kind} payload")
+    if payload["purpose"] not in ("record", "log"):
+        raise Invalid(f"key purpose {payload['purpose']!r}")
+    ed25519_public_key(b64url_decode(payload["x"]))
+    if payload["kid"] != thumbprint(payload["x"]):
+        raise Invalid("kid is not the thumbprint of x")
+    if payload["not_before"] != time:
+        raise Invalid("the key's not_before differs from the entry's time")
+    if jwks is None:
+        return
+    jwk = jwks.get(payload["kid"])
+    if jwk is None or (jwk.x, jwk.purpose, jwk.not_before) != (
+        payload["x"],
+        payload["purpose"],
+        payload["not_before"],
+    ):
+        raise Failure(
+            "record",
+            f"key {payload['kid']} in the log is missing from the pinned JWKS or differs from it",
+            entry["index"],
         )
-        if not isinstance(payload["record_id"], str) or not RECORD_ID.match(payload["record_id"]):
-            raise Invalid("record_id malformed")
-        if not is_hex256(payload["record_sha256"]):
-            raise Invalid("record_sha256 malformed")
-        if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
-            raise Invalid("commitment id/version malformed")
-        if jwks is not None:
-            jwk = jwks.get(payload["kid"])
-            if jwk is None or jwk.purpose != "record" or not jwk.valid_at(time):
-                raise Failure(
-                    "record",
-                    f"signature:create names key {payload['kid']!r}, which is not "
-                    "a record key of the pinned JWKS valid at the entry's time",
-                    entry["index"],
-                )
+    old = retiring.get(jwk.purpose)
+    if kind == "key:rotate" and old is not None and jwks[old].not_after != time:
+        raise Failure(
+            "record",
+            f"rotated-out key {old} has not_after {jwks[old].not_after}, not the rotation time {time}",
+            entry["index"],
+        )
+    retiring[jwk.purpose] = jwk.kid
+
+
+def _check_commitment_payload(kind: str, payload: Any) -> None:
+    # Entries written before version_sha256 existed ("legacy") have the other four members.
+    members = COMMITMENT_MEMBERS if "version_sha256" in payload else LEGACY_COMMITMENT_MEMBERS
+    if kind == "commitment:reopen":
+        members = REOPEN_MEMBERS
+    payload = _exact(payload, members, f"{kind} payload")
+    if kind == "commitment:reopen":
+        reason = payload["reason"]
+        if (
+            not _text(reason)
+            or len(reason) > 500
+            or any((ord(c) < 0x20 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in reason)
+        ):
+            raise Invalid("a reopening's reason must be 1–500 characters without control characters")
+        if not _text(payload["user"]) or not payload["user"].startswith("usr_"):
+            raise Invalid("a reopening's user is not a public user id")
+    if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
+        raise Invalid("commitment id/version malformed")
+    if not all(is_hex256(payload[name]) for name in members if name.endswith("_sha256")):
+        raise Invalid("text_sha256/consent_sha256/version_sha256 malformed")
+
+
+def _check_signature_payload(entry: dict[str, Any], jwks: dict[str, Jwk] | None) -> None:
+    """signature:create: the record's identity, and (with a pinned JWKS) a record key valid then."""
+    payload = _exact(
+        entry["payload"],
+        {"record_id", "record_sha256", "commitment", "version", "kid"},
+        "signature:create payload",
+    )
+    _check_record_id(payload)
+    if not is_hex256(payload["record_sha256"]):
+        raise Invalid("record_sha256 malformed")
+    if not _text(payload["commitment"]) or not is_int(payload["version"]) or payload["version"] < 1:
+        raise Invalid("commitment id/version malformed")
+    if jwks is not None:
+        jwk = jwks.get(payload["kid"])
+        if jwk is None or jwk.purpose != "record" or not jwk.valid_at(entry["time"]):
+            raise Failure(
+                "record",
+                f"signature:create names key {payload['kid']!r}, which is not "
+                "a record key of the pinned JWKS valid at the entry's time",
+                entry["index"],
+            )
 
 
 def check_record_entry(entry: dict[str, Any], records: dict[str, VerifiedRecord], matched: set[str]) -> None:
@@ -1465,6 +1484,48 @@ def parsed_export(stream: IO[bytes], size: int, workers: int) -> Iterator[Parsed
                 raise
 
 
+def _check_saved_hash(saved_hashes: IO[bytes], digest: bytes, position: int) -> None:
+    if saved_hashes.read(32) != digest:
+        raise Failure(
+            "fork",
+            "the entry's hash differs from the one saved in the state (the log was forked or rewritten)",
+            position,
+        )
+
+
+def check_link(entry: dict[str, Any], position: int, previous_hash: str, previous_time: str) -> None:
+    """§7's envelope of the entry at ``position``: its index, its link to the one before, time and type."""
+    if not is_int(entry["index"]) or entry["index"] != position:
+        raise Failure(
+            "chain",
+            f"the entry's index is {entry['index']!r}, expected {position} "
+            "(an entry is missing, extra or out of order)",
+            position,
+        )
+    if not is_hex256(entry["prev"]):
+        raise Failure("chain", "prev is not a hex SHA-256", position)
+    if entry["prev"] != previous_hash:
+        if position == 0:
+            raise Failure("chain", "entry 0's prev is not 64 zeros", 0)
+        raise Failure(
+            "chain",
+            f"the link to entry {position} is broken: its prev differs from the hash of entry {position - 1}",
+            position - 1,
+        )
+    if not is_instant(entry["time"]):
+        raise Failure("chain", f"time {entry['time']!r} is not an instant", position)
+    if entry["time"] < previous_time:
+        raise Failure(
+            "chain",
+            f"time {entry['time']} is earlier than the previous entry's {previous_time}",
+            position,
+        )
+    if not isinstance(entry["type"], str) or not ENTRY_TYPE.match(entry["type"]):
+        raise Failure("chain", f"type {entry['type']!r} is not subject:action", position)
+    if not isinstance(entry["payload"], dict):
+        raise Failure("chain", "payload is not an object", position)
+
+
 def verify_entries(
     stream: IO[bytes],
     checkpoint: Checkpoint,
@@ -1490,49 +1551,11 @@ def verify_entries(
             raise item
         data, digest, entry, malformed = item
         # Compared first: the saved hashes tell which of two entries around a broken link changed.
-        if (
-            saved is not None
-            and saved_hashes is not None
-            and position < saved.size
-            and saved_hashes.read(32) != digest
-        ):
-            raise Failure(
-                "fork",
-                "the entry's hash differs from the one saved in the state (the log was forked or rewritten)",
-                position,
-            )
+        if saved is not None and saved_hashes is not None and position < saved.size:
+            _check_saved_hash(saved_hashes, digest, position)
         if entry is None:
             raise Failure("chain", malformed, position)
-        if not is_int(entry["index"]) or entry["index"] != position:
-            raise Failure(
-                "chain",
-                f"the entry's index is {entry['index']!r}, expected {position} "
-                "(an entry is missing, extra or out of order)",
-                position,
-            )
-        if not is_hex256(entry["prev"]):
-            raise Failure("chain", "prev is not a hex SHA-256", position)
-        if entry["prev"] != previous_hash:
-            if position == 0:
-                raise Failure("chain", "entry 0's prev is not 64 zeros", 0)
-            raise Failure(
-                "chain",
-                f"the link to entry {position} is broken: its prev differs from "
-                f"the hash of entry {position - 1}",
-                position - 1,
-            )
-        if not is_instant(entry["time"]):
-            raise Failure("chain", f"time {entry['time']!r} is not an instant", position)
-        if entry["time"] < previous_time:
-            raise Failure(
-                "chain",
-                f"time {entry['time']} is earlier than the previous entry's {previous_time}",
-                position,
-            )
-        if not isinstance(entry["type"], str) or not ENTRY_TYPE.match(entry["type"]):
-            raise Failure("chain", f"type {entry['type']!r} is not subject:action", position)
-        if not isinstance(entry["payload"], dict):
-            raise Failure("chain", "payload is not an object", position)
+        check_link(entry, position, previous_hash, previous_time)
         try:
             check_payload(entry, jwks, retiring)
         except Invalid as exc:

@@ -21,7 +21,7 @@ from registry.core.records import RECORD_TYPE, SignedRecord, sign_record
 from registry.extensions import db
 from registry.models import CommitmentVersion, Erasure, Invitee, SignatureRecord, SigningKey, Withdrawal
 from registry.pdf.printable import find_unprintable
-from registry.services import checkpoints, commitments, log, walk_ins
+from registry.services import checkpoints, commitments, log, walk_in_fields, walk_ins
 from registry.services.errors import (
     AlreadySigned,
     Erased,
@@ -32,9 +32,8 @@ from registry.services.errors import (
 )
 from registry.services.keyring import ActiveSigners
 from registry.services.ranges import MAX_ROW_ID, is_row_id
-from registry.services.text import clean_text, require_printable
+from registry.services.text import require_printable
 
-MAX_FIELD = 200
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)  # the time of a record not yet signed
 # How the signatory's fields are named in messages a signer may read (translated with them).
 FIELD_LABELS = (N_("name"), N_("position"), N_("institution"), N_("category"))
@@ -83,20 +82,14 @@ def new_record_id() -> str:
 
 
 def _clean_signatory(s: Signatory, version: CommitmentVersion) -> Signatory:
-    cleaned = Signatory(
-        name=clean_text(s.name, "name", max_length=MAX_FIELD, printed=True),
-        position=clean_text(s.position, "position", max_length=MAX_FIELD, printed=True),
-        institution=clean_text(s.institution, "institution", max_length=MAX_FIELD, printed=True),
-        category=clean_text(s.category, "category", max_length=64),
+    # The desk takes the same fields from a walk-in; walk_in_fields holds the one set of rules.
+    cleaned = walk_in_fields.clean(s.name, s.position, s.institution, s.category, version)
+    return Signatory(
+        name=cleaned.name,
+        position=cleaned.position,
+        institution=cleaned.institution,
+        category=cleaned.category,
     )
-    if cleaned.category not in version.category_ids:
-        raise InvalidInput(
-            N_("category %(given)s is not one of %(choices)s"),
-            field="category",
-            given=repr(cleaned.category[:40]),
-            choices=", ".join(version.category_ids),
-        )
-    return cleaned
 
 
 def _clean_dimensions(dimensions: Any, version: CommitmentVersion) -> list[str]:
