@@ -194,5 +194,6 @@ def test_kiosk_json_follows_the_document(app: Flask, client: FlaskClient) -> Non
 
 
 def test_the_document_is_valid_openapi_3_1(client: FlaskClient) -> None:
-    validator = pytest.importorskip("openapi_spec_validator", reason="the test extra installs it")
-    validator.validate(_served(client))
+    import openapi_spec_validator  # the test extra installs it: missing, this test fails, never skips
+
+    openapi_spec_validator.validate(_served(client))
