@@ -299,7 +299,7 @@ def test_an_abandoned_signature_is_forgotten_after_a_short_idle(
     """The pad and review screens reset sooner, after a warning a touch dismisses; the language returns to Indonesian."""
     page = enrolled_page(browser, app, live_server, f"opr-idle-{step}", touch=True)
     page.click("#lang-form button")
-    page.wait_for_function("() => document.documentElement.lang === 'en'")
+    page.wait_for_function("() => document.documentElement?.lang === 'en'")
     page.wait_for_selector("#step-find:not([hidden])")
     # Shortened for the test (the page's defaults are minutes): 8 s on personal screens, warning for the last 6.
     page.evaluate(
@@ -316,7 +316,7 @@ def test_an_abandoned_signature_is_forgotten_after_a_short_idle(
     # Nobody touches again: the warning returns, then the kiosk starts over in Indonesian.
     page.wait_for_selector("#idle-warning[open]", timeout=30_000)
     page.wait_for_function(
-        "() => document.documentElement.lang === 'id' && !document.getElementById('step-find').hidden",
+        "() => document.documentElement?.lang === 'id' && document.getElementById('step-find')?.hidden === false",
         timeout=30_000,
     )
     page.wait_for_selector("#step-find:not([hidden])")

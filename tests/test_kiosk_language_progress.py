@@ -27,7 +27,7 @@ def visible_step(page: Any) -> str:
 
 def switch_language(page: Any, lang: str) -> None:
     page.click("#lang-form button")
-    page.wait_for_function(f"() => document.documentElement.lang === '{lang}'")
+    page.wait_for_function(f"() => document.documentElement?.lang === '{lang}'")
 
 
 def fill_walk_in(page: Any) -> None:
@@ -89,7 +89,7 @@ def test_a_switch_keeps_the_step_and_what_was_filled_in(
 
         # The next signer starts in Indonesian with nothing of the one before.
         page.click("#step-done [data-next-signer]")
-        page.wait_for_function("() => document.documentElement.lang === 'id'")
+        page.wait_for_function("() => document.documentElement?.lang === 'id'")
         page.wait_for_selector("#step-find:not([hidden])")
         assert page.text_content("#step-find h1") == "Selamat datang"
         left = no_trace(page)
@@ -118,7 +118,7 @@ def test_a_signer_who_walks_away_after_a_switch_leaves_nothing(
         page.keyboard.press("Shift")
         page.wait_for_selector("#idle-warning[open]", timeout=30_000)
         page.wait_for_function(
-            "() => document.documentElement.lang === 'id' && !document.getElementById('step-find').hidden",
+            "() => document.documentElement?.lang === 'id' && document.getElementById('step-find')?.hidden === false",
             timeout=30_000,
         )
         left = no_trace(page)

@@ -107,7 +107,7 @@ def test_the_next_signer_starts_in_indonesian(browser: Any, app: Flask, live_ser
         page.fill("#f-name", "Ayu")
         page.click("#cancel")
         page.click("#cancel-confirm")
-        page.wait_for_function("() => document.documentElement.lang === 'id'")
+        page.wait_for_function("() => document.documentElement?.lang === 'id'")
         page.wait_for_selector("#step-find:not([hidden])")
         assert page.text_content("#step-find h1") == "Selamat datang"
     finally:

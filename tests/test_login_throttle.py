@@ -160,6 +160,50 @@ def test_parallel_attempts_get_no_extra_guesses(app: Flask, clock: Clock) -> Non
     assert sum(isinstance(a, throttle.Attempt) for a in second) == 1  # one guess per wait
 
 
+def test_a_failure_reported_while_others_are_in_flight_opens_no_new_place(app: Flask, clock: Clock) -> None:
+    # The interleaving that let six of six parallel guesses through under two gunicorn workers:
+    # once the first failure was recorded, attempts still in flight no longer counted.
+    checker = app.extensions["ikrar.throttle"]
+    first = [checker.begin("staf-a", "192.0.2.1") for _ in range(throttle.PAIR_FREE)]
+    assert all(isinstance(a, throttle.Attempt) for a in first)
+    checked = len(first)
+    for attempt in first:
+        checker.report(attempt, right_password=False)
+        # Each failure frees a place but also uses up a free guess: the two cancel out.
+        late = checker.begin("staf-a", "192.0.2.1")
+        if isinstance(late, throttle.Attempt):
+            checked += 1
+            checker.report(late, right_password=False)
+    assert checked == throttle.PAIR_FREE
+    assert isinstance(checker.begin("staf-a", "192.0.2.1"), throttle.Wait)
+
+
+def test_threads_guessing_at_once_check_only_the_free_guesses(app: Flask, clock: Clock) -> None:
+    import random
+    import threading
+    import time
+
+    checker = app.extensions["ikrar.throttle"]
+    checked: list[int] = []
+    rng = random.Random(7)
+    pauses = [rng.random() / 500 for _ in range(64)]
+
+    def guess(index: int) -> None:
+        for round_ in range(4):
+            attempt = checker.begin("staf-b", "192.0.2.9")
+            if isinstance(attempt, throttle.Attempt):
+                checked.append(index)
+                time.sleep(pauses[index * 4 + round_])  # the password is being checked
+                checker.report(attempt, right_password=False)
+
+    threads = [threading.Thread(target=guess, args=(i,)) for i in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(checked) == throttle.PAIR_FREE  # the clock stands still: no wait ever ends
+
+
 @pytest.mark.usefixtures("loose")
 def test_kiosk_exit_shares_the_protection(app: Flask, client: FlaskClient, clock: Clock) -> None:
     enrol(app, client, username="tablet-opr")

@@ -12,8 +12,10 @@ worker and every server sees the same counts:
 A wait is answered 429 with ``Retry-After`` and the password is not even checked; the wait is
 never longer than ``CAP_SECONDS`` and a right password after it clears both counters. Usernames
 are only ever stored hashed. At most the allowed number of attempts per account are checked at
-once (a "gate" per counter state), so a burst of parallel requests gets no more guesses than a
-patient client. The clock is injectable for tests (``app.extensions["ikrar.throttle"].clock``).
+once: each counter keeps the number of attempts in flight (taken in ``begin``, given back only
+after ``failed`` or ``succeeded`` has recorded the outcome), so a burst of parallel requests gets
+no more guesses than a patient client. The clock is injectable for tests
+(``app.extensions["ikrar.throttle"].clock``).
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ BASE_SECONDS = 1  # IKRAR_LOGIN_DELAY
 CAP_SECONDS = 15 * 60
 # Failures are forgotten this long after the first one of a series (or at a right password).
 WINDOW_SECONDS = 24 * 60 * 60
-# An attempt that never reports back (its worker died) holds its gate no longer than this.
-GATE_SECONDS = 60
+# An attempt that never reports back (its worker died) holds its place in flight no longer than
+# this: the in-flight count expires this long after it was first taken, and restarts from zero.
+FLIGHT_SECONDS = 60
 PREFIX = "ikrar-throttle"
 
 
@@ -84,29 +87,46 @@ class Throttle:
         step, or knowing the password would allow unlimited guessing of codes, three at a time."""
         now_ms = int(self.clock() * 1000)
         scopes = self._scopes(username, address, kind)
-        states = [(self.storage.get(f"{key}:until"), self.storage.get(f"{key}:fail")) for key, _ in scopes]
-        waits = [until - now_ms for until, _ in states if until > now_ms]
-        if waits:
+        waits = [self.storage.get(f"{key}:until") - now_ms for key, _ in scopes]
+        if any(wait > 0 for wait in waits):  # the cheap refusal, before taking a place in flight
             return Wait(min(CAP_SECONDS, math.ceil(max(waits) / 1000)))
-        for (key, free), (until, failures) in zip(scopes, states, strict=True):
+        taken: list[str] = []
+        for key, free in scopes:
+            in_flight = self.storage.incr(f"{key}:flight", FLIGHT_SECONDS)
+            taken.append(key)
+            # Read the counts only after taking the place: an attempt that reported its failure
+            # before this read is counted in ``failures``; one that had not is still in flight.
+            # (``failed`` records the failure and the wait before it gives its place back.)
+            failures = self.storage.get(f"{key}:fail")
+            until = self.storage.get(f"{key}:until")
             # Before the first wait, the free failures left; afterwards one attempt per wait.
-            allowed = max(free - failures, 1)
-            if self.storage.incr(f"{key}:gate:{until}:{failures}", GATE_SECONDS) > allowed:
-                return Wait(1)  # another attempt on this account is being checked right now
+            if until > now_ms or in_flight > max(free - failures, 1):
+                self._release(taken)
+                if until > now_ms:
+                    return Wait(min(CAP_SECONDS, math.ceil((until - now_ms) / 1000)))
+                return Wait(1)  # other attempts on this account are being checked right now
         return Attempt(scopes)
 
+    def _release(self, keys: list[str]) -> None:
+        for key in keys:
+            if self.storage.incr(f"{key}:flight", FLIGHT_SECONDS, amount=-1) < 0:
+                # The count expired while attempts were in flight (see FLIGHT_SECONDS): they
+                # gave back places they no longer held.
+                self.storage.clear(f"{key}:flight")
+
     def failed(self, attempt: Attempt) -> None:
-        """A wrong password (or unknown account): count it, and start the next wait."""
+        """A wrong password (or unknown account): count it, start the next wait, then give back the
+        attempt's place in flight (in that order: see ``begin``)."""
         for key, free in attempt.scopes:
             failures = self.storage.incr(f"{key}:fail", WINDOW_SECONDS)
-            if failures < free:
-                continue
-            delay = min(self.base_seconds * 2 ** min(failures - free, 20), CAP_SECONDS)
-            until_ms = int(self.clock() * 1000) + delay * 1000
-            self.storage.clear(f"{key}:until")
-            # The value is the end of the wait on the (injectable) clock; the store's own expiry
-            # only removes the key once it can no longer matter.
-            self.storage.incr(f"{key}:until", delay + GATE_SECONDS, amount=until_ms)
+            if failures >= free:
+                delay = min(self.base_seconds * 2 ** min(failures - free, 20), CAP_SECONDS)
+                until_ms = int(self.clock() * 1000) + delay * 1000
+                self.storage.clear(f"{key}:until")
+                # The value is the end of the wait on the (injectable) clock; the store's own
+                # expiry only removes the key once it can no longer matter.
+                self.storage.incr(f"{key}:until", delay + FLIGHT_SECONDS, amount=until_ms)
+            self._release([key])
 
     def report(self, attempt: Attempt, *, right_password: bool) -> None:
         if right_password:
@@ -116,11 +136,10 @@ class Throttle:
 
     def succeeded(self, attempt: Attempt) -> None:
         """The right password: forget the failures of this account (and address)."""
-        for key, free in attempt.scopes:
+        for key, _ in attempt.scopes:
             self.storage.clear(f"{key}:fail")
             self.storage.clear(f"{key}:until")
-            for failures in range(free):  # the gates of the states a fresh series passes through
-                self.storage.clear(f"{key}:gate:0:{failures}")
+            self._release([key])
 
 
 def init_app(app: Flask) -> None:
