@@ -32,6 +32,8 @@ from registry.app import create_app, key_settings
 from registry.config import Argon2Cost
 from tests import route_builders, snapshots
 
+pytest_plugins = ["tests.process_guard"]  # a test that starts a process is marked slow
+
 ROOT = Path(__file__).resolve().parent.parent
 # The standards' test vectors are vendored in the repository (tests/vectors/README.md gives their
 # provenance); IKRAR_VECTORS points the tests at another copy with the same layout.
@@ -235,12 +237,19 @@ class Ran:
     stderr: str
 
 
-def ikrar(env: Env, *args: str, timeout: float = 120) -> Ran:
+def ikrar(
+    env: Env,
+    *args: str,
+    timeout: float = 120,
+    input: str | None = None,
+    variables: dict[str, str] | None = None,
+) -> Ran:
     """Run the ``ikrar`` command in this process against this test's registry.
 
     Like the console script, the command builds its own application from the environment (set
-    from ``env`` for the call) and Ikrar's errors become one ``Error:`` line and status 1; only the
-    interpreter start-up is saved. ``ikrar_process`` runs a real separate process.
+    from ``env`` for the call, or from ``variables`` when given) and Ikrar's errors become one
+    ``Error:`` line and status 1; ``input`` is its standard input. Only the interpreter start-up
+    is saved. ``ikrar_process`` runs a real separate process.
     """
     from registry.cli import cli, error_line
 
@@ -250,11 +259,12 @@ def ikrar(env: Env, *args: str, timeout: float = 120) -> Ran:
         built.append(create_app(startup_checks=False))
         return built[-1]
 
-    variables: dict[str, str | None] = {k: None for k in os.environ if k.startswith("IKRAR_")}
-    variables |= {k: v for k, v in env.variables.items() if k.startswith("IKRAR_")}
+    chosen = env.variables if variables is None else variables
+    settings: dict[str, str | None] = {k: None for k in os.environ if k.startswith("IKRAR_")}
+    settings |= {k: v for k, v in chosen.items() if k.startswith("IKRAR_")}
     info = ScriptInfo(create_app=factory, set_debug_flag=False, load_dotenv_defaults=False)
     with contextlib.chdir(env.instance):
-        result = CliRunner().invoke(cli, list(args), env=variables, obj=info, prog_name="ikrar")
+        result = CliRunner().invoke(cli, list(args), input=input, env=settings, obj=info, prog_name="ikrar")
     for application in built:
         _dispose(application)
     stderr = result.stderr

@@ -90,6 +90,7 @@ def listener() -> Iterator[tuple[str, list[bytes]]]:
     server.close()
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_an_uploaded_svg_is_stored_as_a_png_and_printed(app: Flask, client: FlaskClient) -> None:
     sign_in(app, client, "admin")
     draft_v2(app)
@@ -130,6 +131,7 @@ def test_the_admin_form_offers_svg(app: Flask, client: FlaskClient) -> None:
     assert 'accept="image/png,image/svg+xml"' in page and "PNG atau SVG" in page
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_a_giant_declared_size_is_drawn_at_512_pixels() -> None:
     giant = '<rect x="25000" y="25000" width="50000" height="50000" fill="#1b365d"/>'
     emblem = sanitise_emblem(drawing(giant, attrs='width="100000" height="100000"'))
@@ -139,6 +141,7 @@ def test_a_giant_declared_size_is_drawn_at_512_pixels() -> None:
     assert (tall.width, tall.height) == (128, 512)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_dropped_parts_leave_only_the_drawing() -> None:
     """Text, <use>, style sheets and classes are dropped; the same drawing without them is equal."""
     plain = sanitise_emblem(drawing(""))
@@ -148,6 +151,7 @@ def test_dropped_parts_leave_only_the_drawing() -> None:
         sanitise_emblem(f'<svg xmlns="{SVG}" viewBox="0 0 10 10"><text>hanya teks</text></svg>'.encode())
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_a_style_sheet_instruction_is_dropped_unread(listener: tuple[str, list[bytes]]) -> None:
     host, received = listener
     sheet = f'<?xml version="1.0"?><?xml-stylesheet type="text/css" href="http://{host}/gaya.css"?>'
@@ -155,6 +159,7 @@ def test_a_style_sheet_instruction_is_dropped_unread(listener: tuple[str, list[b
     assert received == []
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_a_drawing_that_outlasts_its_time_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
     """The child process drawing it is killed at RENDER_SECONDS (here shorter than any start-up)."""
     monkeypatch.setattr(emblem_svg, "RENDER_SECONDS", 0.001)

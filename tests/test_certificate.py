@@ -268,6 +268,7 @@ def test_same_data_gives_identical_bytes(signer: Signer) -> None:
     assert b"/CreationDate (D:20240912031500+00'00')" in first  # the signing time, not the clock
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_bytes_do_not_depend_on_the_process(tmp_path: Path) -> None:
     # Hash randomisation, import order and SOURCE_DATE_EPOCH must not change the bytes.
     script = tmp_path / "render.py"
@@ -391,6 +392,7 @@ def test_rendering_opens_no_file_outside_the_package(signer: Signer, opened: lis
     assert any(p.endswith("DejaVuSans.ttf") for p in opened)  # the check did see the font loads
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_fresh_process_opens_nothing_outside_the_package(tmp_path: Path) -> None:
     # The audit hook sees every open, however it is called (io, os, C extensions).
     script = tmp_path / "audit.py"

@@ -73,6 +73,7 @@ def signed(app: Flask, env: Env) -> dict[str, Path | str]:
     return {**files, "qr": qr_url}
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_a_broken_configuration_stops_the_commands_that_need_the_application(env: Env) -> None:
     # What the tests below rely on: with this value, building the application fails.
     result = subprocess.run(
@@ -87,6 +88,7 @@ def test_a_broken_configuration_stops_the_commands_that_need_the_application(env
     assert result.returncode == 1 and "IKRAR_BASE_URL" in result.stderr, result.stderr
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_verify_of_a_qr_imports_no_flask(env: Env, signed: dict[str, Path | str]) -> None:
     status, modules, output = _run(
         env,
@@ -102,18 +104,21 @@ def test_verify_of_a_qr_imports_no_flask(env: Env, signed: dict[str, Path | str]
     assert not modules & {"flask", "sqlalchemy"}, modules
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_verify_of_a_pdf_imports_no_flask(env: Env, signed: dict[str, Path | str]) -> None:
     status, modules, output = _run(env, "verify", str(signed["pdf"]), "--jwks", str(signed["jwks"]))
     assert status == 0 and "SAH / VALID" in output, output
     assert not modules & {"flask", "sqlalchemy"}, modules
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_verify_of_a_pdf_imports_no_pdf_writer(env: Env, signed: dict[str, Path | str]) -> None:
     status, modules, output = _run(env, "verify", str(signed["pdf"]), "--jwks", str(signed["jwks"]))
     assert status == 0, output
     assert not modules & {"reportlab", "qrcode"}, modules
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_audit_of_an_export_needs_no_application(app: Flask, env: Env) -> None:
     client = app.test_client()
     with app.app_context():

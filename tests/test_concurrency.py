@@ -7,6 +7,7 @@ import sys
 import threading
 import time
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -30,6 +31,7 @@ def _assert_log_is_whole(expected_records: int) -> None:
     assert len(names) == expected_records
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_four_processes_sign_fifty_each(app: Flask, env: Env) -> None:
     start_at = time.time() + 3
     workers = [

@@ -258,6 +258,7 @@ def test_an_admin_erases_a_signature_from_its_page(app: Flask, client: FlaskClie
     assert operator.post(f"/admin/signatures/{record_id}/erase", data={}).status_code in (400, 403)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_the_kept_certificate_verifies_offline_with_the_pinned_keys(app: Flask, env: Env) -> None:
     from tests.test_verify import ikrar_offline
 

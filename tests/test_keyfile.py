@@ -8,7 +8,6 @@ import logging
 import re
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,7 +26,7 @@ from registry.core.keystore import KeyDirectory
 from registry.core.passphrase import WeakPassphraseError, check_strength
 from registry.services import keyring
 from registry.startup import StartupError
-from tests.conftest import PASSPHRASE, ROOT, Env, ikrar
+from tests.conftest import PASSPHRASE, ROOT, Env, Ran, ikrar
 
 SECRET = PASSPHRASE.encode()
 # The documented floor, restated here rather than imported: the test checks the code against the doc.
@@ -209,17 +208,9 @@ def _real_kdf(env: Env) -> dict[str, str]:
     return variables
 
 
-def _run(variables: dict[str, str], env: Env, *args: str) -> subprocess.CompletedProcess[str]:
-    """``ikrar`` with these variables (e.g. the real KDF parameters, another passphrase)."""
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args],
-        env=variables,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=env.instance,
-        check=False,
-    )
+def _run(variables: dict[str, str], env: Env, *args: str) -> Ran:
+    """``ikrar`` with these variables (e.g. the real KDF parameters, another passphrase), in process."""
+    return ikrar(env, *args, variables=variables)
 
 
 def _make_legacy(app: Flask, env: Env, passphrase: bytes = SECRET) -> list[Path]:
@@ -235,6 +226,7 @@ def _make_legacy(app: Flask, env: Env, passphrase: bytes = SECRET) -> list[Path]
     return paths
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_legacy_files_load_warn_and_upgrade(app: Flask, env: Env, caplog: pytest.LogCaptureFixture) -> None:
     paths = _make_legacy(app, env)
     if shutil.which("openssl"):

@@ -189,6 +189,7 @@ def _check_every_limit(url: str) -> None:
     assert sign_ins.count(200) == PAIR_FREE, sign_ins
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_embedded_default_store_holds_limits_across_two_workers(app: Flask, env: Env) -> None:
     url, process, log_path = _serve(env, storage=None)
     try:
@@ -199,6 +200,7 @@ def test_embedded_default_store_holds_limits_across_two_workers(app: Flask, env:
     assert log_path.read_text().count("Booting worker") == 2
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_redis_store_holds_limits_across_two_workers(app: Flask, env: Env, redis_url: str) -> None:
     url, process, _ = _serve(env, storage=redis_url)
     try:
@@ -229,11 +231,13 @@ def _serve_refused(env: Env, storage: str, workers: str = "2") -> str:
     return result.stderr
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_per_process_memory_store_is_refused_with_several_workers(app: Flask, env: Env) -> None:
     error = _serve_refused(env, "memory://")
     assert "memory:// counts in each worker process" in error
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_unreachable_or_unknown_store_stops_the_start(app: Flask, env: Env) -> None:
     pytest.importorskip("redis", reason="the redis client is an extra: pip install -e '.[test]'")
     port = free_port()  # nothing listens there
@@ -253,6 +257,7 @@ def _hammer_sqlite(uri: str, count: int) -> None:
         storage.incr("shared-key", 3600)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_sqlite_store_loses_no_count_between_processes(tmp_path: Path) -> None:
     import multiprocessing
 

@@ -71,6 +71,7 @@ def test_enrol_and_sign_in_with_a_code_in_the_browser(
         context.close()
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_demo_turns_mfa_off_for_its_run_and_says_so(tmp_path: Path) -> None:
     """``ikrar demo`` without IKRAR_MFA: its admin signs in with the printed password alone."""
     variables = _variables(tmp_path, IKRAR_KEY_PASSPHRASE=PASSPHRASE)

@@ -99,6 +99,7 @@ def dropped(lines: list[bytes], at: int) -> None:
 FAULTS = [corrupt_json, non_canonical, reordered, altered_payload, dropped]
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 @pytest.mark.usefixtures("small_batches")
 @pytest.mark.parametrize("fault", FAULTS, ids=lambda fault: fault.__name__)
 @pytest.mark.parametrize("at", [0, 2, 3, 20, 37])
@@ -114,6 +115,7 @@ def test_every_fault_is_reported_at_the_same_index_by_both_paths(
     assert parallel == serial
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 @pytest.mark.usefixtures("small_batches")
 def test_a_clean_log_passes_both_paths_and_lines_after_the_checkpoint_are_not_read(
     signer: NoteSigner,
@@ -125,6 +127,7 @@ def test_a_clean_log_passes_both_paths_and_lines_after_the_checkpoint_are_not_re
     assert outcome(note, tail, signer, workers=2) == 31
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 @pytest.mark.usefixtures("small_batches")
 def test_the_state_of_a_parallel_audit_catches_a_rewrite_as_the_serial_one_does(
     signer: NoteSigner, tmp_path: Path
@@ -144,6 +147,7 @@ def test_the_state_of_a_parallel_audit_catches_a_rewrite_as_the_serial_one_does(
     assert verdicts[1][:2] == ("fork", 10)  # type: ignore[index]
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_the_stream_hands_back_every_line_in_order_across_batches(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(entry_stream, "BATCH", 4)
     lines = build(23)
@@ -181,6 +185,7 @@ def tool_outcome(
     return status, (out.getvalue() + err.getvalue()).strip()
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 @pytest.mark.parametrize("fault", [*FAULTS, None], ids=lambda fault: getattr(fault, "__name__", "clean"))
 @pytest.mark.parametrize("at", [0, 4, 17, 38])
 def test_the_tool_reports_the_same_first_bad_entry_with_one_worker_or_two(

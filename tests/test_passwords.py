@@ -2,31 +2,20 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import Env, csrf_token, sign_in
+from tests.conftest import Env, Ran, csrf_token, ikrar, sign_in
 
 WEAK = ("password1234", "aaaaaaaaaaaa", "123456789012")
 PASSWORD = "correct horse battery staple"
 NEW = "bunga kenanga di tepi kali"
 
 
-def _stdin(env: Env, text: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "registry", *args],
-        env=env.variables,
-        input=text,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        cwd=env.instance,
-        check=False,
-    )
+def _stdin(env: Env, text: str, *args: str) -> Ran:
+    """``ikrar ARGS`` with ``text`` on its standard input, in this process (tests.conftest.ikrar)."""
+    return ikrar(env, *args, input=text)
 
 
 @pytest.mark.parametrize("weak", WEAK)

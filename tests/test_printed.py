@@ -400,6 +400,7 @@ def test_upload_of_a_withdrawn_certificate(app: Flask) -> None:
 # -- ikrar verify, offline with a pinned JWKS ---------------------------------------------------
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: Env) -> None:
     row, genuine = registry_certificate(app)
     with app.app_context():
@@ -456,6 +457,7 @@ def test_cli_answers_altered_with_exit_4_and_unchecked_with_6(app: Flask, env: E
     assert ikrar(env, "verify", str(folder / "drawn.pdf")).returncode == 4
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_verify_modules_import_no_flask() -> None:
     import subprocess
     import sys

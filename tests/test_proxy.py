@@ -90,6 +90,7 @@ def test_bad_proxy_counts_are_refused(value: str, tmp_path: Any, monkeypatch: py
         settings.load(str(tmp_path))
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_serve_stops_with_a_clear_error_on_a_bad_proxy_count(app: Flask, env: Env) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "registry", "serve", "--port", str(free_port())],

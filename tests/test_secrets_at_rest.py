@@ -65,6 +65,7 @@ def _ikrar(
     )
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_init_creates_every_instance_file_private(tmp_path: Path) -> None:
     done = _ikrar(_variables(tmp_path), tmp_path, "init")
     assert done.returncode == 0, done.stderr
@@ -79,6 +80,7 @@ def test_init_creates_every_instance_file_private(tmp_path: Path) -> None:
     assert witness.exists() and mode(witness) == 0o600
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_existing_loose_files_are_tightened_at_start_with_a_log_line(tmp_path: Path) -> None:
     variables = _variables(tmp_path)
     assert _ikrar(variables, tmp_path, "init").returncode == 0
@@ -137,6 +139,7 @@ def test_passphrase_file_readable_by_others_is_refused(tmp_path: Path) -> None:
     assert read_passphrase(None, file) == b"a passphrase"
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_serve_refuses_a_loose_passphrase_file(tmp_path: Path) -> None:
     variables = _variables(tmp_path)
     assert _ikrar(variables, tmp_path, "init").returncode == 0
@@ -233,6 +236,7 @@ def _run_demo(variables: dict[str, str], cwd: Path) -> str:
     return output
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_demo_prints_passwords_on_the_first_run_only(tmp_path: Path) -> None:
     variables = _variables(tmp_path, IKRAR_KEY_PASSPHRASE=PASSPHRASE)
     first = _run_demo(variables, tmp_path)

@@ -71,6 +71,7 @@ def test_no_replacement_key_is_ever_generated(app: Flask, env: Env) -> None:
     )
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_serve_refuses_with_one_clear_line(app: Flask, env: Env) -> None:
     _record_key_file(app, env).unlink()
     result = ikrar_process(env, "serve", "--port", "1")  # the real console start-up path
@@ -79,6 +80,7 @@ def test_serve_refuses_with_one_clear_line(app: Flask, env: Env) -> None:
     assert "refusing to start" in result.stderr and "missing" in result.stderr
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_wsgi_module_refuses_to_load(app: Flask, env: Env) -> None:
     _record_key_file(app, env).unlink()
     result = subprocess.run(
@@ -100,6 +102,7 @@ def test_rotate_refuses_when_the_active_key_is_gone(app: Flask, env: Env) -> Non
     assert "missing" in result.stderr and "Traceback" not in result.stderr
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_console_script_runs(tmp_path: Path) -> None:
     # The installed `ikrar` script itself (every other CLI test runs the command in process).
     script = Path(sys.executable).with_name("ikrar")

@@ -5,11 +5,13 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
 from flask.testing import FlaskClient
 
 from tests.conftest import ROOT, csrf_token
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_every_source_string_has_an_english_translation_and_the_catalogue_is_compiled() -> None:
     done = subprocess.run(
         [sys.executable, str(ROOT / "tools" / "i18n.py"), "check"],

@@ -17,6 +17,7 @@ import urllib.parse
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+import pytest
 from flask import Flask
 from sqlalchemy import select
 
@@ -44,6 +45,7 @@ def _status(opener: urllib.request.OpenerDirector, url: str) -> int:
         return exc.code
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_two_servers_on_one_database_never_fork(app: Flask, env: Env, redis_url: str) -> None:  # noqa: F811
     with app.app_context():
         token = credentials.issue("device", "two servers", commitment=DEMO).token

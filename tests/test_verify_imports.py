@@ -14,6 +14,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from flask import Flask
 
 from registry.services import certificates
@@ -42,6 +43,7 @@ print(json.dumps({"verdicts": verdicts, "loaded": loaded}))
 """
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_verify_pdf_imports_neither_reportlab_qrcode_nor_flask(app: Flask, tmp_path: Path) -> None:
     row, genuine = registry_certificate(app)
     with app.app_context():

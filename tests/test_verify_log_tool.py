@@ -313,6 +313,7 @@ def state_hashes(lines: Sequence[bytes]) -> bytes:
 # ──────────────────────────────────────────── tests ─────────────────────────────────────────
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_genuine_export_verifies(world: World) -> None:
     snap = world.first
     types = [json.loads(line)["type"] for line in snap.lines()]
@@ -335,6 +336,7 @@ def test_genuine_export_verifies(world: World) -> None:
     expect_ok(verify(*snap.args(entries=longer)), snap.size)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_usage_errors_exit_2(world: World) -> None:
     snap = world.first
     missing, records_alone, no_file = verify_many(
@@ -348,6 +350,7 @@ def test_usage_errors_exit_2(world: World) -> None:
     assert missing.stdout == records_alone.stdout == no_file.stdout == ""
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_a_changed_byte_in_any_entry_is_found_at_that_entry(world: World) -> None:
     snap = world.first
     lines = snap.lines()
@@ -386,6 +389,7 @@ def test_a_changed_byte_in_any_entry_is_found_at_that_entry(world: World) -> Non
         assert outcome.failure == want, (args[1], outcome)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_every_byte_of_a_signature_entry_matters(world: World) -> None:
     """A one-bit change at positions spread over one signature:create entry in the middle (about
     40 of them, always including the first and the last byte, to keep the module under ~30 s)."""
@@ -408,6 +412,7 @@ def test_every_byte_of_a_signature_entry_matters(world: World) -> None:
         assert kind == "chain" and index in want, (position, chr(line[position]), outcome)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_deleted_swapped_and_missing_lines(world: World) -> None:
     snap = world.first
     lines = snap.lines()
@@ -436,6 +441,7 @@ def test_deleted_swapped_and_missing_lines(world: World) -> None:
         assert outcome.failure == want, outcome
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_non_canonical_entries_are_refused(world: World) -> None:
     snap = world.first
     lines = snap.lines()
@@ -458,6 +464,7 @@ def test_non_canonical_entries_are_refused(world: World) -> None:
         assert outcome.failure == ("chain", 1), (variant, outcome)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_checkpoint_and_key_failures(world: World) -> None:
     snap = world.first
     note = snap.checkpoint.read_bytes()
@@ -544,6 +551,7 @@ def test_checkpoint_and_key_failures(world: World) -> None:
     assert outcome.failure == ("truncation", snap.size)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_records_verify_and_an_altered_record_fails(world: World) -> None:
     snap = world.first
     documents = [json.loads(line) for line in snap.records.read_text("utf-8").splitlines()]
@@ -577,6 +585,7 @@ def test_records_verify_and_an_altered_record_fails(world: World) -> None:
     assert outcomes[0].failure == ("record", documents[1]["log_index"])
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_issued_codes_carry_the_section_6_check_symbol(world: World) -> None:
     snap = world.first
     expect_ok(verify(*snap.args(), "--jwks", snap.jwks, "--records", snap.records), snap.size)
@@ -590,6 +599,7 @@ def test_issued_codes_carry_the_section_6_check_symbol(world: World) -> None:
     assert "check symbol" in outcome.stderr
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_state_continues_detects_rollback_and_fork(world: World) -> None:
     first = world.first
     state = world.tmp / "state"
@@ -653,6 +663,7 @@ def test_state_continues_detects_rollback_and_fork(world: World) -> None:
     assert sorted(p.name for p in state.iterdir()) == ["checkpoint", "hashes", "verifier-key"]
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_state_fork_with_a_consistent_rewrite(world: World) -> None:
     """A saved state of the genuine log; an export whose entries from 3 on were rewritten with
     valid links, and a checkpoint of the same size with another root → fork."""
@@ -681,6 +692,7 @@ def test_state_fork_with_a_consistent_rewrite(world: World) -> None:
     assert verify(*snap.args(), "--state", state).failure == ("state", None)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_state_folder_is_shared_with_ikrar_audit(world: World) -> None:
     """`ikrar audit --state` and the tool read each other's state folder."""
     snap = world.first
@@ -753,6 +765,7 @@ BAD_KEYS: dict[str, tuple[bytes, str]] = {
 }
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_verifier_key_and_jwks_follow_both_key_rules(world: World) -> None:
     snap = world.first
     origin = snap.key.split("+", 1)[0]
@@ -783,6 +796,7 @@ def test_verifier_key_and_jwks_follow_both_key_rules(world: World) -> None:
         assert message in outcome.stderr, (name, outcome)
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_commitment_payloads_with_and_without_version_sha256(world: World) -> None:
     """§7: a commitment entry has exactly the four legacy members or those and version_sha256 (hex)."""
     snap = world.first

@@ -218,6 +218,7 @@ def _core_audit(served: dict[str, Any]) -> None:
     )
 
 
+@pytest.mark.slow  # starts another process (tests/process_guard.py)
 def test_a_legacy_log_verifies_and_binds_the_texts_only(legacy: Flask, env: Env, tmp_path: Any) -> None:
     with legacy.app_context():
         assert (
