@@ -12,7 +12,9 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from registry.extensions import db
 from registry.services import accounts, throttle
 from tests.conftest import csrf_token
 from tests.test_kiosk import enrol
@@ -176,6 +178,28 @@ def test_a_failure_reported_while_others_are_in_flight_opens_no_new_place(app: F
             checker.report(late, right_password=False)
     assert checked == throttle.PAIR_FREE
     assert isinstance(checker.begin("staf-a", "192.0.2.1"), throttle.Wait)
+
+
+@pytest.mark.usefixtures("loose")
+def test_a_check_that_breaks_gives_its_place_back_uncounted(app: Flask, clock: Clock) -> None:
+    _user(app, "staf-c")
+    client = app.test_client()
+    # The password check itself fails (its table is gone behind the app's back): an error, not a
+    # guess. Without giving its place back the attempt would hold it until the count expires.
+    token = csrf_token(client, "/login")
+    with app.app_context():
+        db.session.execute(text("ALTER TABLE user_account RENAME TO user_account_away"))
+        db.session.commit()
+    try:
+        broken = client.post("/login", data={"username": "staf-c", "password": WRONG, "csrf_token": token})
+        assert broken.status_code == 500
+    finally:
+        with app.app_context():
+            db.session.rollback()
+            db.session.execute(text("ALTER TABLE user_account_away RENAME TO user_account"))
+            db.session.commit()
+    statuses = [_login(client, "staf-c", WRONG).status_code for _ in range(throttle.PAIR_FREE + 1)]
+    assert statuses == [200] * throttle.PAIR_FREE + [429]
 
 
 def test_threads_guessing_at_once_check_only_the_free_guesses(app: Flask, clock: Clock) -> None:

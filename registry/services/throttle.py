@@ -134,6 +134,10 @@ class Throttle:
         else:
             self.failed(attempt)
 
+    def abandon(self, attempt: Attempt) -> None:
+        """The check itself failed (an error, not a wrong password): give the place back uncounted."""
+        self._release([key for key, _ in attempt.scopes])
+
     def succeeded(self, attempt: Attempt) -> None:
         """The right password: forget the failures of this account (and address)."""
         for key, _ in attempt.scopes:

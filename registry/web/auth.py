@@ -69,7 +69,8 @@ def login() -> tuple[str, int] | Response:
         attempt = throttled.begin(form.username.data)  # sign-in throttling (services/throttle.py)
         if isinstance(attempt, throttle.Wait):
             return throttled.refused(attempt, "login.html", form=form)
-        user = accounts.authenticate(form.username.data, form.password.data)
+        with throttled.checking(attempt):
+            user = accounts.authenticate(form.username.data, form.password.data)
         throttled.report(attempt, right_password=user is not None)
         if user is not None:  # signed in, or (MFA required) on to the code: registry/web/mfa_views.py
             return mfa_views.after_password(user, local_target(request.args.get("next")))

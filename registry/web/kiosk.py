@@ -206,7 +206,8 @@ def leave() -> Response | tuple[str, int]:
         attempt = throttled.begin(form.username.data)  # sign-in throttling, as /login
         if isinstance(attempt, throttle.Wait):
             return throttled.refused(attempt, "kiosk/leave.html", device=credential)
-        user = accounts.authenticate(form.posted("username"), form.posted("password"))
+        with throttled.checking(attempt):
+            user = accounts.authenticate(form.posted("username"), form.posted("password"))
         throttled.report(attempt, right_password=user is not None)
         allowed = user is not None and (
             user.public_id == session.get("kiosk_operator") or user.role == "admin"

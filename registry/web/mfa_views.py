@@ -89,7 +89,8 @@ def login_code() -> tuple[str, int] | Response:
         attempt = throttled.begin(user.username, "mfa")
         if isinstance(attempt, throttle.Wait):
             return throttled.refused(attempt, "login_mfa.html", form=form)
-        right = mfa.verify(user.id, form.code.data)
+        with throttled.checking(attempt):
+            right = mfa.verify(user.id, form.code.data)
         throttled.report(attempt, right_password=right, event="auth.mfa_failure")
         if right:
             return redirect(_finish(user), code=303)
@@ -122,11 +123,16 @@ def enrol() -> tuple[str, int] | Response:
         attempt = throttled.begin(user.username, "mfa")
         if isinstance(attempt, throttle.Wait):
             return throttled.refused(attempt, "account/mfa.html", **_enrol_page(user, form))
-        try:
-            codes = mfa.confirm_enrolment(user.id, form.code.data)
-        except ServiceError as exc:
+        refusal: ServiceError | None = None
+        codes: list[str] = []
+        with throttled.checking(attempt):
+            try:
+                codes = mfa.confirm_enrolment(user.id, form.code.data)
+            except ServiceError as exc:
+                refusal = exc
+        if refusal is not None:
             throttled.report(attempt, right_password=False, event="auth.mfa_failure")
-            error = localized(exc)
+            error = localized(refusal)
         else:
             throttled.report(attempt, right_password=True)
             target = url_for("auth.home") if signed_in else _finish(user)

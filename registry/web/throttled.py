@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from flask import Flask, flash, g, make_response, render_template, request
@@ -47,6 +48,17 @@ def begin(username: str | None, kind: str = "password") -> throttle.Attempt | th
 
 def _account() -> str | None:
     return request.form.get("username") or g.get("ikrar_sign_in_account")
+
+
+@contextmanager
+def checking(attempt: throttle.Attempt) -> Iterator[None]:
+    """Around the password (or code) check: if it raises, the attempt gives its place back
+    uncounted, instead of holding it until the in-flight count expires (services/throttle.py)."""
+    try:
+        yield
+    except BaseException:
+        throttle.current().abandon(attempt)
+        raise
 
 
 def report(attempt: throttle.Attempt, *, right_password: bool, event: str = "auth.failure") -> None:
