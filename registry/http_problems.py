@@ -51,7 +51,9 @@ def single_arg(name: str) -> str | None:
     """A query parameter given at most once (two values would be read differently by different parsers)."""
     values = request.args.getlist(name)
     if len(values) > 1:
-        raise InvalidInput(f"query parameter {name} is given {len(values)} times", field=name)
+        raise InvalidInput(
+            N_("query parameter %(name)s is given %(count)d times"), field=name, name=name, count=len(values)
+        )
     return values[0] if values else None
 
 

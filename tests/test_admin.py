@@ -204,8 +204,8 @@ def test_create_publish_revise_makes_version_2_and_leaves_version_1_unchanged(
         ({"title": ""}, "title", "judul wajib diisi"),
         ({"event_date": "12/09/2024"}, "event_date", "YYYY-MM-DD"),
         ({"dimensions": "tanpa pemisah"}, "dimensions", "id | label"),
-        ({"dimensions": "a | A\na | B"}, "dimensions", "appears twice"),
-        ({"categories": "Bad Id | X"}, "categories", "lowercase"),
+        ({"dimensions": "a | A\na | B"}, "dimensions", "muncul dua kali"),
+        ({"categories": "Bad Id | X"}, "categories", "harus terdiri atas huruf kecil"),
         ({"consent_text": " "}, "consent_text", "teks persetujuan wajib diisi"),
         ({"title": "Judul\x07"}, "title", "judul berisi karakter kontrol (U+0007)"),
     ],
@@ -471,7 +471,8 @@ def test_withdrawal_through_the_form_shows_in_the_api(app: Flask, client: FlaskC
         assert db.session.get(SignatureRecord, record_id) is not None  # nothing deleted
     # A second withdrawal is a conflict, shown at the field.
     response = client.post(f"{path}/withdraw", data={"csrf_token": token, "reason": reason, "confirm": "yes"})
-    assert response.status_code == 422 and "already withdrawn" in response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert f"tanda tangan {record_id} sudah ditarik" in response.get_data(as_text=True)
     progress = client.get(f"{DEMO_V1}/progress").get_data(as_text=True)
     assert 'id="withdrawn">1<' in progress
 

@@ -10,6 +10,7 @@ from typing import Any
 from flask import request
 from werkzeug.exceptions import UnsupportedMediaType
 
+from registry.core.errors import N_
 from registry.services.errors import InvalidInput
 
 MAX_DEPTH = 8
@@ -64,21 +65,27 @@ def json_object() -> dict[str, Any]:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise InvalidInput(f"the body is not UTF-8 (byte {exc.start})", field="body") from None
+        raise InvalidInput(
+            N_("the body is not UTF-8 (byte %(byte)d)"), field="body", byte=exc.start
+        ) from None
     if text.startswith("\ufeff"):
-        raise InvalidInput("the body starts with a byte order mark", field="body")
+        raise InvalidInput(N_("the body starts with a byte order mark"), field="body")
     try:
         value = json.loads(
             text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_exact
         )
     except _DuplicateKey as exc:
-        raise InvalidInput(f"the key {str(exc)!r:.40} appears twice in one object", field="body") from None
+        raise InvalidInput(
+            N_("the key %(key).40r appears twice in one object"), field="body", key=str(exc)
+        ) from None
     except RecursionError:
-        raise InvalidInput("the body is nested too deeply", field="body") from None
+        raise InvalidInput(N_("the body is nested too deeply"), field="body") from None
     except ValueError as exc:
-        raise InvalidInput(f"the body is not valid JSON: {exc}", field="body") from None
+        raise InvalidInput(
+            N_("the body is not valid JSON: %(problem)s"), field="body", problem=str(exc)
+        ) from None
     if not isinstance(value, dict):
-        raise InvalidInput("the body must be a JSON object", field="body")
+        raise InvalidInput(N_("the body must be a JSON object"), field="body")
     if _depth(value) > MAX_DEPTH:
-        raise InvalidInput("the body is nested too deeply", field="body")
+        raise InvalidInput(N_("the body is nested too deeply"), field="body")
     return value

@@ -13,6 +13,7 @@ from flask import Response, jsonify, stream_with_context
 
 from registry.api import log_bp
 from registry.core import merkle
+from registry.core.errors import N_
 from registry.http_problems import single_arg
 from registry.services import checkpoints
 from registry.services.errors import InvalidInput
@@ -28,10 +29,10 @@ def _int_arg(name: str, default: int | None = None) -> int:
     raw = single_arg(name)
     if raw is None:
         if default is None:
-            raise InvalidInput(f"query parameter {name} is required", field=name)
+            raise InvalidInput(N_("query parameter %(name)s is required"), field=name, name=name)
         return default
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 18:
-        raise InvalidInput(f"{name} must be a non-negative integer", field=name)
+        raise InvalidInput(N_("%(name)s must be a non-negative integer"), field=name, name=name)
     return int(raw)
 
 
@@ -45,7 +46,7 @@ def _text(body: str) -> Response:
 def checkpoint() -> Response:
     _, note = checkpoints.latest()
     if not note:
-        raise InvalidInput("the log has no checkpoint yet: run `ikrar init`")
+        raise InvalidInput(N_("the log has no checkpoint yet: run `ikrar init`"))
     return _text(note)
 
 
@@ -61,9 +62,14 @@ def entries() -> Response:
     end = _int_arg("end", min(start + PAGE, size))
     if start > size or end > size:
         wrong = "start" if start > size else "end"
-        raise InvalidInput(f"the log has {size} entries; {wrong} must not exceed that", field=wrong)
+        raise InvalidInput(
+            N_("the log has %(size)d entries; %(name)s must not exceed that"),
+            field=wrong,
+            size=size,
+            name=wrong,
+        )
     if start > end:
-        raise InvalidInput("start must not be greater than end", field="start")
+        raise InvalidInput(N_("start must not be greater than end"), field="start")
     end = min(end, start + PAGE)  # paged: a client asks again from where this page stopped
 
     def lines() -> Iterator[bytes]:
@@ -84,7 +90,7 @@ def inclusion() -> Response:
     index = _int_arg("index")
     _check_size("size", size, current)
     if not index < size:
-        raise InvalidInput(f"index must be below size ({size})", field="index")
+        raise InvalidInput(N_("index must be below size (%(size)d)"), field="index", size=size)
     proof, leaf, root = checkpoints.fetch_once(
         lambda fetch: (
             merkle.inclusion_proof(index, size, fetch),
@@ -109,7 +115,7 @@ def consistency() -> Response:
     old, new = _int_arg("old"), _int_arg("new", current)
     _check_size("new", new, current)
     if not 0 < old <= new:
-        raise InvalidInput(f"old must satisfy 0 < old <= new ({new})", field="old")
+        raise InvalidInput(N_("old must satisfy 0 < old <= new (%(new)d)"), field="old", new=new)
     proof, old_root, new_root = checkpoints.fetch_once(
         lambda fetch: (
             merkle.consistency_proof(old, new, fetch),
@@ -131,7 +137,12 @@ def consistency() -> Response:
 def _check_size(name: str, size: int, current: int) -> None:
     """``size`` is the tree size given as query parameter ``name`` (``size`` or ``new``)."""
     if not 0 < size <= current:
-        raise InvalidInput(f"{name} must satisfy 0 < {name} <= {current} (the log's size)", field=name)
+        raise InvalidInput(
+            N_("%(name)s must satisfy 0 < %(name)s <= %(current)d (the log's size)"),
+            field=name,
+            name=name,
+            current=current,
+        )
 
 
 def _json(body: dict[str, object]) -> Response:

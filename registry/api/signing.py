@@ -52,13 +52,13 @@ def _caller() -> Caller:
 
 def _string(value: Any, field: str) -> str:
     if not isinstance(value, str):
-        raise InvalidInput(f"{field} must be a string", field=field)
+        raise InvalidInput(N_("%(member)s must be a string"), field=field, member=field)
     return value
 
 
 def _boolean(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
-        raise InvalidInput(f"{field} must be true or false", field=field)
+        raise InvalidInput(N_("%(member)s must be true or false"), field=field, member=field)
     return value
 
 
@@ -69,17 +69,19 @@ def _claimed_time(claimed: str) -> datetime:
     4-digit instant, storage, display in WIB) within what datetime can hold.
     """
     if not RFC3339.fullmatch(claimed):
-        raise InvalidInput("claimed_time must be an RFC 3339 time with an offset", field="claimed_time")
+        raise InvalidInput(N_("claimed_time must be an RFC 3339 time with an offset"), field="claimed_time")
     try:
         moment = datetime.fromisoformat(claimed.upper().replace("Z", "+00:00")).astimezone(UTC)
     except ValueError:
-        raise InvalidInput("claimed_time is not a real time", field="claimed_time") from None
+        raise InvalidInput(N_("claimed_time is not a real time"), field="claimed_time") from None
     except OverflowError:  # 0001-01-01T00:00:00+01:00 is in the year 0 in UTC
         moment = None
     if moment is None or not CLAIMED_YEARS[0] <= moment.year <= CLAIMED_YEARS[1]:
         raise InvalidInput(
-            f"claimed_time must lie in the years {CLAIMED_YEARS[0]}–{CLAIMED_YEARS[1]} in UTC",
+            N_("claimed_time must lie in the years %(first)d–%(last)d in UTC"),
             field="claimed_time",
+            first=CLAIMED_YEARS[0],
+            last=CLAIMED_YEARS[1],
         )
     return moment
 
@@ -87,44 +89,48 @@ def _claimed_time(claimed: str) -> datetime:
 def _signing_request(slug: str, body: dict[str, Any], caller: Caller, key: str) -> SigningRequest:
     unknown = sorted(set(body) - TOP_LEVEL)
     if unknown:
-        raise InvalidInput(f"unknown field {unknown[0]!r:.40}", field=unknown[0][:40])
+        raise InvalidInput(N_("unknown field %(member).40r"), field=unknown[0][:40], member=unknown[0])
     signatory = None
     invitee_id = None
     if "signatory" in body and "invitee_id" in body:
-        raise InvalidInput("give either signatory or invitee_id, not both", field="signatory")
+        raise InvalidInput(N_("give either signatory or invitee_id, not both"), field="signatory")
     if "invitee_id" in body:
         value = body["invitee_id"]
         if not is_row_id(value):
-            raise InvalidInput(f"invitee_id must be an integer from 1 to {MAX_ROW_ID}", field="invitee_id")
+            raise InvalidInput(
+                N_("invitee_id must be an integer from 1 to %(max)d"), field="invitee_id", max=MAX_ROW_ID
+            )
         invitee_id = value
     elif "signatory" in body:
         given = body["signatory"]
         if not isinstance(given, dict):
-            raise InvalidInput("signatory must be an object", field="signatory")
+            raise InvalidInput(N_("signatory must be an object"), field="signatory")
         extra = sorted(set(given) - set(SIGNATORY_FIELDS))
         if extra:
-            raise InvalidInput(f"unknown signatory field {extra[0]!r:.40}", field="signatory")
+            raise InvalidInput(
+                N_("unknown signatory field %(member).40r"), field="signatory", member=extra[0]
+            )
         missing = [f for f in SIGNATORY_FIELDS if f not in given]
         if missing:
-            raise InvalidInput(f"signatory.{missing[0]} is missing", field=missing[0])
+            raise InvalidInput(N_("signatory.%(member)s is missing"), field=missing[0], member=missing[0])
         signatory = Signatory(**{f: _string(given[f], f) for f in SIGNATORY_FIELDS})
     else:
-        raise InvalidInput("give the signatory's details or an invitee_id", field="signatory")
+        raise InvalidInput(N_("give the signatory's details or an invitee_id"), field="signatory")
     consent = body.get("consent")
     if not isinstance(consent, dict):
-        raise InvalidInput("consent must be an object with accepted and public_display", field="consent")
+        raise InvalidInput(N_("consent must be an object with accepted and public_display"), field="consent")
     if set(consent) != CONSENT_FIELDS:
-        raise InvalidInput("consent has exactly the fields accepted and public_display", field="consent")
+        raise InvalidInput(N_("consent has exactly the fields accepted and public_display"), field="consent")
     accepted = _boolean(consent["accepted"], "consent.accepted")
     public_display = _boolean(consent["public_display"], "consent.public_display")
     if "dimensions" not in body:
-        raise InvalidInput("dimensions is missing", field="dimensions")
+        raise InvalidInput(N_("dimensions is missing"), field="dimensions")
     if "strokes" not in body:
-        raise InvalidInput("strokes is missing: draw the signature first", field="strokes")
+        raise InvalidInput(N_("strokes is missing: draw the signature first"), field="strokes")
     link_invitee = True
     if "link_invitee" in body:
         if signatory is None:
-            raise InvalidInput("link_invitee goes with a signatory (a walk-in)", field="link_invitee")
+            raise InvalidInput(N_("link_invitee goes with a signatory (a walk-in)"), field="link_invitee")
         link_invitee = _boolean(body["link_invitee"], "link_invitee")
     claimed_at = None
     if body.get("claimed_time") is not None:
@@ -179,10 +185,10 @@ def create_signature(slug: str) -> Response:
     key = request.headers.get("Idempotency-Key")
     if key is None:
         raise InvalidInput(
-            "the Idempotency-Key header is required (8–128 of A–Z a–z 0–9 _ -)", field="Idempotency-Key"
+            N_("the Idempotency-Key header is required (8–128 of A–Z a–z 0–9 _ -)"), field="Idempotency-Key"
         )
     if not IDEMPOTENCY_KEY.fullmatch(key):
-        raise InvalidInput("Idempotency-Key must be 8–128 of A–Z a–z 0–9 _ -", field="Idempotency-Key")
+        raise InvalidInput(N_("Idempotency-Key must be 8–128 of A–Z a–z 0–9 _ -"), field="Idempotency-Key")
     result = signing.sign(
         _signing_request(slug, json_object(), caller, key), current_app.extensions["ikrar.signers"]
     )

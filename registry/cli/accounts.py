@@ -11,6 +11,7 @@ from flask import current_app
 
 from registry.cli.support import AppGroup, clear_errors
 from registry.core.canonical import format_instant
+from registry.core.errors import N_
 from registry.models import ROLES
 from registry.services import account_security, accounts, credentials, mfa, passwords
 from registry.services.errors import NotFound
@@ -172,7 +173,7 @@ def tokens_create(
         username = operator_name if operator_name is not None else auditor_name
         user = accounts.by_username(username or "")
         if user is None:
-            raise NotFound(f"there is no user {username!r:.70}")
+            raise NotFound(N_("there is no user %(username).70r"), username=username)
         issued = credentials.issue(kind, label, user=user)
         click.echo(f"{kind} credential {issued.credential.id} for {user.username}")
     click.echo("keep it secret; send it as 'Authorization: Bearer <token>':")

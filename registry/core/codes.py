@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import secrets
 
-from registry.core.errors import FormatError
+from registry.core.errors import N_, FormatError
 
 # Crockford's alphabet: no I, L, O, U, so 1/I/L and 0/O cannot be confused.
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -38,12 +38,12 @@ def new_code() -> str:
 def normalise_code(text: str) -> str:
     """Accept what a person types (lower case, spaces, hyphens, O for 0) and return the compact code."""
     if not isinstance(text, str) or len(text) > 40 or not text.isascii():
-        raise FormatError("a verification code has 11 letters and digits")
+        raise FormatError(N_("a verification code has 11 letters and digits"))
     compact = "".join(ch for ch in text.upper() if ch not in " -\t").translate(_ALIASES)
     if len(compact) != BODY_LENGTH + 1 or any(ch not in _INDEX for ch in compact):
-        raise FormatError("a verification code has 11 letters and digits")
+        raise FormatError(N_("a verification code has 11 letters and digits"))
     if _check_symbol(compact[:-1]) != compact[-1]:
-        raise FormatError("verification code mistyped: its check symbol does not match")
+        raise FormatError(N_("verification code mistyped: its check symbol does not match"))
     return compact
 
 

@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from registry import security_log
 from registry.config import PRODUCTION_ARGON2, Argon2Cost
+from registry.core.errors import N_
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import ROLES, User
@@ -56,16 +57,16 @@ def new_public_id(prefix: str) -> str:
 def create_user(username: str, display_name: str, role: str, password: str) -> User:
     username = (username or "").strip().lower()
     if not USERNAME.fullmatch(username):
-        raise InvalidInput("username: 3–64 lowercase letters, digits, '.', '_' or '-'", field="username")
+        raise InvalidInput(N_("username: 3–64 lowercase letters, digits, '.', '_' or '-'"), field="username")
     if role not in ROLES:
-        raise InvalidInput(f"role must be one of {', '.join(ROLES)}", field="role")
+        raise InvalidInput(N_("role must be one of %(roles)s"), field="role", roles=", ".join(ROLES))
     display_name = clean_text(display_name, "display name", max_length=200)
     passwords.check(password, username)
     password_hash = hasher().hash(password)
 
     def work(writer: log.LogWriter) -> User:
         if db.session.execute(select(User.id).where(User.username == username)).first():
-            raise Conflict(f"user {username!r} already exists", field="username")
+            raise Conflict(N_("user %(username)r already exists"), field="username", username=username)
         user = User(
             public_id=new_public_id("usr_"),
             username=username,
@@ -118,9 +119,14 @@ def set_active(username: str, active: bool) -> User:
     def work(writer: log.LogWriter) -> User:
         user = by_username(username)
         if user is None:
-            raise NotFound(f"there is no user {username!r:.70}")
+            raise NotFound(N_("there is no user %(username).70r"), username=username)
         if user.active == active:
-            raise Conflict(f"user {user.username} is already {'enabled' if active else 'disabled'}")
+            raise Conflict(
+                N_("user %(username)s is already enabled")
+                if active
+                else N_("user %(username)s is already disabled"),
+                username=user.username,
+            )
         user.active = active
         if not active:
             sessions.revoke_all_of(user.id, writer.now())

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from registry.core.errors import N_
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Erasure, SignatureRecord
 from registry.pdf.common import WIB
@@ -152,7 +153,7 @@ def archive(ids: list[str]) -> Iterator[bytes]:
         for record_id in ids:
             record = db.session.get(SignatureRecord, record_id)
             if record is None:
-                raise NotFound(f"signature {record_id} disappeared while the archive was written")
+                raise NotFound(N_("signature %(id)s disappeared while the archive was written"), id=record_id)
             zf.writestr(_entry_info(record), certificate_pdf(record))
             yield sink.drain()
             db.session.expunge(record)  # keep the session small on large commitments

@@ -25,6 +25,8 @@ from registry.services.text import clean_text
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}[a-z0-9]$")
 FIELD_ID = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_TEXT = 50_000
+# The two lists a commitment offers, named as a message's %(label)s (translated with it).
+CHOICE_LABELS = (N_("dimensions"), N_("categories"))
 
 
 @dataclass(frozen=True)
@@ -43,18 +45,21 @@ class CommitmentDraft:
 
 def _choices(items: Any, field: str) -> list[dict[str, str]]:
     if not isinstance(items, list) or not items or len(items) > 50:
-        raise InvalidInput(f"{field} must list between 1 and 50 entries", field=field)
+        raise InvalidInput(N_("%(label)s must list between 1 and 50 entries"), field=field, label=field)
     result, seen = [], set()
     for item in items:
         if not isinstance(item, dict) or not isinstance(item.get("id"), str):
-            raise InvalidInput(f"each of {field} needs an id and a label", field=field)
+            raise InvalidInput(N_("each of %(label)s needs an id and a label"), field=field, label=field)
         ident = item["id"]
         if not FIELD_ID.fullmatch(ident):
             raise InvalidInput(
-                f"{field} id {ident!r:.40} must be lowercase letters, digits, - or _", field=field
+                N_("%(label)s id %(id).40r must be lowercase letters, digits, - or _"),
+                field=field,
+                label=field,
+                id=ident,
             )
         if ident in seen:
-            raise InvalidInput(f"{field} id {ident!r} appears twice", field=field)
+            raise InvalidInput(N_("%(label)s id %(id)r appears twice"), field=field, label=field, id=ident)
         seen.add(ident)
         entry = {
             "id": ident,
@@ -68,7 +73,7 @@ def _choices(items: Any, field: str) -> list[dict[str, str]]:
 
 def _clean(draft: CommitmentDraft) -> dict[str, Any]:
     if not isinstance(draft.event_date, date):
-        raise InvalidInput("event date must be a date", field="event_date")
+        raise InvalidInput(N_("event date must be a date"), field="event_date")
     if not YEARS[0] <= draft.event_date.year <= YEARS[1]:
         raise InvalidInput(
             N_("the event date must lie in the years %(first)d–%(last)d"),
@@ -119,8 +124,11 @@ def get_version(slug: str, version: int | None = None, *, published_only: bool =
         query = query.where(CommitmentVersion.status != "draft")
     found = db.session.execute(query.order_by(CommitmentVersion.version.desc()).limit(1)).scalar_one_or_none()
     if found is None:
-        what = f"version {version} of commitment {slug!r}" if version else f"commitment {slug!r}"
-        raise NotFound(f"there is no {what}")
+        if version:
+            raise NotFound(
+                N_("there is no version %(version)s of commitment %(slug)r"), version=version, slug=slug
+            )
+        raise NotFound(N_("there is no commitment %(slug)r"), slug=slug)
     # A published version is shown, printed and signed only while it matches its log entry.
     return check_version(found)
 
@@ -154,7 +162,8 @@ def edit_draft(slug: str, version_number: int, draft: CommitmentDraft) -> Commit
         version = get_version(slug, version_number)
         if version.status != "draft":
             raise Conflict(
-                f"version {version_number} is published and cannot change; revise it into a new version"
+                N_("version %(version)s is published and cannot change; revise it into a new version"),
+                version=version_number,
             )
         for key, value in fields.items():
             setattr(version, key, value)
@@ -171,7 +180,9 @@ def revise(slug: str, draft: CommitmentDraft) -> CommitmentVersion:
     def work(writer: log.LogWriter) -> CommitmentVersion:
         latest = get_version(slug)
         if latest.status == "draft":
-            raise Conflict(f"version {latest.version} is still a draft: edit it instead")
+            raise Conflict(
+                N_("version %(version)s is still a draft: edit it instead"), version=latest.version
+            )
         moment = writer.now()
         version = CommitmentVersion(
             commitment_id=latest.commitment_id,
@@ -194,7 +205,9 @@ def publish(slug: str, version_number: int) -> CommitmentVersion:
     def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "draft":
-            raise Conflict(f"version {version_number} is already {version.status}")
+            raise Conflict(
+                N_("version %(version)s is already %(status)s"), version=version_number, status=version.status
+            )
         for other in db.session.execute(
             select(CommitmentVersion).where(
                 CommitmentVersion.commitment_id == version.commitment_id,
@@ -214,7 +227,11 @@ def close(slug: str, version_number: int) -> CommitmentVersion:
     def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "open":
-            raise Conflict(f"version {version_number} is {version.status}, not open")
+            raise Conflict(
+                N_("version %(version)s is %(status)s, not open"),
+                version=version_number,
+                status=version.status,
+            )
         version.status, version.closed_at = "closed", writer.now()
         writer.append("commitment:close", _entry_payload(version, slug))
         return version
@@ -241,7 +258,11 @@ def reopen(slug: str, version_number: int, reason: str, actor: str) -> Commitmen
     def work(writer: log.LogWriter) -> CommitmentVersion:
         version = get_version(slug, version_number)
         if version.status != "closed":
-            raise Conflict(f"version {version_number} is {version.status}, not closed")
+            raise Conflict(
+                N_("version %(version)s is %(status)s, not closed"),
+                version=version_number,
+                status=version.status,
+            )
         newer = (
             db.session.execute(
                 select(CommitmentVersion.version).where(

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from registry.core.errors import N_
 from registry.extensions import db
 from registry.models import Commitment, Credential, User
 from registry.services import checkpoints, log
@@ -38,14 +39,14 @@ def _digest(secret: str) -> str:
 def issue(kind: str, label: str, *, commitment: str | None = None, user: User | None = None) -> Issued:
     """A new credential; a device must name an open or published commitment it is locked to."""
     if kind not in KINDS:
-        raise InvalidInput("kind must be device, operator or auditor", field="kind")
+        raise InvalidInput(N_("kind must be device, operator or auditor"), field="kind")
     label = clean_text(label, "label", max_length=200)
     if kind == "operator" and (user is None or user.role not in HOLDER_ROLES[kind]):
-        raise InvalidInput("an operator token belongs to an operator or admin", field="user")
+        raise InvalidInput(N_("an operator token belongs to an operator or admin"), field="user")
     if kind == "auditor" and (user is None or user.role not in HOLDER_ROLES[kind]):
-        raise InvalidInput("an auditor token belongs to an auditor or admin", field="user")
+        raise InvalidInput(N_("an auditor token belongs to an auditor or admin"), field="user")
     if kind == "auditor" and not user.active:  # type: ignore[union-attr]
-        raise InvalidInput("the account is disabled", field="user")
+        raise InvalidInput(N_("the account is disabled"), field="user")
     secret = secrets.token_urlsafe(32)
     user_id = user.id if user is not None else None
 
@@ -53,12 +54,14 @@ def issue(kind: str, label: str, *, commitment: str | None = None, user: User | 
         commitment_row = None
         if kind == "device":
             if commitment is None:
-                raise InvalidInput("a device is locked to one commitment: give its id", field="commitment")
+                raise InvalidInput(
+                    N_("a device is locked to one commitment: give its id"), field="commitment"
+                )
             commitment_row = db.session.execute(
                 select(Commitment).where(Commitment.slug == commitment)
             ).scalar_one_or_none()
             if commitment_row is None:
-                raise NotFound(f"there is no commitment {commitment!r:.70}", field="commitment")
+                raise NotFound(N_("there is no commitment %(slug).70r"), field="commitment", slug=commitment)
         credential = Credential(
             id=new_public_id(PREFIX[kind]),
             kind=kind,
@@ -129,9 +132,9 @@ def revoke(credential_id: str) -> Credential:
     def work(writer: log.LogWriter) -> Credential:
         credential = db.session.get(Credential, credential_id)
         if credential is None:
-            raise NotFound(f"there is no credential {credential_id!r:.40}")
+            raise NotFound(N_("there is no credential %(id).40r"), id=credential_id)
         if credential.revoked_at is not None:
-            raise Conflict(f"credential {credential_id} is already revoked")
+            raise Conflict(N_("credential %(id)s is already revoked"), id=credential_id)
         credential.revoked_at = writer.now()
         writer.append("credential:revoke", {"credential": credential.id})
         return credential

@@ -31,7 +31,7 @@ from typing import Any
 from sqlalchemy import delete, func, select, text
 
 from registry.core.canonical import parse_canonical
-from registry.core.errors import FormatError
+from registry.core.errors import N_, FormatError
 from registry.db import utcnow, write_transaction
 from registry.extensions import db
 from registry.models import (
@@ -73,8 +73,10 @@ def _created_sha256(record: SignatureRecord) -> str:
         return str(payload["record_sha256"])
     except (FormatError, KeyError, TypeError) as exc:
         raise IntegrityFailure(
-            "integrity error: log entry %(index)s is not the signature:create entry of %(id)s; "
-            "run `ikrar log verify` before erasing",
+            N_(
+                "integrity error: log entry %(index)s is not the signature:create entry of %(id)s; "
+                "run `ikrar log verify` before erasing"
+            ),
             index=record.log_index,
             id=record.id,
         ) from exc
@@ -121,11 +123,15 @@ def erase(
     record id is NotFound and nothing is erased.
     """
     if ground not in ERASURE_GROUNDS:
-        raise InvalidInput(f"the ground of an erasure is one of {', '.join(ERASURE_GROUNDS)}", field="ground")
+        raise InvalidInput(
+            N_("the ground of an erasure is one of %(grounds)s"),
+            field="ground",
+            grounds=", ".join(ERASURE_GROUNDS),
+        )
     actor = clean_text(actor, "actor", max_length=64)
     wanted = list(dict.fromkeys(record_ids))
     if not wanted and not invitee_ids:
-        raise InvalidInput("nothing to erase")
+        raise InvalidInput(N_("nothing to erase"))
 
     def work(writer: log.LogWriter) -> ErasureReport:
         records = {
@@ -140,7 +146,7 @@ def erase(
         }
         missing = [rid for rid in wanted if rid not in records]
         if missing:
-            raise NotFound(f"there is no signature {missing[0]!r:.40}")
+            raise NotFound(N_("there is no signature %(id).40r"), id=missing[0])
         erased: dict[str, int] = {}
         already: list[str] = []
         deleted = 0
@@ -214,7 +220,7 @@ def set_retention(slug: str, until: date | None, actor: str) -> Commitment:
             select(Commitment).where(Commitment.slug == slug).with_for_update()
         ).scalar_one_or_none()
         if found is None:
-            raise NotFound(f"there is no commitment {slug!r}")
+            raise NotFound(N_("there is no commitment %(slug)r"), slug=slug)
         if until is not None:
             last_event = db.session.execute(
                 select(func.max(CommitmentVersion.event_date)).where(
@@ -223,7 +229,7 @@ def set_retention(slug: str, until: date | None, actor: str) -> Commitment:
             ).scalar_one_or_none()
             if last_event is not None and until < last_event:
                 raise InvalidInput(
-                    "the retention period cannot end before the event (%(date)s)",
+                    N_("the retention period cannot end before the event (%(date)s)"),
                     field="retain_until",
                     date=last_event.isoformat(),
                 )

@@ -431,7 +431,7 @@ def progress(slug: str, version_number: int) -> Progress:
 def commitment(slug: str) -> Commitment:
     found = db.session.execute(select(Commitment).where(Commitment.slug == slug)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"there is no commitment {slug!r}")
+        raise NotFound(N_("there is no commitment %(slug)r"), slug=slug)
     return found
 
 

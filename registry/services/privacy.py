@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from registry.core import codes, names
 from registry.core.canonical import format_instant, parse_canonical, sha256_hex, strict_json_loads
-from registry.core.errors import FormatError
+from registry.core.errors import N_, FormatError
 from registry.db import utcnow
 from registry.extensions import db
 from registry.models import Commitment, CommitmentVersion, Invitee, LogEntry, SignatureRecord
@@ -157,7 +157,7 @@ def _signature(row: SignatureRecord, withdrawals: dict[str, sealed.LoggedWithdra
 def _by_record(record_id: str) -> list[SignatureRecord]:
     row = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
     if row is None:
-        raise NotFound(f"there is no signature {record_id!r:.40}")
+        raise NotFound(N_("there is no signature %(id).40r"), id=record_id)
     return [row]
 
 
@@ -168,7 +168,7 @@ def _by_code(code_text: str) -> list[SignatureRecord]:
         raise InvalidInput.wrap(exc, field="code") from exc
     row = db.session.execute(select(SignatureRecord).where(SignatureRecord.code == code)).scalar_one_or_none()
     if row is None:
-        raise NotFound(f"there is no signature with code {code}")
+        raise NotFound(N_("there is no signature with code %(code)s"), code=code)
     return [row]
 
 
@@ -176,7 +176,7 @@ def retention_of(slug: str) -> date | None:
     """The last day the signatories' personal data of ``slug`` are kept (None: not decided)."""
     found = db.session.execute(select(Commitment).where(Commitment.slug == slug)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"there is no commitment {slug!r}")
+        raise NotFound(N_("there is no commitment %(slug)r"), slug=slug)
     return found.retain_until
 
 
@@ -203,14 +203,14 @@ def published_retention() -> list[Retention]:
 def _commitment_id(slug: str) -> int:
     found = db.session.execute(select(Commitment.id).where(Commitment.slug == slug)).scalar_one_or_none()
     if found is None:
-        raise NotFound(f"there is no commitment {slug!r}")
+        raise NotFound(N_("there is no commitment %(slug)r"), slug=slug)
     return int(found)
 
 
 def _by_name(name: str, commitment: str | None) -> tuple[list[SignatureRecord], list[Invitee]]:
     wanted = name_key(name)
     if not wanted:
-        raise InvalidInput("give the signatory's name", field="signatory")
+        raise InvalidInput(N_("give the signatory's name"), field="signatory")
     # Case folding has no portable SQL form: compare ids and names in Python (a registry holds
     # thousands of rows, not millions), then load only the matches.
     records = select(SignatureRecord.id, SignatureRecord.name)
@@ -234,8 +234,13 @@ def _by_name(name: str, commitment: str | None) -> tuple[list[SignatureRecord], 
         db.session.execute(select(Invitee).where(Invitee.id.in_(invitee_ids)).order_by(Invitee.id)).scalars()
     )
     if not rows and not invitees:
-        where = f" in commitment {commitment!r}" if commitment else ""
-        raise NotFound(f"no signature or invitee is named {name!r:.80}{where}")
+        if commitment:
+            raise NotFound(
+                N_("no signature or invitee is named %(name).80r in commitment %(commitment)r"),
+                name=name,
+                commitment=commitment,
+            )
+        raise NotFound(N_("no signature or invitee is named %(name).80r"), name=name)
     return rows, invitees
 
 
@@ -270,9 +275,9 @@ def select_subject(
     """
     given = [k for k, v in (("record", record_id), ("code", code), ("signatory", signatory)) if v is not None]
     if len(given) != 1:
-        raise InvalidInput("give exactly one of a record id, a code or a signatory's name")
+        raise InvalidInput(N_("give exactly one of a record id, a code or a signatory's name"))
     if commitment is not None and signatory is None:
-        raise InvalidInput("a commitment narrows a search by name only", field="commitment")
+        raise InvalidInput(N_("a commitment narrows a search by name only"), field="commitment")
     if record_id is not None:
         return _by_record(record_id), []
     if code is not None:

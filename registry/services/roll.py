@@ -40,7 +40,7 @@ def current_checkpoint() -> RollCheckpoint:
     """The latest signed checkpoint, opened with the log key (refuses a note that does not verify)."""
     _, note = checkpoints.latest()
     if not note:
-        raise Unavailable("the log has no checkpoint yet: run `ikrar init`")
+        raise Unavailable(N_("the log has no checkpoint yet: run `ikrar init`"))
     verifier = checkpoints.log_verifier()
     opened = open_checkpoint(note, verifier, checkpoints.origin())
     kid = db.session.execute(

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import select
 
 from registry.core.canonical import parse_canonical, parse_instant, sha256_hex
-from registry.core.errors import FormatError, IkrarError
+from registry.core.errors import N_, FormatError, IkrarError
 from registry.core.keys import KeyRing
 from registry.core.records import verify_record
 from registry.extensions import db
@@ -66,12 +66,12 @@ class Sealed:
     def signed(self) -> dict[str, Any]:
         if self.erased:
             raise Erased(
-                "the personal data of signature %(id)s were erased; the log keeps that it was made",
+                N_("the personal data of signature %(id)s were erased; the log keeps that it was made"),
                 id=self.row.id,
             )
         if self.record is None:
             raise IntegrityFailure(
-                "integrity error: signature %(id)s no longer verifies (%(problem)s)",
+                N_("integrity error: signature %(id)s no longer verifies (%(problem)s)"),
                 id=self.row.id,
                 problem=self.problem or "",
             )

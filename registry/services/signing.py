@@ -96,7 +96,7 @@ def _clean_dimensions(dimensions: Any, version: CommitmentVersion) -> list[str]:
     if not isinstance(dimensions, list) or not dimensions:
         raise InvalidInput(N_("choose at least one dimension"), field="dimensions")
     if any(not isinstance(d, str) for d in dimensions):
-        raise InvalidInput("dimensions are given by their ids", field="dimensions")
+        raise InvalidInput(N_("dimensions are given by their ids"), field="dimensions")
     unknown = [d for d in dimensions if d not in version.dimension_ids]
     if unknown:
         raise InvalidInput(N_("unknown dimension %(given)s"), field="dimensions", given=repr(unknown[0][:40]))
@@ -179,16 +179,18 @@ def _check(req: SigningRequest) -> _Checked:
     if req.consent_accepted is not True:
         raise InvalidInput(N_("consent must be given before signing"), field="consent")
     if (req.invitee_id is None) == (req.signatory is None):
-        raise InvalidInput("give either an invitee_id or the signatory's details", field="signatory")
+        raise InvalidInput(N_("give either an invitee_id or the signatory's details"), field="signatory")
     if req.invitee_id is not None and not is_row_id(req.invitee_id):
         # Beyond a row id's range the database driver fails (and 2^53 cannot be signed as JSON).
-        raise InvalidInput(f"invitee_id must be an integer from 1 to {MAX_ROW_ID}", field="invitee_id")
+        raise InvalidInput(
+            N_("invitee_id must be an integer from 1 to %(max)d"), field="invitee_id", max=MAX_ROW_ID
+        )
     try:
         canonical_strokes = strokes_core.canonicalise(req.strokes)
     except FormatError as exc:
         raise InvalidInput.wrap(exc, field="strokes") from exc
     if req.claimed_at is not None and req.claimed_at.tzinfo is None:
-        raise InvalidInput("claimed_time must carry a time zone offset", field="claimed_time")
+        raise InvalidInput(N_("claimed_time must carry a time zone offset"), field="claimed_time")
     claimed_at = truncate_to_millis(req.claimed_at.astimezone(UTC)) if req.claimed_at else None
     return _Checked(canonical_strokes, strokes_core.strokes_bytes(canonical_strokes), claimed_at)
 
@@ -257,7 +259,7 @@ def _signed(
     try:
         signed = sign_record(record, signer)
     except FormatError as exc:
-        raise InvalidInput(f"cannot sign: {exc}") from exc
+        raise InvalidInput(N_("cannot sign: %(problem)s"), problem=str(exc)) from exc
     return replace(prepared, signed=signed, moment=moment)
 
 
@@ -311,11 +313,13 @@ def _previous(req: SigningRequest, fingerprint: str) -> SignatureRecord | None:
         # A queued request replayed after its signer's data were erased must not bring them
         # back, and cannot return what is gone.
         raise Erased(
-            "the signature made with this Idempotency-Key was erased at its signer's "
-            "request or at the end of its retention period"
+            N_(
+                "the signature made with this Idempotency-Key was erased at its signer's "
+                "request or at the end of its retention period"
+            )
         )
     if previous.request_sha256 != fingerprint:
-        raise IdempotencyMismatch("this Idempotency-Key was already used for a different signing request")
+        raise IdempotencyMismatch(N_("this Idempotency-Key was already used for a different signing request"))
     return previous
 
 
@@ -481,5 +485,5 @@ def get(record_id: str) -> SignatureRecord:
         else None
     )
     if row is None:
-        raise NotFound(f"there is no signature {record_id!r:.40}")
+        raise NotFound(N_("there is no signature %(id).40r"), id=record_id)
     return row

@@ -27,16 +27,18 @@ def withdraw(record_id: str, reason: str, actor: str) -> Withdrawal:
     def work(writer: log.LogWriter) -> Withdrawal:
         record = db.session.get(SignatureRecord, record_id) if len(record_id) == 26 else None
         if record is None:
-            raise NotFound(f"there is no signature {record_id!r:.40}")
+            raise NotFound(N_("there is no signature %(id).40r"), id=record_id)
         existing = db.session.execute(
             select(Withdrawal).where(Withdrawal.record_id == record_id)
         ).scalar_one_or_none()
         if existing is not None:
-            raise Conflict(f"signature {record_id} was already withdrawn")
+            raise Conflict(N_("signature %(id)s was already withdrawn"), id=record_id)
         if record.erasure is not None:
             # Its bytes are gone: a withdrawal entry could not name them, and the reason text
             # would be new personal data about a person whose data were erased.
-            raise Conflict(f"the personal data of signature {record_id} were erased: it cannot be withdrawn")
+            raise Conflict(
+                N_("the personal data of signature %(id)s were erased: it cannot be withdrawn"), id=record_id
+            )
         moment = writer.now()
         entry = writer.append(
             "signature:withdraw",

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import Response, render_template, request, stream_with_context
 
+from registry.core.errors import N_
 from registry.services import bulk
 from registry.services import roll as roll_service
 from registry.services.errors import InvalidInput
@@ -32,7 +33,7 @@ def _version_arg() -> int | None:
     if raw is None or raw == "":
         return None
     if not (raw.isascii() and raw.isdigit()) or len(raw) > 9 or int(raw) < 1:
-        raise InvalidInput("version must be a positive integer", field="version")
+        raise InvalidInput(N_("version must be a positive integer"), field="version")
     return int(raw)
 
 
