@@ -269,3 +269,13 @@ def test_a_kiosk_reads_the_signing_apis_errors_in_indonesian(app: Flask, client:
     assert kiosk.get_json()["detail"] == "kolom 'signature_colour' tidak dikenal"
     missing = sign(client, invitee_id=0)
     assert missing.get_json()["detail"].startswith("invitee_id harus berupa bilangan bulat dari 1 sampai ")
+
+
+def test_auditors_tools_on_the_log_get_english_unless_they_ask(client: FlaskClient) -> None:
+    # /log/ and /.well-known/ are read by verifiers and auditors' scripts, as the API is by
+    # integrations: English by default, the language asked for with Accept-Language.
+    plain = client.get("/log/entries?start=x")
+    assert plain.status_code == 422
+    assert plain.get_json()["detail"] == "start must be a non-negative integer"
+    asked = client.get("/log/entries?start=x", headers={"Accept-Language": "id"})
+    assert asked.get_json()["detail"] == "start harus berupa bilangan bulat yang tidak negatif"

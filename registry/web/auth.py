@@ -28,6 +28,7 @@ from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 from registry.extensions import login_manager
+from registry.http_problems import JSON_PREFIXES
 from registry.services import accounts, throttle
 from registry.web import mfa_views, staff_sessions, throttled
 
@@ -122,16 +123,17 @@ LANGUAGES = ("id", "en")
 def select_locale() -> str:
     """The language of this request: what the browser chose, else Bahasa Indonesia.
 
-    Integrations calling the API with a bearer token get what their Accept-Language asks for,
-    English by default; a kiosk's or signed-in browser's API calls follow the interface language.
-    Outside a request (the CLI) messages are English.
+    Integrations and auditors' tools calling the JSON endpoints (the API, /log/, /.well-known/,
+    /openapi.json) get what their Accept-Language asks for, English by default; a kiosk's or
+    signed-in browser's API calls follow the interface language. Outside a request (the CLI)
+    messages are English.
     """
     if not has_request_context():
         return "en"
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return str(chosen)
-    if request.path.startswith("/api/") and "kiosk_device" not in session and "_user_id" not in session:
+    if request.path.startswith(JSON_PREFIXES) and "kiosk_device" not in session and "_user_id" not in session:
         return str(request.accept_languages.best_match(LANGUAGES, default="en"))
     return "id"
 
